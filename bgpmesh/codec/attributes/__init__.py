@@ -1,0 +1,160 @@
+"""Path attributes: the registry by type code and the attribute-list decoder.
+
+Theory of operation (RFC 7606): a bad attribute does not stop decoding.  Each
+error is kept with its action; the caller (``Update.decode``) applies the
+strongest.  An attribute with an error is left out of the result, whatever its
+action: discard drops it, treat-as-withdraw withdraws the routes it came with,
+session reset ends the session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgpmesh.codec.attributes.aggregator import Aggregator, AtomicAggregate
+from bgpmesh.codec.attributes.as_path import As4Path, AsPath, merge_as4_path
+from bgpmesh.codec.attributes.base import (
+    AS4_PATH,
+    AS_PATH,
+    EXTENDED_LENGTH,
+    MP_REACH_NLRI,
+    MP_UNREACH_NLRI,
+    OPTIONAL,
+    TRANSITIVE,
+    pack_attribute,
+)
+from bgpmesh.codec.attributes.communities import Communities
+from bgpmesh.codec.attributes.local_pref import LocalPref
+from bgpmesh.codec.attributes.med import MultiExitDisc
+from bgpmesh.codec.attributes.mp_reach import MpReachNlri
+from bgpmesh.codec.attributes.mp_unreach import MpUnreachNlri
+from bgpmesh.codec.attributes.next_hop import NextHop
+from bgpmesh.codec.attributes.origin import Origin
+from bgpmesh.codec.attributes.unknown import UnknownAttribute
+from bgpmesh.errors import (
+    Action,
+    AttributeFlagsError,
+    AttributeLengthError,
+    BgpError,
+    DuplicateAttribute,
+    DuplicateMultiprotocolAttribute,
+    UnrecognizedWellKnownAttribute,
+)
+
+ATTRIBUTES: dict[int, Any] = {
+    cls.TYPE_CODE: cls
+    for cls in (
+        Origin,
+        AsPath,
+        NextHop,
+        MultiExitDisc,
+        LocalPref,
+        AtomicAggregate,
+        Aggregator,
+        Communities,
+        MpReachNlri,
+        MpUnreachNlri,
+        As4Path,
+    )
+}
+
+_MULTIPROTOCOL = (MP_REACH_NLRI, MP_UNREACH_NLRI)
+
+
+def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpError], set[int]]:
+    """Decode a Path Attributes field.
+
+    Returns the good attributes in wire order, the errors met, and every type
+    code seen (good or bad), so the caller can tell "missing" from "malformed".
+    """
+    attributes: dict[int, Any] = {}
+    errors: list[BgpError] = []
+    seen: set[int] = set()
+    offset = 0
+    size = len(data)
+    while offset < size:
+        flags = data[offset]
+        header = 4 if flags & EXTENDED_LENGTH else 3
+        if size - offset < header:
+            # RFC 7606 section 4: too few octets left for an attribute header
+            errors.append(AttributeLengthError("attribute header truncated", data=data[offset:]))
+            break
+        type_code = data[offset + 1]
+        if header == 4:
+            length = (data[offset + 2] << 8) | data[offset + 3]
+        else:
+            length = data[offset + 2]
+        start = offset + header
+        end = start + length
+        raw = data[offset:end]
+        if end > size:
+            # RFC 7606 section 4: an attribute overrunning the field is a length
+            # error, treat-as-withdraw; but an overrunning MP_(UN)REACH_NLRI
+            # loses NLRI we cannot withdraw (section 7.11).
+            error = AttributeLengthError(f"attribute {type_code} overruns", data=raw)
+            if type_code in _MULTIPROTOCOL:
+                error.action = Action.SESSION_RESET
+            errors.append(error)
+            break
+        offset = end
+        if type_code in seen:
+            # RFC 7606 section 3: repeats are discarded, MP repeats reset
+            if type_code in _MULTIPROTOCOL:
+                errors.append(DuplicateMultiprotocolAttribute(f"attribute {type_code} twice", data=raw))
+            else:
+                errors.append(DuplicateAttribute(f"attribute {type_code} twice", data=raw))
+            continue
+        seen.add(type_code)
+        cls = ATTRIBUTES.get(type_code)
+        if cls is None:
+            if not flags & OPTIONAL:
+                # RFC 4271 section 6.3: an unrecognized well-known attribute
+                errors.append(UnrecognizedWellKnownAttribute(f"type {type_code}", data=raw))
+                continue
+            attributes[type_code] = UnknownAttribute(flags, type_code, data[start:end])
+            continue
+        # RFC 7606 section 3: "If the value of either the Optional or
+        # Transitive bits in the Attribute Flags is in conflict with their
+        # specified values, then the attribute MUST be treated as malformed and
+        # the "treat-as-withdraw" approach used"
+        if (flags ^ cls.FLAGS) & (OPTIONAL | TRANSITIVE):
+            error = AttributeFlagsError(f"flags {flags:#04x} on type {type_code}", data=raw)
+            if type_code in _MULTIPROTOCOL:
+                error.action = Action.SESSION_RESET
+            elif type_code == AS4_PATH:
+                error.action = Action.ATTRIBUTE_DISCARD
+            errors.append(error)
+            continue
+        try:
+            attributes[type_code] = cls.decode(data[start:end], session)
+        except BgpError as error:
+            if not error.data:
+                error.data = raw
+            errors.append(error)
+
+    as4_path = attributes.pop(AS4_PATH, None)
+    if as4_path is not None and not session.asn4:
+        as_path = attributes.get(AS_PATH)
+        if as_path is not None:
+            attributes[AS_PATH] = AsPath(merge_as4_path(as_path.segments, as4_path.segments))
+    # RFC 6793 section 4.1: between NEW speakers AS4_PATH "SHALL" be discarded
+    return list(attributes.values()), errors, seen
+
+
+__all__ = [
+    "ATTRIBUTES",
+    "Aggregator",
+    "As4Path",
+    "AsPath",
+    "AtomicAggregate",
+    "Communities",
+    "LocalPref",
+    "MpReachNlri",
+    "MpUnreachNlri",
+    "MultiExitDisc",
+    "NextHop",
+    "Origin",
+    "UnknownAttribute",
+    "decode_attributes",
+    "pack_attribute",
+]

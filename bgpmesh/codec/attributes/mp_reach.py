@@ -1,0 +1,102 @@
+"""MP_REACH_NLRI (type 14), RFC 4760 section 3; IPv6 next hops RFC 2545.
+
+A family without a codec in ``FAMILIES`` decodes to ``UnknownAttribute`` so
+it is carried, not lost.  Next hops are text: one address, or for IPv6 a
+global address then a link-local one (RFC 2545 section 3).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bgpmesh.codec.attributes.base import MP_REACH_NLRI, OPTIONAL, pack_attribute
+from bgpmesh.codec.attributes.unknown import UnknownAttribute
+from bgpmesh.codec.nlri import FAMILIES, codec_for
+from bgpmesh.errors import MalformedMultiprotocolAttribute
+from bgpmesh.family import Family
+
+# +---------------------------------------------------------+
+# | Address Family Identifier (2 octets)                    |
+# +---------------------------------------------------------+
+# | Subsequent Address Family Identifier (1 octet)          |
+# +---------------------------------------------------------+
+# | Length of Next Hop Network Address (1 octet)            |
+# +---------------------------------------------------------+
+# | Network Address of Next Hop (variable)                  |
+# +---------------------------------------------------------+
+# | Reserved (1 octet)                                      |
+# +---------------------------------------------------------+
+# | Network Layer Reachability Information (variable)       |
+# +---------------------------------------------------------+
+
+
+def decode_next_hops(data: bytes) -> tuple[str, ...]:
+    size = len(data)
+    if size == 4:
+        return (socket.inet_ntop(socket.AF_INET, data),)
+    if size == 16:
+        return (socket.inet_ntop(socket.AF_INET6, data),)
+    if size == 32:
+        return (
+            socket.inet_ntop(socket.AF_INET6, data[:16]),
+            socket.inet_ntop(socket.AF_INET6, data[16:]),
+        )
+    raise MalformedMultiprotocolAttribute(f"next hop length {size}")
+
+
+def encode_next_hops(family: Family, next_hops: tuple[str, ...]) -> bytes:
+    """Addresses to wire; an IPv4 next hop of an IPv6 route becomes ::ffff:a.b.c.d."""
+    parts = []
+    for address in next_hops:
+        if ":" in address:
+            parts.append(socket.inet_pton(socket.AF_INET6, address))
+        elif family.afi == 2:
+            parts.append(b"\x00" * 10 + b"\xff\xff" + socket.inet_pton(socket.AF_INET, address))
+        else:
+            parts.append(socket.inet_pton(socket.AF_INET, address))
+    return b"".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class MpReachNlri:
+    family: Family
+    next_hop: tuple[str, ...]
+    nlri: tuple[str, ...] = ()
+
+    TYPE_CODE: ClassVar[int] = MP_REACH_NLRI
+    FLAGS: ClassVar[int] = OPTIONAL
+    NAME: ClassVar[str] = "mp-reach-nlri"
+
+    @classmethod
+    def decode(cls, data: bytes, session: Any) -> MpReachNlri | UnknownAttribute:
+        # RFC 7606 section 7.11: a length that cannot hold the fields, or a next
+        # hop length the family cannot use, hides the NLRI: not treat-as-withdraw.
+        if len(data) < 5:
+            raise MalformedMultiprotocolAttribute(f"MP_REACH_NLRI length {len(data)}")
+        family = Family(int.from_bytes(data[:2], "big"), data[2])
+        length = data[3]
+        if 5 + length > len(data):
+            raise MalformedMultiprotocolAttribute(f"MP_REACH_NLRI next hop length {length}")
+        codec = FAMILIES.get(family)
+        if codec is None:
+            return UnknownAttribute(OPTIONAL, MP_REACH_NLRI, data)
+        next_hop = decode_next_hops(data[4 : 4 + length])
+        # the octet after the next hop is Reserved, "ignored upon receipt"
+        nlri = codec.unpack(data[5 + length :], family in session.add_path_receive)
+        return cls(family, next_hop, nlri)
+
+    def encode(self, session: Any = None) -> bytes:
+        codec = codec_for(self.family)
+        next_hop = encode_next_hops(self.family, self.next_hop)
+        value = b"".join(
+            (
+                self.family.afi.to_bytes(2, "big"),
+                bytes((self.family.safi, len(next_hop))),
+                next_hop,
+                b"\x00",
+                *(codec.pack(prefix) for prefix in self.nlri),
+            )
+        )
+        return pack_attribute(OPTIONAL, MP_REACH_NLRI, value)

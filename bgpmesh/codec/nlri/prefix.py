@@ -1,0 +1,99 @@
+"""Shared code for the unicast prefix families (RFC 4271 4.3, RFC 4760 5).
+
+A prefix is carried as its length in bits and only the octets that hold those
+bits.  In memory a prefix is canonical text ("10.0.0.0/24"): the bytes form
+(``pack``) is the Adj-RIB-Out key, the text form is what the API shows.
+
+Rules of this file: no ``ipaddress`` (too slow for a million routes);
+``socket.inet_pton``/``inet_ntop`` and byte arithmetic only.  Host bits past
+the prefix length are cleared both ways, so equal prefixes are equal keys.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from bgpmesh.errors import InvalidNetworkField
+from bgpmesh.family import Family
+
+# +---------------------------+
+# |   Length (1 octet)        |
+# +---------------------------+
+# |   Prefix (variable)       |
+# +---------------------------+
+#      RFC 4271 section 4.3; with ADD-PATH (RFC 7911 section 3) a 4-octet
+#      Path Identifier comes first.
+
+# _MASK[n]: keep the n high bits of the last octet (n in 1..7; 0 keeps all)
+_MASK = (0xFF, 0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE)
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixCodec:
+    """Registry entry for one prefix family: ``FAMILIES[family]``."""
+
+    family: Family
+    name: str
+    width: int  # address octets
+    address_family: int  # socket.AF_INET or AF_INET6
+
+    @property
+    def max_bits(self) -> int:
+        return self.width * 8
+
+    def pack(self, prefix: str) -> bytes:
+        """Text to wire NLRI; ValueError if the text is not a prefix of this family."""
+        address, slash, bits = prefix.partition("/")
+        try:
+            raw = socket.inet_pton(self.address_family, address)
+        except (OSError, ValueError):
+            raise ValueError(f"not an {self.family.afi_name} prefix: {prefix!r}") from None
+        if slash:
+            if not bits.isdigit() or len(bits) > 3:
+                raise ValueError(f"bad prefix length in {prefix!r}")
+            length = int(bits)
+            if length > self.width * 8:
+                raise ValueError(f"prefix length {length} too long in {prefix!r}")
+        else:
+            length = self.width * 8
+        octets = (length + 7) >> 3
+        spare = length & 7
+        if spare:
+            last = raw[octets - 1] & _MASK[spare]
+            return bytes((length,)) + raw[: octets - 1] + bytes((last,))
+        return bytes((length,)) + raw[:octets]
+
+    def unpack(self, data: bytes, add_path: bool = False) -> tuple[str, ...]:
+        """Wire NLRI field to canonical texts; InvalidNetworkField if malformed."""
+        width = self.width
+        max_bits = width * 8
+        ntop = socket.inet_ntop
+        af = self.address_family
+        zeros = bytes(width)
+        out = []
+        append = out.append
+        offset = 0
+        size = len(data)
+        while offset < size:
+            if add_path:
+                # the Path Identifier only names the path; the key is the prefix
+                offset += 4
+                if offset >= size:
+                    raise InvalidNetworkField("NLRI truncated in path identifier")
+            length = data[offset]
+            octets = (length + 7) >> 3
+            end = offset + 1 + octets
+            if length > max_bits or end > size:
+                raise InvalidNetworkField(f"bad {self.name} NLRI at octet {offset}")
+            raw = data[offset + 1 : end]
+            spare = length & 7
+            if spare and raw[-1] & ~_MASK[spare] & 0xFF:
+                raw = raw[:-1] + bytes((raw[-1] & _MASK[spare],))
+            append(f"{ntop(af, raw + zeros[octets:])}/{length}")
+            offset = end
+        return tuple(out)
+
+    def canonical(self, prefix: str) -> str:
+        """"10.0.0.1/24" -> "10.0.0.0/24"; a bare address is a host route."""
+        return self.unpack(self.pack(prefix))[0]

@@ -1,0 +1,71 @@
+"""What the codec needs to know about a session: a small frozen value.
+
+The codec never sees the peer or its configuration, only the handful of
+negotiated facts that change how bytes are laid out.  Tests build one inline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bgpmesh.codec.capabilities import (
+    ExtendedMessage,
+    FourOctetAs,
+    Multiprotocol,
+    RouteRefreshCapability,
+)
+from bgpmesh.family import IPV4_UNICAST, Family
+
+MAX_SIZE = 4096  # RFC 4271 section 4.1
+EXTENDED_MAX_SIZE = 65535  # RFC 8654 section 3
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    asn4: bool = True  # RFC 6793: both sides sent the Four-octet AS capability
+    extended_message: bool = False  # RFC 8654
+    add_path_receive: frozenset[Family] = frozenset()  # RFC 7911: NLRI carry a Path Identifier
+    add_path_send: frozenset[Family] = frozenset()
+
+    @property
+    def max_size(self) -> int:
+        return EXTENDED_MAX_SIZE if self.extended_message else MAX_SIZE
+
+
+DEFAULT_SESSION = Session()
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """What both OPENs agreed on (RFC 5492 section 3: a capability counts when
+    both sides advertised it)."""
+
+    session: Session
+    families: frozenset[Family]
+    route_refresh: bool
+    hold_time: int
+    keepalive_time: int
+
+
+def negotiate(local: Any, remote: Any) -> Negotiated:
+    """Combine the OPEN sent and the OPEN received."""
+    def families(message: Any) -> frozenset[Family]:
+        found = frozenset(c.family for c in message.capabilities if type(c) is Multiprotocol)
+        # RFC 4760 section 8: a speaker that advertises no Multiprotocol
+        # capability is taken to support IPv4 unicast only
+        return found or frozenset((IPV4_UNICAST,))
+
+    def both(cls: type) -> bool:
+        return local.capability(cls) is not None and remote.capability(cls) is not None
+
+    # RFC 4271 section 4.2: the Hold Time is the smaller of the two; zero
+    # means no keepalives
+    hold_time = min(local.hold_time, remote.hold_time)
+    return Negotiated(
+        session=Session(asn4=both(FourOctetAs), extended_message=both(ExtendedMessage)),
+        families=families(local) & families(remote),
+        route_refresh=both(RouteRefreshCapability),
+        hold_time=hold_time,
+        keepalive_time=hold_time // 3,
+    )
