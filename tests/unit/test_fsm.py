@@ -1,0 +1,672 @@
+"""The RFC 4271 section 8 FSM, two instances back to back, no sockets.
+
+``Pair`` plays the network between two FSMs (h11's ``ConnectionPair``): the
+bytes one side sends go through the codec's ``MessageReader`` and arrive at the
+other side as events; a ``Close`` from one side is a ``TcpConnectionFails`` on
+the other.  Time is ``pair.now``, moved by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bgpmesh.codec import (
+    ExtendedMessage,
+    FourOctetAs,
+    Keepalive,
+    MessageReader,
+    Multiprotocol,
+    Notification,
+    Open,
+    RouteRefresh,
+    RouteRefreshCapability,
+    Session,
+)
+from bgpmesh.errors import (
+    BadMessageLength,
+    BadPeerAs,
+    BgpError,
+    Cease,
+    MalformedAttributeList,
+    UnsupportedVersionNumber,
+)
+from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
+from bgpmesh.fsm import (
+    HISTORY_SIZE,
+    OPEN_SENT_HOLD_TIME,
+    AutomaticStart,
+    BgpHeaderErr,
+    BgpOpen,
+    BgpOpenMsgErr,
+    Close,
+    Connect,
+    ConnectRetryTimerExpires,
+    Deliver,
+    Fsm,
+    HoldTimerExpires,
+    KeepAliveMsg,
+    KeepaliveTimerExpires,
+    ManualStart,
+    ManualStop,
+    NotifMsg,
+    RouteRefreshMsg,
+    Send,
+    SessionDown,
+    SessionEstablished,
+    State,
+    TcpConnectionConfirmed,
+    TcpConnectionFails,
+    TcpCrAcked,
+    UpdateMsg,
+    UpdateMsgErr,
+    event_for_error,
+    event_for_message,
+    shutdown_communication,
+)
+
+AS_A = 65001
+AS_B = 65002
+
+
+def make_fsm(
+    asn: int = AS_A,
+    router_id: str = "192.0.2.1",
+    peer_as: int | None = AS_B,
+    passive: bool = False,
+    hold_time: int = 90,
+) -> Fsm:
+    return Fsm(Open(asn, hold_time, router_id), peer_as, passive, hold_time)
+
+
+def decode(data: bytes, session: Session | None = None) -> list:
+    return MessageReader().feed(data, session or Session())
+
+
+def sent(actions: list) -> list:
+    """The messages a list of actions sends, decoded."""
+    return [
+        message for action in actions if isinstance(action, Send) for message in decode(action.data)
+    ]
+
+
+def notification(actions: list) -> tuple[int, int, bytes]:
+    (message,) = [m for m in sent(actions) if isinstance(m, Notification)]
+    return message.code, message.subcode, message.data
+
+
+class Pair:
+    """Two FSMs joined by one pretend TCP connection."""
+
+    def __init__(self, left: Fsm, right: Fsm) -> None:
+        self.left = left
+        self.right = right
+        self.now = 0.0
+        self.connected = False
+        self.readers: dict[int, MessageReader] = {}
+        # Everything each side returned and everything it received, in order.
+        self.actions: dict[int, list] = {id(left): [], id(right): []}
+        self.received: dict[int, list] = {id(left): [], id(right): []}
+
+    def other(self, fsm: Fsm) -> Fsm:
+        return self.right if fsm is self.left else self.left
+
+    def start(self) -> None:
+        for fsm in (self.left, self.right):
+            self.run(fsm, fsm.handle(ManualStart(), self.now))
+
+    def connect(self, initiator: Fsm) -> None:
+        """The TCP handshake completes on both sides before any data flows."""
+        assert not self.connected
+        self.connected = True
+        self.readers = {id(self.left): MessageReader(), id(self.right): MessageReader()}
+        acceptor = self.other(initiator)
+        out_initiator = initiator.handle(TcpCrAcked(), self.now)
+        out_acceptor = acceptor.handle(TcpConnectionConfirmed(), self.now)
+        # One queue for both: each side's OPEN is on the wire before anything
+        # it sends in answer to the other's.
+        self.run_all(
+            [(initiator, a) for a in out_initiator] + [(acceptor, a) for a in out_acceptor]
+        )
+
+    def handle(self, fsm: Fsm, event) -> list:
+        actions = fsm.handle(event, self.now)
+        self.run(fsm, actions)
+        return actions
+
+    def expire(self, fsm: Fsm) -> list:
+        actions = fsm.expire(self.now)
+        self.run(fsm, actions)
+        return actions
+
+    def expire_both(self) -> None:
+        self.expire(self.left)
+        self.expire(self.right)
+
+    def establish(self, initiator: Fsm | None = None) -> None:
+        self.start()
+        self.connect(initiator or self.left)
+        assert self.left.state is State.Established
+        assert self.right.state is State.Established
+
+    def run(self, fsm: Fsm, actions: list) -> None:
+        """Execute one side's actions, and what they cause, until it is quiet."""
+        self.run_all([(fsm, action) for action in actions])
+
+    def run_all(self, queue: list) -> None:
+        """Execute (sender, action) pairs in order, first in first out."""
+        while queue:
+            sender, action = queue.pop(0)
+            self.actions[id(sender)].append(action)
+            receiver = self.other(sender)
+            if isinstance(action, Send) and self.connected:
+                session = receiver.negotiated.session if receiver.negotiated else Session()
+                try:
+                    messages = self.readers[id(receiver)].feed(action.data, session)
+                    events = [event_for_message(m) for m in messages]
+                except BgpError as error:
+                    messages = error.messages
+                    events = [event_for_message(m) for m in messages] + [event_for_error(error)]
+                self.received[id(receiver)] += messages
+                for event in events:
+                    queue += [(receiver, a) for a in receiver.handle(event, self.now)]
+            elif isinstance(action, Close) and self.connected:
+                self.connected = False
+                queue += [(receiver, a) for a in receiver.handle(TcpConnectionFails(), self.now)]
+
+    def got(self, fsm: Fsm, kind: type) -> list:
+        return [action for action in self.actions[id(fsm)] if isinstance(action, kind)]
+
+    def notifications_received(self, fsm: Fsm) -> list[tuple[int, int, bytes]]:
+        return [
+            (m.code, m.subcode, m.data)
+            for m in self.received[id(fsm)]
+            if isinstance(m, Notification)
+        ]
+
+
+def pair(left_passive: bool = False, right_passive: bool = True, **kwargs) -> Pair:
+    left_hold = kwargs.pop("left_hold", 90)
+    right_hold = kwargs.pop("right_hold", 90)
+    left = make_fsm(AS_A, "192.0.2.1", AS_B, left_passive, left_hold)
+    right = make_fsm(AS_B, "192.0.2.2", AS_A, right_passive, right_hold)
+    return Pair(left, right)
+
+
+def opened(hold_time: int = 90) -> Fsm:
+    """An active FSM whose outbound connection just came up: in OpenSent."""
+    fsm = make_fsm(hold_time=hold_time)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 0.0)
+    assert fsm.state is State.OpenSent
+    return fsm
+
+
+def peer_open(asn: int = AS_B, hold_time: int = 90, router_id: str = "192.0.2.2") -> Open:
+    return Open(asn, hold_time, router_id)
+
+
+# -- reaching Established -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("left_passive", "right_passive", "initiator"),
+    [
+        (False, True, "left"),  # left connects to a passive right
+        (True, False, "right"),  # right connects to a passive left
+        (False, False, "left"),  # both try, left's connection is the one made
+        (False, False, "right"),
+    ],
+)
+def test_established_on_both_sides(left_passive, right_passive, initiator):
+    p = pair(left_passive, right_passive)
+    p.start()
+    for fsm in (p.left, p.right):
+        if fsm.passive:
+            assert fsm.state is State.Active
+            assert p.actions[id(fsm)] == []
+        else:
+            assert fsm.state is State.Connect
+            assert p.actions[id(fsm)] == [Connect()]
+
+    p.connect(getattr(p, initiator))
+
+    for fsm in (p.left, p.right):
+        assert fsm.state is State.Established
+        assert fsm.established
+        (up,) = p.got(fsm, SessionEstablished)
+        assert up.negotiated.hold_time == 90
+        assert up.negotiated.keepalive_time == 30
+        assert up.remote_open.peer_asn == p.other(fsm).open_message().peer_asn
+        assert [t.new for t in fsm.history][-3:] == [
+            State.OpenSent,
+            State.OpenConfirm,
+            State.Established,
+        ]
+    # Each side sent exactly one OPEN and one KEEPALIVE to get there.
+    for fsm in (p.left, p.right):
+        kinds = [type(m) for m in p.received[id(fsm)]]
+        assert kinds == [Open, Keepalive]
+
+
+def test_established_with_capabilities_and_four_octet_as():
+    def speaker(asn: int, router_id: str, peer_as: int, passive: bool) -> Fsm:
+        capabilities = (
+            Multiprotocol(IPV4_UNICAST),
+            Multiprotocol(IPV6_UNICAST),
+            RouteRefreshCapability(),
+            ExtendedMessage(),
+            FourOctetAs(asn),
+        )
+        return Fsm(Open(asn, 90, router_id, capabilities), peer_as, passive, 90)
+
+    # Both AS numbers are too wide for My AS: the OPENs carry AS_TRANS and the
+    # FSM must check the peer AS from the capability.
+    p = Pair(
+        speaker(4200000001, "192.0.2.1", 4200000002, False),
+        speaker(4200000002, "192.0.2.2", 4200000001, True),
+    )
+    p.establish()
+    for fsm in (p.left, p.right):
+        (up,) = p.got(fsm, SessionEstablished)
+        assert up.negotiated.session.asn4
+        assert up.negotiated.session.extended_message
+        assert up.negotiated.route_refresh
+        assert up.negotiated.families == {IPV4_UNICAST, IPV6_UNICAST}
+        assert up.remote_open.asn == 23456
+    refresh = RouteRefresh(IPV6_UNICAST)
+    # A ROUTE-REFRESH crosses the wire and is handed on.
+    p.run(p.left, [Send(refresh.encode(p.left.negotiated.session))])
+    assert p.got(p.right, Deliver) == [Deliver(refresh)]
+
+
+def test_open_sent_carries_the_configured_hold_time():
+    fsm = Fsm(Open(AS_A, 180, "192.0.2.1"), AS_B, False, 30)
+    assert fsm.open_message().hold_time == 30
+    fsm.handle(ManualStart(), 0.0)
+    (open_message,) = sent(fsm.handle(TcpCrAcked(), 0.0))
+    assert isinstance(open_message, Open)
+    assert open_message.hold_time == 30
+    assert open_message.asn == AS_A
+
+
+def test_passive_fsm_waits_and_arms_no_timer():
+    fsm = make_fsm(passive=True)
+    assert fsm.handle(AutomaticStart(), 0.0) == []
+    assert fsm.state is State.Active
+    assert fsm.next_deadline() is None
+    assert fsm.expire(1e9) == []
+    assert fsm.state is State.Active
+
+
+def test_connect_retry_timer_reconnects():
+    fsm = make_fsm()
+    assert fsm.handle(ManualStart(), 0.0) == [Connect()]
+    assert fsm.next_deadline() == 5.0
+    assert fsm.expire(4.9) == []
+    actions = fsm.expire(5.0)
+    assert [type(a) for a in actions] == [Close, Connect]
+    assert fsm.state is State.Connect
+    assert fsm.next_deadline() == 10.0
+
+
+def test_connect_failure_goes_idle_and_stays_there():
+    fsm = make_fsm()
+    fsm.handle(ManualStart(), 0.0)
+    actions = fsm.handle(TcpConnectionFails(), 1.0)
+    assert [type(a) for a in actions] == [Close]
+    assert fsm.state is State.Idle
+    assert fsm.next_deadline() is None
+    # The driver restarts, when it sees fit; until then Idle ignores the world.
+    assert fsm.handle(TcpCrAcked(), 2.0) == []
+    assert fsm.handle(KeepAliveMsg(), 2.0) == []
+    assert fsm.handle(ManualStop(), 2.0) == []
+    assert fsm.state is State.Idle
+    assert fsm.handle(ManualStart(), 3.0) == [Connect()]
+    assert fsm.state is State.Connect
+
+
+def test_start_events_are_ignored_once_started():
+    p = pair()
+    p.establish()
+    assert p.handle(p.left, ManualStart()) == []
+    assert p.handle(p.left, AutomaticStart()) == []
+    assert p.handle(p.left, TcpConnectionConfirmed()) == []  # a collision: the driver's
+    assert p.left.state is State.Established
+
+
+def test_session_comes_back_after_a_drop():
+    p = pair()
+    p.establish()
+    p.handle(p.left, ManualStop())
+    assert p.left.state is State.Idle
+    assert p.right.state is State.Idle
+    p.now = 100.0
+    p.establish()
+    assert len(p.got(p.left, SessionEstablished)) == 2
+    assert len(p.got(p.right, SessionEstablished)) == 2
+
+
+# -- timers ---------------------------------------------------------------------
+
+
+def test_keepalive_timer_sends_keepalive_and_restarts_peer_hold_timer():
+    p = pair()
+    p.establish()
+    assert p.left.next_deadline() == 30.0  # keepalive: hold time / 3
+    p.now = 29.0
+    assert p.expire(p.left) == []
+    p.now = 30.0
+    actions = p.expire(p.left)
+    assert [type(m) for m in sent(actions)] == [Keepalive]
+    assert p.left.next_deadline() == 60.0
+    # The right side's hold timer now runs from 30: its next deadline is its
+    # own keepalive (30), then the hold timer at 120 instead of 90.
+    assert p.right.timers[HoldTimerExpires] == 120.0
+
+
+def test_keepalives_keep_the_session_up():
+    p = pair()
+    p.establish()
+    for second in range(0, 3600, 7):
+        p.now = float(second)
+        p.expire_both()
+    assert p.left.established and p.right.established
+    assert p.got(p.left, SessionDown) == [] and p.got(p.right, SessionDown) == []
+
+
+def test_hold_timer_expiry_sends_4_0_and_goes_idle():
+    p = pair()
+    p.establish()
+    # The right side falls silent: only the left side's timers run.
+    p.now = 90.0
+    actions = p.expire(p.left)
+    assert notification(actions) == (4, 0, b"")
+    assert [type(a) for a in actions][-3:] == [Send, Close, SessionDown]
+    assert p.left.state is State.Idle
+    assert p.left.next_deadline() is None
+    assert "4/0" in p.left.reason
+    # The right side hears it and goes down without answering.
+    assert p.notifications_received(p.right) == [(4, 0, b"")]
+    assert p.notifications_received(p.left) == []
+    assert p.right.state is State.Idle
+    assert len(p.got(p.right, SessionDown)) == 1
+
+
+def test_hold_timer_in_open_sent_is_four_minutes():
+    fsm = opened()
+    assert fsm.next_deadline() == OPEN_SENT_HOLD_TIME
+    actions = fsm.expire(OPEN_SENT_HOLD_TIME)
+    assert notification(actions) == (4, 0, b"")
+    assert isinstance(actions[-1], Close)
+    assert fsm.state is State.Idle
+
+
+@pytest.mark.parametrize(("left_hold", "right_hold"), [(0, 0), (0, 90), (90, 0)])
+def test_hold_time_zero_arms_no_timers(left_hold, right_hold):
+    p = pair(left_hold=left_hold, right_hold=right_hold)
+    p.establish()
+    for fsm in (p.left, p.right):
+        assert fsm.negotiated.hold_time == 0
+        assert fsm.next_deadline() is None
+    p.now = 1e6
+    p.expire_both()
+    # Even a stray timer event fed from outside sends nothing and arms nothing.
+    assert p.handle(p.left, KeepaliveTimerExpires()) == []
+    assert p.left.next_deadline() is None
+    assert p.left.established and p.right.established
+    assert sent(p.actions[id(p.left)]).count(Keepalive()) == 1  # the one OpenSent needs
+
+
+# -- OPEN errors ----------------------------------------------------------------
+
+
+def test_wrong_peer_as_sends_2_2():
+    p = Pair(make_fsm(peer_as=65099), make_fsm(AS_B, "192.0.2.2", AS_A, passive=True))
+    p.start()
+    p.connect(p.left)
+    # The left side checks the right side's OPEN and refuses it.
+    [(code, subcode, _)] = p.notifications_received(p.right)
+    assert (code, subcode) == (BadPeerAs.code, BadPeerAs.subcode) == (2, 2)
+    assert p.left.state is State.Idle
+    assert p.right.state is State.Idle
+    assert p.got(p.left, SessionEstablished) == []
+    assert "2/2" in p.left.reason
+
+
+def test_peer_as_none_accepts_any_as():
+    p = Pair(make_fsm(peer_as=None), make_fsm(AS_B, "192.0.2.2", AS_A, passive=True))
+    p.establish()
+    assert p.left.remote_open.peer_asn == AS_B
+
+
+@pytest.mark.parametrize("hold_time", [1, 2])
+def test_hold_time_below_three_sends_2_6(hold_time):
+    fsm = opened()
+    actions = fsm.handle(BgpOpen(peer_open(hold_time=hold_time)), 1.0)
+    assert notification(actions)[:2] == (2, 6)
+    assert isinstance(actions[-1], Close)
+    assert fsm.state is State.Idle
+
+
+def test_internal_peer_with_our_identifier_sends_2_3():
+    fsm = Fsm(Open(AS_A, 90, "192.0.2.1"), AS_A, False, 90)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 0.0)
+    actions = fsm.handle(BgpOpen(Open(AS_A, 90, "192.0.2.1")), 1.0)
+    assert notification(actions)[:2] == (2, 3)
+    assert fsm.state is State.Idle
+
+
+def test_open_decode_error_sends_its_notification():
+    fsm = opened()
+    actions = fsm.handle(BgpOpenMsgErr(UnsupportedVersionNumber(data=b"\x00\x04")), 1.0)
+    assert notification(actions) == (2, 1, b"\x00\x04")
+    assert fsm.state is State.Idle
+
+
+def test_header_error_sends_its_notification():
+    p = pair()
+    p.establish()
+    actions = p.handle(p.left, BgpHeaderErr(BadMessageLength(data=b"\x00\x05")))
+    assert notification(actions) == (1, 2, b"\x00\x05")
+    assert p.left.state is State.Idle
+    assert len(p.got(p.left, SessionDown)) == 1
+
+
+def test_notification_in_open_sent_is_not_answered():
+    fsm = opened()
+    actions = fsm.handle(NotifMsg(Notification(6, 5)), 1.0)
+    assert [type(a) for a in actions] == [Close]
+    assert fsm.state is State.Idle
+    assert "6/5" in fsm.reason
+
+
+def test_connection_lost_in_open_sent_goes_active():
+    fsm = opened()
+    actions = fsm.handle(TcpConnectionFails(), 1.0)
+    assert [type(a) for a in actions] == [Close]
+    assert fsm.state is State.Active
+    # An active FSM tries again when its ConnectRetryTimer expires.
+    assert fsm.next_deadline() == 6.0
+    assert fsm.expire(6.0) == [Connect()]
+    assert fsm.state is State.Connect
+
+
+# -- RFC 6608: unexpected messages ---------------------------------------------
+
+
+def to_state(state: State) -> tuple[Pair, Fsm]:
+    p = pair()
+    p.start()
+    if state is State.OpenSent:
+        # Only the left side's TCP connection comes up; nothing reaches it.
+        p.left.handle(TcpCrAcked(), p.now)
+    elif state is State.OpenConfirm:
+        p.left.handle(TcpCrAcked(), p.now)
+        p.left.handle(BgpOpen(peer_open()), p.now)
+    else:
+        p.connect(p.left)
+    assert p.left.state is state
+    return p, p.left
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "expected"),
+    [
+        (State.OpenSent, KeepAliveMsg(), (5, 1)),
+        (State.OpenSent, UpdateMsg(object()), (5, 1)),
+        (State.OpenSent, RouteRefreshMsg(RouteRefresh(IPV4_UNICAST, 0)), (5, 1)),
+        (State.OpenConfirm, UpdateMsg(object()), (5, 2)),
+        (State.OpenConfirm, BgpOpen(peer_open()), (5, 2)),
+        (State.Established, BgpOpen(peer_open()), (5, 3)),
+        (State.OpenSent, KeepaliveTimerExpires(), (5, 0)),
+        (State.Established, ConnectRetryTimerExpires(), (5, 0)),
+    ],
+)
+def test_unexpected_event_is_an_fsm_error(state, event, expected):
+    _, fsm = to_state(state)
+    actions = fsm.handle(event, 1.0)
+    assert notification(actions)[:2] == expected
+    assert isinstance(actions[1], Close)
+    assert (SessionDown in [type(a) for a in actions]) == (state is State.Established)
+    assert fsm.state is State.Idle
+    assert fsm.reason.startswith(f"sent NOTIFICATION {expected[0]}/{expected[1]}")
+
+
+def test_unexpected_message_in_connect_drops_without_notification():
+    fsm = make_fsm()
+    fsm.handle(ManualStart(), 0.0)
+    actions = fsm.handle(KeepAliveMsg(), 1.0)
+    assert [type(a) for a in actions] == [Close]
+    assert fsm.state is State.Idle
+
+
+# -- Established ------------------------------------------------------------------
+
+
+def test_update_and_route_refresh_are_delivered_and_restart_hold_timer():
+    p = pair()
+    p.establish()
+    update = object()  # the FSM hands it on without looking inside
+    p.now = 50.0
+    assert p.handle(p.left, UpdateMsg(update)) == [Deliver(update)]
+    assert p.left.timers[HoldTimerExpires] == 140.0
+    refresh = RouteRefresh(IPV4_UNICAST, 0)
+    p.now = 60.0
+    assert p.handle(p.left, event_for_message(refresh)) == [Deliver(refresh)]
+    assert p.left.timers[HoldTimerExpires] == 150.0
+
+
+def test_update_error_sends_its_notification():
+    p = pair()
+    p.establish()
+    actions = p.handle(p.left, UpdateMsgErr(MalformedAttributeList()))
+    assert notification(actions) == (3, 1, b"")
+    assert p.left.state is State.Idle
+    assert p.notifications_received(p.right) == [(3, 1, b"")]
+    assert len(p.got(p.right, SessionDown)) == 1
+
+
+def test_manual_stop_in_established_sends_6_2_with_shutdown_communication():
+    p = pair()
+    p.establish()
+    actions = p.handle(p.left, ManualStop(communication="maintenance, back at 02:00"))
+    text = b"maintenance, back at 02:00"
+    assert notification(actions) == (6, 2, bytes([len(text)]) + text)
+    assert [type(a) for a in actions] == [Send, Close, SessionDown]
+    assert p.left.state is State.Idle
+    assert "maintenance" in p.left.reason
+    assert p.notifications_received(p.right) == [(6, 2, bytes([len(text)]) + text)]
+    assert p.right.state is State.Idle
+
+
+def test_manual_stop_other_cease_subcode_has_no_communication():
+    p = pair()
+    p.establish()
+    actions = p.handle(p.left, ManualStop(Cease.PEER_DECONFIGURED, "ignored"))
+    assert notification(actions) == (6, 3, b"")
+
+
+def test_manual_stop_before_open_sends_nothing():
+    fsm = make_fsm()
+    fsm.handle(ManualStart(), 0.0)
+    assert [type(a) for a in fsm.handle(ManualStop(), 1.0)] == [Close]
+    assert fsm.state is State.Idle
+
+
+def test_shutdown_communication_is_cut_at_a_character_boundary():
+    assert shutdown_communication("") == b"\x00"
+    long = "é" * 200  # 400 octets of UTF-8
+    data = shutdown_communication(long)
+    assert data[0] == 254 == len(data) - 1
+    assert data[1:].decode("utf-8") == "é" * 127
+
+
+def test_peer_closing_established_session():
+    p = pair()
+    p.establish()
+    p.now = 10.0
+    actions = p.handle(p.left, TcpConnectionFails())
+    assert [type(a) for a in actions] == [Close, SessionDown]
+    assert p.left.state is State.Idle
+
+
+def test_history_records_each_transition_with_its_reason():
+    p = pair()
+    p.establish()
+    p.now = 90.0
+    p.expire(p.left)
+    history = p.left.history
+    assert [(t.old, t.new) for t in history] == [
+        (State.Idle, State.Connect),
+        (State.Connect, State.OpenSent),
+        (State.OpenSent, State.OpenConfirm),
+        (State.OpenConfirm, State.Established),
+        (State.Established, State.Idle),
+    ]
+    assert [t.at for t in history] == [0.0, 0.0, 0.0, 0.0, 90.0]
+    assert all(t.reason for t in history)
+    assert "outbound" in history[1].reason
+    assert "AS65002" in history[2].reason
+    assert "HoldTimerExpired" in history[-1].reason
+    assert p.left.reason == history[-1].reason
+    # The right side records why it went down: the NOTIFICATION it received.
+    assert p.right.history[-1].reason == "received NOTIFICATION 4/0"
+    assert "inbound" in p.right.history[1].reason
+
+
+def test_event_for_error_routes_errors_by_kind():
+    assert isinstance(event_for_error(UnsupportedVersionNumber()), BgpOpenMsgErr)
+    assert isinstance(event_for_error(MalformedAttributeList()), UpdateMsgErr)
+    assert isinstance(event_for_error(BadMessageLength()), BgpHeaderErr)
+
+
+def test_invalid_configuration_is_refused():
+    with pytest.raises(ValueError):
+        make_fsm(hold_time=2)
+    with pytest.raises(ValueError):
+        Fsm(Open(AS_A, 90, "192.0.2.1"), AS_B, False, 90, connect_retry_time=0)
+
+
+def test_timers_fire_in_deadline_order_hold_first_on_a_tie():
+    p = pair()
+    p.establish()
+    # Keepalives fired on time at 30 and 60 put the next one at 90, the very
+    # deadline of the hold timer the silent right side never restarted.
+    for second in (30.0, 60.0):
+        p.now = second
+        p.expire(p.left)
+    assert p.left.timers == {KeepaliveTimerExpires: 90.0, HoldTimerExpires: 90.0}
+    p.now = 90.0
+    actions = p.expire(p.left)
+    assert [type(m) for m in sent(actions)] == [Notification]
+
+
+def test_history_is_bounded():
+    fsm = make_fsm()
+    for second in range(HISTORY_SIZE):
+        fsm.handle(ManualStart(), float(second))
+        fsm.handle(TcpConnectionFails(), float(second))
+    assert len(fsm.history) == HISTORY_SIZE
+    assert fsm.history[-1].at == HISTORY_SIZE - 1
+    assert fsm.history[-1].new is State.Idle
