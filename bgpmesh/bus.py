@@ -1,0 +1,132 @@
+"""Bus frames: the one module that builds and parses what crosses the buses.
+
+Theory of operation
+-------------------
+bgpmesh has two ZeroMQ buses, each an XSUB/XPUB proxy in the supervisor:
+
+* the **command bus**: bridges, ``bgpmesh send`` and other clients publish;
+  workers subscribe to their group's topic.  The supervisor sees every frame
+  on the way through (its XSUB subscribes to everything), keeps the announced
+  state of every neighbor from it, and replays that state to a worker the
+  moment the worker subscribes, so a restarted worker loses nothing.
+* the **event bus**: workers publish acks and events; bridges, clients and
+  ``bgpmesh watch`` subscribe.
+
+Every message is two frames, ``[topic, payload]``: the topic alone in the first
+frame so ZeroMQ's prefix filtering never looks into the payload, the payload a
+msgpack map with ``v`` (schema version) and ``kind``.  Topics end with ``|`` so
+that ``w/10.0.0.1|`` is not a prefix of ``w/10.0.0.10|``.
+
+Kinds (payload fields beyond ``v`` and ``kind``)::
+
+    command bus, topic  w/<group>|     (a worker group)   or  sup|  (the supervisor)
+      command   id=[publisher, seq] op=str neighbors=[name...] routes=[route...]
+                family=[afi, safi]|None arg=int|None text=str
+      replay    neighbor=name routes=[route...] withdrawn=[route...]
+      ready     group=str                 supervisor -> worker: replay is over
+      start     group=str                 supervisor -> worker: sessions may start
+                                          (every bridge is on the bus by now)
+      ping      id=[publisher, seq] [bridge=process name]
+                                          client -> supervisor: am I connected?
+      control   id=[publisher, seq] op="shutdown"|...
+
+    event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
+      ack       id=[publisher, seq] group=str ok=bool error=str matched=int
+      hello     group=str                 worker -> supervisor: my PUB is up
+      event     type=str neighbor={peer, local, local_as, peer_as}
+                body=dict (state: {state, reason}; update: ExaBGP "message" map)
+
+A route on the wire is a flat list (cheap to pack, no per-route map keys)::
+
+    [afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities]
+
+where absent values are nil and ``as_path``/``communities`` are lists.
+"""
+
+from __future__ import annotations
+
+import msgpack
+
+from bgpmesh.family import Family
+from bgpmesh.route import Attributes, Route
+
+VERSION = 1
+
+TOPIC_SUPERVISOR = b"sup|"
+TOPIC_BROADCAST = b"w/*|"
+
+
+class FrameError(ValueError):
+    """A frame that is not a bgpmesh bus message of a version we read."""
+
+
+def worker_topic(group: str) -> bytes:
+    return b"w/" + group.encode() + b"|"
+
+
+def ack_topic(publisher: str) -> bytes:
+    return b"ack/" + publisher.encode() + b"|"
+
+
+def event_topic(kind: str, neighbor: str) -> bytes:
+    return b"ev/" + kind.encode() + b"/" + neighbor.encode() + b"|"
+
+
+def system_topic(what: str) -> bytes:
+    return b"sys/" + what.encode() + b"|"
+
+
+def pack(topic: bytes, kind: str, **fields) -> list[bytes]:
+    fields["v"] = VERSION
+    fields["kind"] = kind
+    return [topic, msgpack.packb(fields, use_bin_type=True)]
+
+
+def unpack(frames: list[bytes]) -> tuple[bytes, dict]:
+    """Return (topic, payload); FrameError if it is not ours."""
+    if len(frames) != 2:
+        raise FrameError(f"expected 2 frames, got {len(frames)}")
+    try:
+        payload = msgpack.unpackb(frames[1], raw=False, strict_map_key=False)
+    except Exception as exc:  # msgpack raises several unrelated classes
+        raise FrameError(f"payload is not msgpack: {exc}") from None
+    if not isinstance(payload, dict) or payload.get("v") != VERSION or "kind" not in payload:
+        raise FrameError("payload lacks v/kind or has another schema version")
+    return frames[0], payload
+
+
+# -- routes ------------------------------------------------------------------
+
+
+def route_to_wire(route: Route) -> list:
+    a = route.attributes
+    return [
+        route.family.afi,
+        route.family.safi,
+        route.prefix,
+        route.next_hop,
+        a.origin,
+        list(a.as_path) if a.as_path is not None else None,
+        a.med,
+        a.local_pref,
+        list(a.communities),
+    ]
+
+
+def route_from_wire(item: list, _cache: dict | None = None) -> Route:
+    """Rebuild a Route.  ``_cache`` (a dict the caller keeps) makes routes that
+    share attributes share one Attributes object, so later grouping by
+    attribute set is an identity-fast dict lookup."""
+    afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities = item
+    akey = (origin, tuple(as_path) if as_path is not None else None, med, local_pref,
+            tuple(communities))
+    attributes = None if _cache is None else _cache.get(akey)
+    if attributes is None:
+        attributes = Attributes(origin, akey[1], med, local_pref, akey[4])
+        if _cache is not None:
+            _cache[akey] = attributes
+    return Route(Family(afi, safi), prefix, next_hop, attributes)
+
+
+def neighbor_ident(peer: str, local: str | None, local_as: int, peer_as: int) -> dict:
+    return {"peer": peer, "local": local, "local_as": local_as, "peer_as": peer_as}

@@ -1,0 +1,77 @@
+"""Who runs where: neighbor names, groups, and the map clients read.
+
+A neighbor group is the unit one worker process runs.  Neighbors inside an
+explicit ``group NAME { }`` block form that group; the others are spread over
+``auto-N`` groups by a stable hash of their address (CRC-32, not Python's
+salted ``hash``), so the same configuration always puts a neighbor on the same
+worker and a reload does not move sessions.
+
+The supervisor writes the result to ``topology.json`` in its run folder so that
+clients such as ``bgpmesh send`` can resolve ``neighbor ...`` selectors exactly
+as the pipe bridges do.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class NeighborRef:
+    """What a command publisher needs to know of a neighbor."""
+
+    name: str
+    group: str
+    peer_address: str
+    local_address: str | None
+    local_as: int
+    peer_as: int
+    router_id: str
+    processes: tuple[str, ...] = ()  # processes whose api block lists it
+
+
+def neighbor_names(neighbors) -> list[str]:
+    """A unique name per neighbor: its address, or address%local if shared."""
+    count: dict[str, int] = {}
+    for n in neighbors:
+        count[n.peer_address] = count.get(n.peer_address, 0) + 1
+    return [
+        n.peer_address if count[n.peer_address] == 1 else f"{n.peer_address}%{n.local_address}"
+        for n in neighbors
+    ]
+
+
+def assign_groups(neighbors, workers: int) -> list[str]:
+    """The group name of each neighbor, in order."""
+    workers = max(1, workers)
+    groups = []
+    for n in neighbors:
+        if n.group:
+            groups.append(n.group)
+        else:
+            slot = zlib.crc32(f"{n.peer_address}|{n.local_address}".encode()) % workers
+            groups.append(f"auto-{slot}")
+    return groups
+
+
+def build(config, workers: int) -> list[NeighborRef]:
+    names = neighbor_names(config.neighbors)
+    groups = assign_groups(config.neighbors, workers)
+    refs = []
+    for n, name, group in zip(config.neighbors, names, groups, strict=True):
+        processes = tuple(dict.fromkeys(p for api in n.apis for p in api.processes))
+        refs.append(NeighborRef(name, group, n.peer_address, n.local_address, n.local_as,
+                                n.peer_as, n.router_id, processes))
+    return refs
+
+
+def dumps(refs: list[NeighborRef], **extra) -> str:
+    return json.dumps({"neighbors": [asdict(r) for r in refs], **extra}, indent=1)
+
+
+def loads(text: str) -> tuple[list[NeighborRef], dict]:
+    data = json.loads(text)
+    refs = [NeighborRef(**{**r, "processes": tuple(r["processes"])}) for r in data.pop("neighbors")]
+    return refs, data
