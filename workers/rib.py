@@ -1,0 +1,78 @@
+"""The Adj-RIB-Out of one neighbor: what we announce to it, and what is not sent yet.
+
+Routes are keyed by (family, wire NLRI bytes).  The wire encoding of a prefix is
+its canonical form, so the key costs one encode and building an UPDATE later
+is a join of keys.  Values are (next_hop, Attributes); Attributes objects are
+shared between routes that carry the same set (the bus decoder interns them),
+so grouping pending routes by attribute set is a dict lookup on a small tuple.
+
+``pending`` holds what changed since the last flush: the new value, or None
+for a withdrawal.  A route announced then withdrawn before a flush leaves one
+withdrawal (harmless if the peer never had it, and simpler than tracking what
+the peer has).  On a new session everything in ``routes`` is sent again.
+"""
+
+from __future__ import annotations
+
+from bgpmesh.family import Family
+from bgpmesh.route import Attributes
+
+
+class AdjRibOut:
+    __slots__ = ("routes", "pending")
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[Family, bytes], tuple[str, Attributes]] = {}
+        self.pending: dict[tuple[Family, bytes], tuple[str, Attributes] | None] = {}
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def announce(self, family: Family, key: bytes, next_hop: str, attributes: Attributes) -> None:
+        value = (next_hop, attributes)
+        k = (family, key)
+        if self.routes.get(k) == value:
+            return
+        self.routes[k] = value
+        self.pending[k] = value
+
+    def withdraw(self, family: Family, key: bytes) -> None:
+        k = (family, key)
+        if self.routes.pop(k, None) is not None or k in self.pending:
+            self.pending[k] = None
+
+    def clear(self) -> None:
+        for k in self.routes:
+            self.pending[k] = None
+        self.routes.clear()
+
+    def take_pending(self):
+        """(announcements grouped, withdrawals grouped) and forget them.
+
+        announcements: {(family, next_hop, attributes): [key, ...]}
+        withdrawals:   {family: [key, ...]}
+        """
+        pending, self.pending = self.pending, {}
+        return _group(pending.items())
+
+    def take_all(self):
+        """Everything announced, grouped as take_pending does; pending is dropped
+        since the full table supersedes it."""
+        self.pending = {}
+        return _group(self.routes.items())
+
+
+def _group(items):
+    announce: dict[tuple, list[bytes]] = {}
+    withdraw: dict[Family, list[bytes]] = {}
+    for (family, key), value in items:
+        if value is None:
+            withdraw.setdefault(family, []).append(key)
+        else:
+            group = (family, value[0], value[1])
+            keys = announce.get(group)
+            if keys is None:
+                announce[group] = [key]
+            else:
+                keys.append(key)
+    return announce, withdraw

@@ -1,0 +1,275 @@
+"""A worker process: one asyncio loop running the sessions of one neighbor group.
+
+Boot, in this order, so that no command is lost and no session comes up with
+a partial table:
+
+1. reset the signal handlers inherited from the supervisor, make a fresh
+   ZeroMQ context (never reuse the parent's after fork);
+2. subscribe to the group's topic on the command bus and connect the event
+   publisher; say ``hello`` on the event bus until the supervisor answers
+   ``ready`` on the command bus.  Before ``ready`` it sends ``replay`` frames:
+   the state producers announced for our neighbors before we (re)started;
+3. load static routes, apply the replay, start the sessions;
+4. serve: commands from the bus, connections handed over on the control
+   socket (SCM_RIGHTS), timers; a heartbeat to the supervisor every second.
+
+SIGTERM or SIGINT: every session is closed with Cease/Administrative Shutdown,
+buffered data gets a moment to drain, exit 0.  If the control socket closes
+(the supervisor is gone) the worker shuts down the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+import zmq
+import zmq.asyncio
+
+from bgpmesh import bus
+from bgpmesh.family import Family
+
+from .peer import Peer, route_key
+
+log = logging.getLogger("bgpmesh.worker")
+
+HEARTBEAT_INTERVAL = 1.0
+DRAIN_DEADLINE = 2.0
+
+
+class Worker:
+    def __init__(self, group: str, neighbors: list, names: list[str], endpoints: dict,
+                 control: socket.socket) -> None:
+        self.group = group
+        self.neighbors = neighbors
+        self.names = names
+        self.endpoints = endpoints
+        self.control = control
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.peers: dict[str, Peer] = {}
+        self.by_address: dict[tuple[str, str | None], Peer] = {}
+        self.dirty: set[Peer] = set()
+        self.flush_scheduled = False
+        self.stopped: asyncio.Event | None = None
+        self.started = False
+
+    # -- entry -----------------------------------------------------------
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            return self.loop.run_until_complete(self.main())
+        finally:
+            self.loop.close()
+
+    async def main(self) -> int:
+        self.stopped = asyncio.Event()
+        self.ctx = zmq.asyncio.Context()
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.RCVHWM, 0)
+        self.sub.setsockopt(zmq.SUBSCRIBE, bus.worker_topic(self.group))
+        self.sub.setsockopt(zmq.SUBSCRIBE, bus.TOPIC_BROADCAST)
+        self.sub.connect(self.endpoints["command_out"])
+        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.SNDHWM, 0)
+        self.pub.connect(self.endpoints["event_in"])
+        self.loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
+
+        for neighbor, name in zip(self.neighbors, self.names, strict=True):
+            peer = Peer(self, neighbor, name)
+            self.peers[name] = peer
+            self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
+            for route in neighbor.static:
+                peer.add_route(route, route_key(route))
+
+        await self.handshake()
+        self.control.setblocking(False)
+        self.loop.add_reader(self.control.fileno(), self.on_control)
+        tasks = [self.loop.create_task(self.commands()),
+                 self.loop.create_task(self.heartbeat())]
+        await self.stopped.wait()
+        for task in tasks:
+            task.cancel()
+        await self.shutdown()
+        return 0
+
+    async def handshake(self) -> None:
+        hello = bus.pack(bus.system_topic("hello"), "hello", group=self.group, pid=os.getpid())
+        while True:
+            await self.pub.send_multipart(hello)
+            if await self.sub.poll(100):
+                while await self.sub.poll(0):
+                    frames = await self.sub.recv_multipart()
+                    if self.dispatch(frames) == "ready":
+                        return
+
+    async def shutdown(self) -> None:
+        for peer in self.peers.values():
+            peer.stop()
+        deadline = self.loop.time() + DRAIN_DEADLINE
+        while self.loop.time() < deadline and any(p.connect_task for p in self.peers.values()):
+            await asyncio.sleep(0.05)
+        # transports flush their buffers before closing; give them the deadline
+        await asyncio.sleep(0.1)
+        self.loop.remove_reader(self.control.fileno())
+        self.sub.close(0)
+        self.pub.close(linger=500)
+        self.ctx.term()
+
+    # -- supervisor link -------------------------------------------------
+
+    def on_control(self) -> None:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.control, 1024, 4)
+        except BlockingIOError:
+            return
+        except OSError:
+            data, fds = b"", []
+        if not data and not fds:
+            log.warning("worker %s: supervisor link closed, shutting down", self.group)
+            self.stopped.set()
+            return
+        for fd in fds:
+            sock = socket.socket(fileno=fd)
+            try:
+                peer_ip, local_ip = data.decode().split("|")
+            except ValueError:
+                sock.close()
+                continue
+            peer = self.by_address.get((peer_ip, local_ip)) or self.by_address.get((peer_ip, None))
+            if peer is None:
+                log.warning("worker %s: no neighbor %s on %s; closing", self.group, peer_ip,
+                            local_ip)
+                sock.close()
+            else:
+                peer.accept(sock)
+
+    async def heartbeat(self) -> None:
+        while True:
+            try:
+                self.control.send(b"hb")
+            except BlockingIOError:
+                pass
+            except OSError:
+                self.stopped.set()
+                return
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+
+    # -- command bus -----------------------------------------------------
+
+    async def commands(self) -> None:
+        while True:
+            frames = await self.sub.recv_multipart()
+            try:
+                self.dispatch(frames)
+            except Exception:
+                log.exception("worker %s: bug while handling a command", self.group)
+
+    def dispatch(self, frames: list[bytes]) -> str | None:
+        try:
+            _topic, msg = bus.unpack(frames)
+        except bus.FrameError as exc:
+            log.warning("worker %s: dropped a frame: %s", self.group, exc)
+            return None
+        kind = msg["kind"]
+        if kind == "command":
+            self.on_command(msg)
+        elif kind == "replay":
+            self.on_replay(msg)
+        elif kind == "ready":
+            return "ready" if msg.get("group") == self.group else None
+        elif kind == "start" and msg.get("group") == self.group:
+            self.start_sessions()
+        return kind
+
+    def start_sessions(self) -> None:
+        """Once: the supervisor says every script listens, so sessions may come up."""
+        if self.started:
+            return
+        self.started = True
+        for peer in self.peers.values():
+            peer.start()
+
+    def on_replay(self, msg: dict) -> None:
+        peer = self.peers.get(msg["neighbor"])
+        if peer is None:
+            return
+        cache: dict = {}
+        for item in msg["routes"]:
+            route = bus.route_from_wire(item, cache)
+            peer.add_route(route, route_key(route))
+        for item in msg["withdrawn"]:
+            route = bus.route_from_wire(item, cache)
+            peer.remove_route(route.family, route_key(route))
+
+    def on_command(self, msg: dict) -> None:
+        op = msg["op"]
+        peers = [self.peers[n] for n in msg["neighbors"] if n in self.peers]
+        error = ""
+        if op in ("announce", "withdraw"):
+            cache: dict = {}
+            routes = []
+            try:
+                for item in msg["routes"]:
+                    route = bus.route_from_wire(item, cache)
+                    routes.append((route, route_key(route)))
+            except (ValueError, TypeError) as exc:
+                error = f"bad route: {exc}"
+                routes = []
+            for peer in peers:
+                if op == "announce":
+                    for route, key in routes:
+                        peer.add_route(route, key)
+                else:
+                    for route, key in routes:
+                        peer.remove_route(route.family, key)
+                self.dirty.add(peer)
+            self.schedule_flush()
+        elif op == "eor":
+            family = Family(*msg["family"])
+            for peer in peers:
+                peer.send_eor(family)
+        elif op == "route-refresh":
+            family = Family(*msg["family"])
+            for peer in peers:
+                peer.send_route_refresh(family)
+        elif op == "teardown":
+            for peer in peers:
+                peer.teardown(msg.get("arg") or 2)
+        else:
+            error = f"unknown operation {op!r}"
+        publisher = msg["id"][0]
+        self.pub.send_multipart(bus.pack(
+            bus.ack_topic(publisher), "ack", id=msg["id"], group=self.group,
+            ok=not error, error=error, matched=len(peers)))
+
+    def schedule_flush(self) -> None:
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.flush_scheduled = False
+        dirty, self.dirty = self.dirty, set()
+        for peer in dirty:
+            peer.flush()
+
+    # -- events ----------------------------------------------------------
+
+    def publish_state(self, peer: Peer, state: str, reason: str = "") -> None:
+        body = {"state": state}
+        if reason:
+            body["reason"] = reason
+        self.publish_event(peer, "state", body)
+
+    def publish_event(self, peer: Peer, kind: str, body: dict) -> None:
+        self.pub.send_multipart(bus.pack(
+            bus.event_topic(kind, peer.name), "event", type=kind, neighbor=peer.ident,
+            name=peer.name, body=body))
