@@ -1,0 +1,3 @@
+from bgpmesh.cli import main
+
+main()

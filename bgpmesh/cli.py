@@ -1,0 +1,117 @@
+"""The ``bgpmesh`` command (click).
+
+``bgpmesh start PATH`` runs the daemon; ``send`` and ``watch`` are bus
+clients; ``validate`` checks a configuration without starting anything.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bgpmesh import __version__
+from bgpmesh.errors import CommandError, ConfigError
+
+RUN_DIR_HELP = "run folder holding the bus sockets (default: $BGPMESH_RUN_DIR, " \
+               "$XDG_RUNTIME_DIR/bgpmesh or /tmp/bgpmesh-UID)"
+
+
+def _run_dir(value: str | None) -> str:
+    from bgpmesh.supervisor.client import default_run_dir
+
+    return value or default_run_dir()
+
+
+def _load(path: str):
+    from bgpmesh.config import load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"bgpmesh: cannot read {path}: {exc.strerror}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="bgpmesh")
+def main() -> None:
+    """A BGP speaker driven by programs."""
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--workers", "-w", type=click.IntRange(1, 1024), default=None,
+              help="automatic neighbor groups (default: one per CPU core)")
+@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+def start(path: str, workers: int | None, run_dir: str | None, log_level: str) -> None:
+    """Run the neighbors and processes of PATH (a file, or a folder of *.conf)."""
+    import os
+
+    from bgpmesh import log
+    from bgpmesh.supervisor.arbiter import Supervisor
+
+    config = _load(path)
+    log.setup(log_level)
+    supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
+                            run_dir=_run_dir(run_dir),
+                            banner=lambda text: click.echo(text, err=True))
+    sys.exit(supervisor.run())
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+def validate(path: str) -> None:
+    """Check a configuration; print a summary, or the first error."""
+    config = _load(path)
+    click.echo(f"{path}: {len(config.neighbors)} neighbor(s), "
+               f"{len(config.processes)} process(es): ok")
+
+
+@main.command()
+@click.argument("command", nargs=-1, required=True)
+@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for acks")
+def send(command: tuple[str, ...], run_dir: str | None, timeout: float) -> None:
+    """Publish one API command (ExaBGP text syntax) and print its ack."""
+    from bgpmesh.supervisor.client import ClientError
+    from bgpmesh.supervisor.client import send as send_command
+
+    line = " ".join(command)
+    try:
+        ok, message = send_command(_run_dir(run_dir), line, timeout)
+    except CommandError as exc:
+        click.echo(f"bgpmesh: {line!r}: {exc.message} (column {exc.column})", err=True)
+        click.echo("error")
+        sys.exit(1)
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    if message:
+        click.echo(message, err=not ok)
+    click.echo("done" if ok else "error")
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@click.option("--type", "kinds", multiple=True, help="only these event types (state, update)")
+@click.option("--count", default=0, help="exit after this many events (0: never)")
+def watch(run_dir: str | None, kinds: tuple[str, ...], count: int) -> None:
+    """Print events from the bus as ExaBGP JSON, one per line."""
+    from bgpmesh.supervisor.client import ClientError
+    from bgpmesh.supervisor.client import watch as watch_events
+
+    try:
+        watch_events(_run_dir(run_dir), kinds, count,
+                     echo=lambda line: click.echo(line) or sys.stdout.flush())
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        pass

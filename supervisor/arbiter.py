@@ -1,0 +1,605 @@
+"""The supervisor: one process that owns the buses, the listeners and the children.
+
+Theory of operation (gunicorn's arbiter is the model):
+
+* Start: the configuration is already loaded and valid.  Make the run folder
+  (mode 0700), bind the four bus endpoints, bind one listening socket per
+  (address, port) that a passive neighbor needs, fork one worker per group,
+  wait until each has said ``hello`` and subscribed, then fork one pipe bridge
+  per ``process``.  Bridges start only once every worker listens, so no
+  script's first command falls on the floor.  A worker that exits with
+  ``WORKER_BOOT_ERROR`` (or does not become ready in time) stops start-up.
+* Loop: one ``zmq.Poller`` over the bus sockets, the listeners, the workers'
+  control sockets and a self-pipe that signal handlers write to.  Handlers
+  only enqueue the signal; the loop dispatches ``handle_term``, ``handle_chld``.
+* Command bus: every frame passes through here.  The supervisor records what
+  was announced to which neighbor (the shadow Adj-RIB-Out) and forwards the
+  frame.  When a (re)started worker subscribes, it gets that state replayed,
+  then ``ready``, before any later command: no route is lost to a crash.
+* Inbound TCP: an accepted connection is passed with SCM_RIGHTS to the worker
+  that owns the (peer, local) pair; an unknown peer is closed and logged.
+* A dead worker is reaped and restarted after a back-off that doubles while it
+  keeps dying young.  SIGTERM/SIGINT: children get SIGTERM (workers close every
+  session with a Cease), are reaped, and the supervisor exits 0.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+
+import zmq
+
+from bgpmesh import bus, topology
+from bgpmesh.log import set_role
+
+log = logging.getLogger("bgpmesh.supervisor")
+
+WORKER_BOOT_ERROR = 3
+READY_DEADLINE = 15.0
+TERM_DEADLINE = 5.0
+HEARTBEAT_DEADLINE = 15.0
+BACKOFF_MIN = 0.5
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 30.0
+CONNECTION_WAIT = 10.0  # how long an accepted connection waits for its booting worker
+WAITING_LIMIT = 64
+
+
+class Child:
+    __slots__ = ("name", "kind", "pid", "control", "started", "last_seen", "subscribed",
+                 "hello", "ready", "backoff", "restart_at", "exit_code")
+
+    def __init__(self, name: str, kind: str) -> None:
+        self.name = name
+        self.kind = kind  # "worker" | "bridge"
+        self.pid = 0
+        self.control: socket.socket | None = None
+        self.started = 0.0
+        self.last_seen = 0.0
+        self.subscribed = False
+        self.hello = False
+        self.ready = False
+        self.backoff = BACKOFF_MIN
+        self.restart_at: float | None = None
+        self.exit_code: int | None = None
+
+
+class Supervisor:
+    def __init__(self, config, *, workers: int, run_dir: str, banner=print) -> None:
+        self.config = config
+        self.refs = topology.build(config, workers)
+        self.run_dir = run_dir
+        self.banner = banner
+        self.neighbors_by_name = {r.name: (r, n) for r, n in zip(self.refs, config.neighbors,
+                                                                strict=True)}
+        self.groups: dict[str, list[str]] = {}
+        for ref in self.refs:
+            self.groups.setdefault(ref.group, []).append(ref.name)
+        self.workers: dict[str, Child] = {g: Child(g, "worker") for g in self.groups}
+        self.bridges: dict[str, Child] = {p.name: Child(p.name, "bridge")
+                                          for p in config.processes}
+        self.by_pid: dict[int, Child] = {}
+        self.listeners: dict[int, tuple[socket.socket, tuple]] = {}
+        self.owner: dict[tuple[str, str | None], str] = {}
+        for ref in self.refs:
+            self.owner[(ref.peer_address, ref.local_address)] = ref.name
+        # shadow Adj-RIB-Out: name -> {(afi, safi, prefix): wire route | None}
+        self.shadow: dict[str, dict[tuple, list | None]] = {r.name: {} for r in self.refs}
+        # connections accepted while their worker boots: group -> [(sock, peer, when)]
+        self.waiting: dict[str, list[tuple[socket.socket, str, float]]] = {}
+        self.signals: list[int] = []
+        # sessions start once every bridge hears the event bus (or after a
+        # deadline), so no script misses its neighbors' first events
+        self.bridges_heard: set[str] = set()
+        self.sessions_go = False
+        self.stopping = False
+        self.exit_code = 0
+
+    # -- setup -----------------------------------------------------------
+
+    def endpoints(self) -> dict[str, str]:
+        return {
+            "command_in": f"ipc://{self.run_dir}/command-in.ipc",
+            "command_out": f"ipc://{self.run_dir}/command-out.ipc",
+            "event_in": f"ipc://{self.run_dir}/event-in.ipc",
+            "event_out": f"ipc://{self.run_dir}/event-out.ipc",
+        }
+
+    def setup(self) -> None:
+        os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
+        os.chmod(self.run_dir, 0o700)
+        ep = self.endpoints()
+        self.ctx = zmq.Context()
+        self.cmd_in = self.ctx.socket(zmq.XSUB)
+        self.cmd_out = self.ctx.socket(zmq.XPUB)
+        self.ev_in = self.ctx.socket(zmq.XSUB)
+        self.ev_out = self.ctx.socket(zmq.XPUB)
+        self.cmd_out.setsockopt(zmq.XPUB_VERBOSE, 1)
+        for s in (self.cmd_in, self.cmd_out, self.ev_in, self.ev_out):
+            s.setsockopt(zmq.SNDHWM, 0)
+            s.setsockopt(zmq.RCVHWM, 0)
+            s.setsockopt(zmq.LINGER, 0)
+        self.cmd_in.bind(ep["command_in"])
+        self.cmd_out.bind(ep["command_out"])
+        self.ev_in.bind(ep["event_in"])
+        self.ev_out.bind(ep["event_out"])
+        # the supervisor hears everything: it keeps state from commands and
+        # watches hellos; the XPUB sides filter per subscriber
+        self.cmd_in.send(b"\x01")
+        self.ev_in.send(b"\x01")
+        with open(os.path.join(self.run_dir, "topology.json"), "w") as f:
+            f.write(topology.dumps(self.refs, pid=os.getpid(), endpoints=ep))
+        self.bind_listeners()
+        self.pipe_r, self.pipe_w = os.pipe()
+        os.set_blocking(self.pipe_r, False)
+        os.set_blocking(self.pipe_w, False)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(sig, self.signal)
+
+    def bind_listeners(self) -> None:
+        wanted = {}
+        for _ref, n in self.neighbors_by_name.values():
+            if n.passive:
+                host = n.local_address or ("::" if ":" in n.peer_address else "0.0.0.0")
+                wanted[(host, n.listen)] = True
+        for host, port in wanted:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                sock.close()
+                raise SystemExit(f"bgpmesh: cannot listen on {host} port {port}: "
+                                 f"{exc.strerror}") from None
+            sock.listen(128)
+            sock.setblocking(False)
+            self.listeners[sock.fileno()] = (sock, (host, port))
+
+    def signal(self, signum, _frame) -> None:
+        # only enqueue: the loop does the work (no logging in handlers)
+        self.signals.append(signum)
+        try:
+            os.write(self.pipe_w, b".")
+        except OSError:
+            pass
+
+    # -- children --------------------------------------------------------
+
+    def spawn_worker(self, child: Child) -> None:
+        names = self.groups[child.name]
+        neighbors = [self.neighbors_by_name[n][1] for n in names]
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        child.subscribed = child.hello = child.ready = False
+        child.restart_at = None
+        pid = self._fork()
+        if pid == 0:
+            parent_end.close()
+            code = 1
+            try:
+                self._child_cleanup()
+                set_role(f"worker {child.name}")
+                from bgpmesh.workers.worker import Worker
+
+                code = Worker(child.name, neighbors, names, self.endpoints(), child_end).run()
+            except BaseException:
+                traceback.print_exc()
+                code = WORKER_BOOT_ERROR if not child.ready else 1
+            finally:
+                os._exit(code)
+        child_end.close()
+        parent_end.setblocking(False)
+        child.pid = pid
+        child.control = parent_end
+        child.started = child.last_seen = time.monotonic()
+        self.by_pid[pid] = child
+        self.poller.register(parent_end.fileno(), zmq.POLLIN)
+        log.info("worker %s started, pid %d, neighbors: %s", child.name, pid, " ".join(names))
+
+    def spawn_bridge(self, child: Child) -> None:
+        process = self.config.process(child.name)
+        refs = self.refs
+        child.restart_at = None
+        pid = self._fork()
+        if pid == 0:
+            code = 1
+            try:
+                self._child_cleanup()
+                set_role(f"process {child.name}")
+                from bgpmesh.supervisor.bridge import Bridge
+
+                code = Bridge(process, refs, self.config.neighbors, self.endpoints(),
+                              supervisor_pid=self.pid, supervisor_ppid=os.getppid()).run()
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        child.pid = pid
+        child.started = time.monotonic()
+        self.by_pid[pid] = child
+        log.info("process %s started, pid %d: %s", child.name, pid, " ".join(process.run))
+
+    def _fork(self) -> int:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return os.fork()
+
+    def _child_cleanup(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        for sock, _ in self.listeners.values():
+            sock.close()
+        for other in self.workers.values():
+            if other.control is not None:
+                other.control.close()
+        os.close(self.pipe_r)
+        os.close(self.pipe_w)
+
+    def reap_children(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.by_pid.pop(pid, None)
+            if child is None:
+                continue  # not ours (a grandchild reparented to us, say)
+            if os.WIFEXITED(status):
+                code = os.WEXITSTATUS(status)
+                how = f"exited with code {code}"
+            else:
+                code = -os.WTERMSIG(status)
+                how = f"killed by signal {os.WTERMSIG(status)}"
+            child.exit_code = code
+            if child.control is not None:
+                self.poller.unregister(child.control.fileno())
+                child.control.close()
+                child.control = None
+            child.pid = 0
+            child.ready = False
+            if self.stopping:
+                log.info("%s %s %s", child.kind, child.name, how)
+                continue
+            now = time.monotonic()
+            if now - child.started > STABLE_AFTER:
+                child.backoff = BACKOFF_MIN
+            child.restart_at = now + child.backoff
+            log.warning("%s %s %s; restarting in %.1fs", child.kind, child.name, how,
+                        child.backoff)
+            child.backoff = min(child.backoff * 2, BACKOFF_MAX)
+
+    def restart_due(self, now: float) -> None:
+        for child in list(self.workers.values()) + list(self.bridges.values()):
+            if child.pid == 0 and child.restart_at is not None and child.restart_at <= now:
+                if child.kind == "worker":
+                    self.spawn_worker(child)
+                else:
+                    self.spawn_bridge(child)
+
+    def check_heartbeats(self, now: float) -> None:
+        for child in self.workers.values():
+            if child.pid and child.ready and now - child.last_seen > HEARTBEAT_DEADLINE:
+                log.error("worker %s missed its heartbeats for %.0fs; killing it", child.name,
+                          now - child.last_seen)
+                self._kill(child.pid, signal.SIGKILL)
+                child.last_seen = now
+
+    # -- run -------------------------------------------------------------
+
+    def run(self) -> int:
+        self.pid = os.getpid()
+        self.poller = zmq.Poller()
+        self.setup()
+        for s in (self.cmd_in, self.cmd_out, self.ev_in):
+            self.poller.register(s, zmq.POLLIN)
+        self.poller.register(self.pipe_r, zmq.POLLIN)
+        for fd in self.listeners:
+            self.poller.register(fd, zmq.POLLIN)
+        self.banner(f"bgpmesh: bus in {self.run_dir} (commands: "
+                    f"{self.endpoints()['command_in']}, events: {self.endpoints()['event_out']})")
+        for child in self.workers.values():
+            self.spawn_worker(child)
+        deadline = time.monotonic() + READY_DEADLINE
+        while not all(c.ready for c in self.workers.values()):
+            self.step(200)
+            if self.stopping:
+                return self.finish()
+            failed = [c for c in self.workers.values() if c.exit_code == WORKER_BOOT_ERROR]
+            if failed or time.monotonic() > deadline:
+                names = ", ".join(c.name for c in failed) or ", ".join(
+                    c.name for c in self.workers.values() if not c.ready)
+                log.error("worker(s) %s could not boot; stopping", names)
+                self.exit_code = WORKER_BOOT_ERROR
+                self.stopping = True
+                return self.finish()
+        for child in self.bridges.values():
+            self.spawn_bridge(child)
+        deadline = time.monotonic() + READY_DEADLINE
+        while not self.stopping and time.monotonic() < deadline and \
+                not self.bridges_heard >= set(self.bridges):
+            self.step(100)
+        missing = set(self.bridges) - self.bridges_heard
+        if missing:
+            log.warning("process(es) %s not on the bus yet; starting sessions anyway",
+                        ", ".join(sorted(missing)))
+        self.sessions_go = True
+        for child in self.workers.values():
+            self.send_start(child)
+        self.banner(f"bgpmesh: {len(self.refs)} neighbor(s) on {len(self.workers)} worker(s), "
+                    f"{len(self.bridges)} process(es); Ctrl-C stops")
+        while not self.stopping:
+            self.step(500)
+        return self.finish()
+
+    def step(self, timeout_ms: int) -> None:
+        events = dict(self.poller.poll(timeout_ms))
+        if self.pipe_r in events:
+            self.handle_signals()
+        if self.cmd_out in events:
+            self.on_subscription()
+        if self.cmd_in in events:
+            self.forward_commands()
+        if self.ev_in in events:
+            self.forward_events()
+        now = time.monotonic()
+        for fd in events:
+            if fd in self.listeners:
+                self.accept(fd)
+        for child in self.workers.values():
+            if child.control is not None and child.control.fileno() in events:
+                self.read_control(child, now)
+        self.restart_due(now)
+        self.check_heartbeats(now)
+        if self.waiting:
+            self.expire_waiting(now)
+
+    def handle_signals(self) -> None:
+        try:
+            while os.read(self.pipe_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        signals, self.signals = self.signals, []
+        for sig in signals:
+            if sig == signal.SIGCHLD:
+                self.reap_children()
+            elif sig in (signal.SIGTERM, signal.SIGINT):
+                log.info("received %s: closing every session", signal.Signals(sig).name)
+                self.stopping = True
+            elif sig == signal.SIGHUP:
+                log.warning("reload (SIGHUP) is not supported yet; ignored")
+
+    def finish(self) -> int:
+        self.stopping = True
+        for child in list(self.bridges.values()) + list(self.workers.values()):
+            if child.pid:
+                self._kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + TERM_DEADLINE
+        while self.by_pid and time.monotonic() < deadline:
+            self.reap_children()
+            # keep the buses moving: bridges may still report
+            self.step(50)
+        for pid in list(self.by_pid):
+            log.warning("pid %d did not stop in %.0fs; killing it", pid, TERM_DEADLINE)
+            self._kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 2
+        while self.by_pid and time.monotonic() < deadline:
+            self.reap_children()
+            time.sleep(0.02)
+        for sock, _ in self.listeners.values():
+            sock.close()
+        for s in (self.cmd_in, self.cmd_out, self.ev_in, self.ev_out):
+            s.close(0)
+        self.ctx.term()
+        for name in ("command-in.ipc", "command-out.ipc", "event-in.ipc", "event-out.ipc",
+                     "topology.json"):
+            try:
+                os.unlink(os.path.join(self.run_dir, name))
+            except OSError:
+                pass
+        log.info("stopped")
+        return self.exit_code
+
+    @staticmethod
+    def _kill(pid: int, sig: int) -> None:
+        try:
+            os.kill(pid, sig)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+
+    # -- buses -----------------------------------------------------------
+
+    def on_subscription(self) -> None:
+        while True:
+            try:
+                frame = self.cmd_out.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not frame or frame[0] != 1:
+                continue
+            topic = frame[1:]
+            if topic.startswith(b"w/") and topic.endswith(b"|"):
+                child = self.workers.get(topic[2:-1].decode(errors="replace"))
+                if child is not None and child.pid:
+                    child.subscribed = True
+                    self.maybe_ready(child)
+
+    def maybe_ready(self, child: Child) -> None:
+        if child.ready or not (child.subscribed and child.hello):
+            return
+        topic = bus.worker_topic(child.name)
+        for name in self.groups[child.name]:
+            state = self.shadow[name]
+            if not state:
+                continue
+            routes = [r for r in state.values() if r is not None]
+            withdrawn = [[k[0], k[1], k[2], None, None, None, None, None, []]
+                         for k, r in state.items() if r is None]
+            self.cmd_out.send_multipart(bus.pack(topic, "replay", neighbor=name, routes=routes,
+                                                 withdrawn=withdrawn))
+        self.cmd_out.send_multipart(bus.pack(topic, "ready", group=child.name))
+        child.ready = True
+        log.info("worker %s ready", child.name)
+        self.send_start(child)
+        for conn, peer_ip, _ in self.waiting.pop(child.name, []):
+            try:
+                self.hand_over(conn, peer_ip)
+            finally:
+                conn.close()
+
+    def send_start(self, child: Child) -> None:
+        if self.sessions_go and child.ready:
+            self.cmd_out.send_multipart(bus.pack(bus.worker_topic(child.name), "start",
+                                                 group=child.name))
+
+    def forward_commands(self) -> None:
+        for _ in range(1000):
+            try:
+                frames = self.cmd_in.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                topic, msg = bus.unpack(frames)
+            except bus.FrameError as exc:
+                log.warning("dropped a frame on the command bus: %s", exc)
+                continue
+            kind = msg["kind"]
+            if topic == bus.TOPIC_SUPERVISOR:
+                self.on_supervisor_message(msg)
+                continue
+            if kind == "command":
+                self.record(msg)
+                group = topic[2:-1].decode(errors="replace")
+                child = self.workers.get(group)
+                if child is not None and not child.ready:
+                    # its worker is (re)starting: the replay will carry this
+                    self.ev_out.send_multipart(bus.pack(
+                        bus.ack_topic(str(msg["id"][0])), "ack", id=msg["id"], group=group,
+                        ok=True, error="", matched=len(msg.get("neighbors", ()))))
+                    continue
+            self.cmd_out.send_multipart(frames)
+
+    def record(self, msg: dict) -> None:
+        op = msg.get("op")
+        if op not in ("announce", "withdraw"):
+            return
+        for name in msg.get("neighbors", ()):
+            state = self.shadow.get(name)
+            if state is None:
+                continue
+            if op == "announce":
+                for r in msg["routes"]:
+                    state[(r[0], r[1], r[2])] = r
+            else:
+                static = self.static_keys(name)
+                for r in msg["routes"]:
+                    key = (r[0], r[1], r[2])
+                    if key in static:
+                        state[key] = None
+                    else:
+                        state.pop(key, None)
+
+    def static_keys(self, name: str) -> set:
+        neighbor = self.neighbors_by_name[name][1]
+        return {(r.family.afi, r.family.safi, r.prefix) for r in neighbor.static}
+
+    def on_supervisor_message(self, msg: dict) -> None:
+        kind = msg["kind"]
+        ident = msg.get("id") or ["?", 0]
+        if kind == "ping":
+            if msg.get("bridge") in self.bridges:
+                self.bridges_heard.add(msg["bridge"])
+            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
+                                                group="", ok=True, error="", matched=0))
+        elif kind == "control" and msg.get("op") == "shutdown":
+            log.info("shutdown requested by %s", ident[0])
+            self.stopping = True
+
+    def forward_events(self) -> None:
+        for _ in range(1000):
+            try:
+                frames = self.ev_in.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if frames and frames[0] == b"sys/hello|":
+                try:
+                    _, msg = bus.unpack(frames)
+                except bus.FrameError:
+                    continue
+                child = self.workers.get(msg.get("group", ""))
+                if child is not None and child.pid == msg.get("pid"):
+                    child.hello = True
+                    self.maybe_ready(child)
+                continue
+            self.ev_out.send_multipart(frames)
+
+    # -- inbound TCP -----------------------------------------------------
+
+    def accept(self, fd: int) -> None:
+        sock, _ = self.listeners[fd]
+        while True:
+            try:
+                conn, addr = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("accept failed: %s", exc)
+                return
+            if not self.hand_over(conn, addr[0]):
+                conn.close()
+
+    def expire_waiting(self, now: float) -> None:
+        for group, queue in list(self.waiting.items()):
+            keep = []
+            for conn, peer_ip, when in queue:
+                if now - when > CONNECTION_WAIT:
+                    log.info("connection from %s: worker %s not ready in time; closed",
+                             peer_ip, group)
+                    conn.close()
+                else:
+                    keep.append((conn, peer_ip, when))
+            self.waiting[group] = keep
+
+    def hand_over(self, conn: socket.socket, peer_ip: str) -> bool:
+        """Pass conn to its worker; True if we keep it for later (worker booting)."""
+        local_ip = conn.getsockname()[0]
+        name = self.owner.get((peer_ip, local_ip)) or self.owner.get((peer_ip, None))
+        if name is None:
+            log.warning("connection from unknown peer %s to %s: closed", peer_ip, local_ip)
+            return False
+        ref, neighbor = self.neighbors_by_name[name]
+        if not neighbor.passive:
+            log.info("connection from %s, an active neighbor: closed", peer_ip)
+            return False
+        child = self.workers[ref.group]
+        if not child.ready or child.control is None:
+            queue = self.waiting.setdefault(ref.group, [])
+            if len(queue) >= WAITING_LIMIT:
+                log.info("connection from %s while worker %s boots: closed", peer_ip, ref.group)
+                return False
+            queue.append((conn, peer_ip, time.monotonic()))
+            return True
+        try:
+            socket.send_fds(child.control, [f"{peer_ip}|{local_ip}".encode()], [conn.fileno()])
+        except OSError as exc:
+            log.warning("could not hand %s to worker %s: %s", peer_ip, ref.group, exc)
+        return False
+
+    def read_control(self, child: Child, now: float) -> None:
+        try:
+            while child.control.recv(64):
+                child.last_seen = now
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            pass

@@ -1,0 +1,356 @@
+"""The pipe bridge: runs one ExaBGP-style ``process`` and speaks for it on the buses.
+
+Each line the program prints is one text command.  It is parsed here (a parse
+error is answered ``error`` at once), its ``neighbor`` selectors are resolved
+against the neighbors whose ``api`` lists this process, and it is published
+to each worker group that owns a matched neighbor.  Each worker acks; the
+bridge folds the acks of every group a command reached into one ``done`` or
+``error`` and writes them in command order, as ExaBGP does.
+
+Events come the other way: states and updates for the neighbors whose ``api``
+blocks name this process and ask for them are written to the program's stdin
+as ExaBGP JSON (or text).  Writing never blocks the bridge: lines wait in a
+bounded queue; when a program stops reading and the queue is full the oldest
+lines are dropped, counted and logged (ExaBGP instead stalls every peer).
+
+If the program exits it is started again (when ``respawn``), after a back-off
+that doubles while it keeps dying young.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import signal
+import socket
+import time
+
+import zmq
+import zmq.asyncio
+
+from bgpmesh import __version__, bus
+from bgpmesh.api.commands import parse_command
+from bgpmesh.api.dispatch import plan
+from bgpmesh.api.exabgp import json_event, json_shutdown, text_event
+from bgpmesh.errors import CommandError
+
+log = logging.getLogger("bgpmesh.bridge")
+
+ACK_TIMEOUT = 10.0
+QUEUE_LIMIT = 100_000
+RESPAWN_MIN = 1.0
+RESPAWN_MAX = 30.0
+
+
+class Pending:
+    __slots__ = ("seq", "groups", "ok", "error", "lines", "started")
+
+    def __init__(self, seq: int, groups: set[str], ok: bool = True, error: str = "",
+                 lines: tuple[str, ...] = ()) -> None:
+        self.seq = seq
+        self.groups = groups
+        self.ok = ok
+        self.error = error
+        self.lines = lines  # printed before the ack (version, shutdown...)
+        self.started = time.monotonic()
+
+
+class Bridge:
+    def __init__(self, process, refs, neighbors, endpoints: dict, supervisor_pid: int,
+                 supervisor_ppid: int = 0) -> None:
+        self.process = process
+        self.endpoints = endpoints
+        self.supervisor_pid = supervisor_pid
+        self.supervisor_ppid = supervisor_ppid
+        self.publisher = f"process-{process.name}-{os.getpid()}"
+        self.candidates = [r for r in refs if process.name in r.processes]
+        # what each neighbor's api blocks ask this process to receive
+        self.wants: dict[str, set[str]] = {}
+        for ref, neighbor in zip(refs, neighbors, strict=True):
+            wants: set[str] = set()
+            for api in neighbor.apis:
+                if process.name not in api.processes:
+                    continue
+                if api.neighbor_changes:
+                    wants.add("state")
+                if "update" in api.receive:
+                    wants.add("update")
+            if wants:
+                self.wants[ref.name] = wants
+        self.seq = 0
+        self.pending: collections.OrderedDict[int, Pending] = collections.OrderedDict()
+        self.out: collections.deque[str] = collections.deque()
+        self.out_ready: asyncio.Event | None = None
+        self.dropped = 0
+        self.counters: dict[str, int] = {}
+        self.host = socket.gethostname()
+        self.child: asyncio.subprocess.Process | None = None
+        self.stopping = False
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return loop.run_until_complete(self.main())
+        finally:
+            loop.close()
+
+    async def main(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.stop_event = asyncio.Event()
+        self.out_ready = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, self.stop_event.set)
+        self.ctx = zmq.asyncio.Context()
+        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.SNDHWM, 0)
+        self.pub.connect(self.endpoints["command_in"])
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.RCVHWM, 0)
+        self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
+        for name in self.wants:
+            for kind in self.wants[name]:
+                self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        self.sub.connect(self.endpoints["event_out"])
+        await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name)
+        tasks = [loop.create_task(self.events()), loop.create_task(self.supervise()),
+                 loop.create_task(self.expire_acks())]
+        await self.stop_event.wait()
+        self.stopping = True
+        for task in tasks:
+            task.cancel()
+        await self.terminate_child()
+        self.pub.close(linger=200)
+        self.sub.close(0)
+        self.ctx.term()
+        return 0
+
+    # -- the program -----------------------------------------------------
+
+    async def supervise(self) -> None:
+        backoff = RESPAWN_MIN
+        while not self.stopping:
+            started = time.monotonic()
+            try:
+                self.child = await asyncio.create_subprocess_exec(
+                    *self.process.run, stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, start_new_session=True,
+                    limit=1 << 20)
+            except OSError as exc:
+                log.error("cannot run %s: %s", " ".join(self.process.run), exc)
+                self.child = None
+            else:
+                log.info("running %s (pid %d)", " ".join(self.process.run), self.child.pid)
+                writer = asyncio.get_running_loop().create_task(self.write_stdin(self.child))
+                try:
+                    await self.read_stdout(self.child)
+                    code = await self.child.wait()
+                finally:
+                    writer.cancel()
+                log.warning("process %s exited with code %s", self.process.name, code)
+                self.child = None
+                self.out.clear()
+                # acks still owed to the dead program have no reader
+                self.pending.clear()
+            if not self.process.respawn:
+                log.warning("process %s is not respawned (respawn false)", self.process.name)
+                return
+            if time.monotonic() - started > 60:
+                backoff = RESPAWN_MIN
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, RESPAWN_MAX)
+
+    async def read_stdout(self, child) -> None:
+        while True:
+            try:
+                line = await child.stdout.readline()
+            except ValueError:  # a line longer than the limit
+                log.error("process %s printed an over-long line; dropped", self.process.name)
+                continue
+            if not line:
+                return
+            self.handle_line(line.decode("utf-8", errors="replace").strip())
+
+    async def write_stdin(self, child) -> None:
+        try:
+            while True:
+                while not self.out:
+                    self.out_ready.clear()
+                    await self.out_ready.wait()
+                chunk = []
+                while self.out and len(chunk) < 1000:
+                    chunk.append(self.out.popleft())
+                child.stdin.write(("\n".join(chunk) + "\n").encode())
+                await child.stdin.drain()
+        except (ConnectionError, BrokenPipeError):
+            return
+
+    def write(self, line: str) -> None:
+        if len(self.out) >= QUEUE_LIMIT:
+            self.out.popleft()
+            self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("process %s is not reading its input: %d line(s) dropped",
+                            self.process.name, self.dropped)
+        self.out.append(line)
+        self.out_ready.set()
+
+    async def terminate_child(self) -> None:
+        child = self.child
+        if child is None:
+            return
+        if self.process.encoder == "json":
+            line = json_shutdown(time=time.time(), host=self.host, pid=self.supervisor_pid,
+                                 ppid=self.supervisor_ppid)
+        else:
+            line = f"shutdown {self.supervisor_pid} {self.supervisor_ppid}"
+        try:
+            child.stdin.write((line + "\n").encode())
+            await asyncio.wait_for(child.stdin.drain(), 0.5)
+            child.stdin.close()
+        except (TimeoutError, OSError):
+            pass
+        try:
+            await asyncio.wait_for(child.wait(), 1.0)
+            return
+        except TimeoutError:
+            pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                child.send_signal(sig)
+                await asyncio.wait_for(child.wait(), 1.0)
+                return
+            except ProcessLookupError:
+                return
+            except TimeoutError:
+                continue
+
+    # -- commands --------------------------------------------------------
+
+    def handle_line(self, line: str) -> None:
+        if not line:
+            return
+        self.seq += 1
+        seq = self.seq
+        try:
+            command = parse_command(line)
+        except CommandError as exc:
+            log.warning("process %s: %r: %s (column %d)", self.process.name, line, exc.message,
+                        exc.column)
+            self.settle(Pending(seq, set(), ok=False, error=exc.message))
+            return
+        if command.kind == "comment":
+            log.info("process %s says: %s", self.process.name, command.text)
+            self.settle(Pending(seq, set()))
+            return
+        if command.kind == "version":
+            self.settle(Pending(seq, set(), lines=(f"bgpmesh {__version__}",)))
+            return
+        if command.kind == "help":
+            self.settle(Pending(seq, set(), lines=(
+                "announce route | withdraw route | announce attributes ... nlri ... | "
+                "announce eor | announce route-refresh | teardown | version | shutdown",)))
+            return
+        if command.kind == "shutdown":
+            self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
+                                             id=[self.publisher, seq], op="shutdown"))
+            self.settle(Pending(seq, set(), lines=("shutdown in progress",)))
+            return
+        p = plan(command, self.candidates, self.publisher, seq)
+        if p.local:
+            self.settle(Pending(seq, set(), ok=False, error=f"{command.kind} is not supported"))
+            return
+        if p.error:
+            log.warning("process %s: %r: %s", self.process.name, line, p.error)
+            self.settle(Pending(seq, set(), ok=False, error=p.error))
+            return
+        self.pending[seq] = Pending(seq, p.groups)
+        for frames in p.frames:
+            self.pub.send_multipart(frames)
+
+    def settle(self, entry: Pending) -> None:
+        self.pending[entry.seq] = entry
+        self.flush_acks()
+
+    def flush_acks(self) -> None:
+        while self.pending:
+            seq, head = next(iter(self.pending.items()))
+            if head.groups:
+                return
+            del self.pending[seq]
+            for line in head.lines:
+                self.write(line)
+            self.write("done" if head.ok else "error")
+
+    async def expire_acks(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for entry in self.pending.values():
+                if entry.groups and now - entry.started > ACK_TIMEOUT:
+                    log.error("process %s: no answer from worker(s) %s for command %d",
+                              self.process.name, ", ".join(sorted(entry.groups)), entry.seq)
+                    entry.groups = set()
+                    entry.ok = False
+            self.flush_acks()
+
+    # -- events ----------------------------------------------------------
+
+    async def events(self) -> None:
+        while True:
+            frames = await self.sub.recv_multipart()
+            try:
+                _topic, msg = bus.unpack(frames)
+            except bus.FrameError as exc:
+                log.warning("dropped a frame on the event bus: %s", exc)
+                continue
+            kind = msg["kind"]
+            if kind == "ack":
+                entry = self.pending.get(msg["id"][1])
+                if entry is not None:
+                    entry.groups.discard(msg["group"])
+                    if not msg["ok"]:
+                        entry.ok = False
+                    self.flush_acks()
+            elif kind == "event":
+                self.on_event(msg)
+
+    def on_event(self, msg: dict) -> None:
+        name = msg["name"]
+        kind = msg["type"]
+        if kind not in self.wants.get(name, ()):
+            return
+        if self.process.encoder == "json":
+            counter = self.counters[name] = self.counters.get(name, 0) + 1
+            self.write(json_event(kind, msg["neighbor"], msg["body"], counter=counter,
+                                  time=time.time(), host=self.host, pid=self.supervisor_pid,
+                                  ppid=self.supervisor_ppid))
+        else:
+            for line in text_event(kind, msg["neighbor"], msg["body"]):
+                self.write(line)
+
+
+async def handshake(pub, sub, publisher: str, timeout: float | None = None,
+                    **extra) -> None:
+    """Ping the supervisor until it answers: then our PUB is connected and
+    subscribed (PUB drops what it sends before that) and our SUB hears acks."""
+    seq = 0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        seq -= 1
+        await pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "ping", id=[publisher, seq],
+                                          **extra))
+        if await sub.poll(100):
+            frames = await sub.recv_multipart()
+            try:
+                _, msg = bus.unpack(frames)
+            except bus.FrameError:
+                continue
+            if msg["kind"] == "ack" and msg["id"][0] == publisher:
+                # answers to earlier pings may follow; ack handlers ignore
+                # them (ping ids are negative)
+                return
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError("the supervisor does not answer on the bus")
