@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install what the tests need on a fresh Debian (daemons from Debian, Python
+# packages in .venv) and run the whole suite in parallel.  README's test
+# command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq bird2 gobgpd frr tshark python3-venv >/dev/null
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest -n auto "$@"
