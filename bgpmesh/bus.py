@@ -29,9 +29,11 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       ping      id=[publisher, seq] [bridge=process name]
                                           client -> supervisor: am I connected?
       control   id=[publisher, seq] op="shutdown"|...
+      status    id=[publisher, seq]       client -> supervisor: send a ``reply``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
       ack       id=[publisher, seq] group=str ok=bool error=str matched=int
+      reply     id=[publisher, seq] ok=bool data=map   supervisor -> client
       hello     group=str                 worker -> supervisor: my PUB is up
       event     type=str neighbor={peer, local, local_as, peer_as}
                 body=dict (state: {state, reason}; update: ExaBGP "message" map)

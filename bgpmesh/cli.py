@@ -59,7 +59,7 @@ def start(path: str, workers: int | None, run_dir: str | None, log_level: str) -
     config = _load(path)
     log.setup(log_level)
     supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
-                            run_dir=_run_dir(run_dir),
+                            run_dir=_run_dir(run_dir), config_path=path,
                             banner=lambda text: click.echo(text, err=True))
     sys.exit(supervisor.run())
 
@@ -115,3 +115,66 @@ def watch(run_dir: str | None, kinds: tuple[str, ...], count: int) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         pass
+
+
+def _size(value) -> str:
+    if value is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return str(value)
+
+
+@main.command()
+@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="print the raw status as JSON")
+def status(run_dir: str | None, as_json: bool) -> None:
+    """Show every worker and process: pid, CPU, memory, fds, restarts."""
+    import json
+
+    from bgpmesh.supervisor.client import ClientError, request
+
+    try:
+        data = request(_run_dir(run_dir), "status")["data"]
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+        return
+    click.echo(f"supervisor pid {data['pid']}, run folder {data['run_dir']}")
+    header = f"{'kind':8} {'name':16} {'pid':>7} {'cpu%':>6} {'rss':>9} {'fds':>5} " \
+             f"{'uptime':>8} {'restarts':>8}  neighbors"
+    click.echo(header)
+    for kind, rows in (("worker", data["workers"]), ("process", data["processes"])):
+        for row in rows:
+            cpu = "-" if row["cpu_percent"] is None else f"{row['cpu_percent']:.1f}"
+            fds = "-" if row["fds"] is None else str(row["fds"])
+            click.echo(f"{kind:8} {row['name']:16} {row['pid']:>7} {cpu:>6} "
+                       f"{_size(row['rss']):>9} {fds:>5} {row['uptime']:>8.0f} "
+                       f"{row['restarts']:>8}  {row.get('neighbors', '')}")
+
+
+@main.command()
+@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@click.option("--check", is_flag=True, help="report what would change, change nothing")
+def reload(run_dir: str | None, check: bool) -> None:
+    """Re-read the configuration of a running bgpmesh and apply what changed.
+
+    A broken configuration changes nothing and exits 1 with its error.
+    """
+    from bgpmesh.supervisor.client import ClientError, request
+
+    try:
+        reply = request(_run_dir(run_dir), "control", op="reload", check=check, timeout=30.0)
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    data = reply["data"]
+    if not reply["ok"]:
+        click.echo(f"bgpmesh: reload refused, nothing changed: {data['error']}", err=True)
+        sys.exit(1)
+    for line in data["plan"]:
+        click.echo(line)

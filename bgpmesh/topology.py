@@ -67,6 +67,24 @@ def build(config, workers: int) -> list[NeighborRef]:
     return refs
 
 
+def process_wants(config, refs) -> dict[str, dict[str, list[str]]]:
+    """process -> neighbor name -> event kinds its api blocks ask for."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for ref, neighbor in zip(refs, config.neighbors, strict=True):
+        for api in neighbor.apis:
+            kinds = []
+            if api.neighbor_changes:
+                kinds.append("state")
+            if "update" in api.receive:
+                kinds.append("update")
+            if not kinds:
+                continue
+            for process in api.processes:
+                have = out.setdefault(process, {}).setdefault(ref.name, [])
+                have.extend(k for k in kinds if k not in have)
+    return out
+
+
 def dumps(refs: list[NeighborRef], **extra) -> str:
     return json.dumps({"neighbors": [asdict(r) for r in refs], **extra}, indent=1)
 

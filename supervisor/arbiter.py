@@ -25,15 +25,18 @@ Theory of operation (gunicorn's arbiter is the model):
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
+import pickle
 import signal
 import socket
 import sys
 import time
 import traceback
 
+import psutil
 import zmq
 
 from bgpmesh import bus, topology
@@ -52,9 +55,13 @@ CONNECTION_WAIT = 10.0  # how long an accepted connection waits for its booting 
 WAITING_LIMIT = 64
 
 
+class ListenError(OSError):
+    pass
+
+
 class Child:
     __slots__ = ("name", "kind", "pid", "control", "started", "last_seen", "subscribed",
-                 "hello", "ready", "backoff", "restart_at", "exit_code")
+                 "hello", "ready", "backoff", "restart_at", "exit_code", "restarts", "ps")
 
     def __init__(self, name: str, kind: str) -> None:
         self.name = name
@@ -69,27 +76,24 @@ class Child:
         self.backoff = BACKOFF_MIN
         self.restart_at: float | None = None
         self.exit_code: int | None = None
+        self.restarts = 0
+        self.ps = None  # psutil.Process, kept so cpu_percent measures since last look
 
 
 class Supervisor:
-    def __init__(self, config, *, workers: int, run_dir: str, banner=print) -> None:
-        self.config = config
-        self.refs = topology.build(config, workers)
+    def __init__(self, config, *, workers: int, run_dir: str, banner=print,
+                 config_path: str | None = None) -> None:
+        self.worker_count = workers
+        self.config_path = config_path
         self.run_dir = run_dir
         self.banner = banner
-        self.neighbors_by_name = {r.name: (r, n) for r, n in zip(self.refs, config.neighbors,
-                                                                strict=True)}
-        self.groups: dict[str, list[str]] = {}
-        for ref in self.refs:
-            self.groups.setdefault(ref.group, []).append(ref.name)
+        self.adopt(config, topology.build(config, workers))
         self.workers: dict[str, Child] = {g: Child(g, "worker") for g in self.groups}
         self.bridges: dict[str, Child] = {p.name: Child(p.name, "bridge")
                                           for p in config.processes}
         self.by_pid: dict[int, Child] = {}
+        self.retired: set[int] = set()  # pids of children a reload let go
         self.listeners: dict[int, tuple[socket.socket, tuple]] = {}
-        self.owner: dict[tuple[str, str | None], str] = {}
-        for ref in self.refs:
-            self.owner[(ref.peer_address, ref.local_address)] = ref.name
         # shadow Adj-RIB-Out: name -> {(afi, safi, prefix): wire route | None}
         self.shadow: dict[str, dict[tuple, list | None]] = {r.name: {} for r in self.refs}
         # connections accepted while their worker boots: group -> [(sock, peer, when)]
@@ -101,6 +105,18 @@ class Supervisor:
         self.sessions_go = False
         self.stopping = False
         self.exit_code = 0
+
+    def adopt(self, config, refs) -> None:
+        """Make config the running one (derived maps included)."""
+        self.config = config
+        self.refs = refs
+        self.neighbors_by_name = {r.name: (r, n) for r, n in zip(refs, config.neighbors,
+                                                                strict=True)}
+        self.groups: dict[str, list[str]] = {}
+        for ref in refs:
+            self.groups.setdefault(ref.group, []).append(ref.name)
+        self.owner: dict[tuple[str, str | None], str] = {
+            (r.peer_address, r.local_address): r.name for r in refs}
 
     # -- setup -----------------------------------------------------------
 
@@ -134,22 +150,35 @@ class Supervisor:
         # watches hellos; the XPUB sides filter per subscriber
         self.cmd_in.send(b"\x01")
         self.ev_in.send(b"\x01")
-        with open(os.path.join(self.run_dir, "topology.json"), "w") as f:
-            f.write(topology.dumps(self.refs, pid=os.getpid(), endpoints=ep))
-        self.bind_listeners()
+        self.write_topology()
+        try:
+            self.bind_listeners()
+        except ListenError as exc:
+            raise SystemExit(f"bgpmesh: {exc}") from None
         self.pipe_r, self.pipe_w = os.pipe()
         os.set_blocking(self.pipe_r, False)
         os.set_blocking(self.pipe_w, False)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, self.signal)
 
-    def bind_listeners(self) -> None:
-        wanted = {}
+    def wanted_listeners(self) -> set[tuple[str, int]]:
+        wanted = set()
         for _ref, n in self.neighbors_by_name.values():
             if n.passive:
                 host = n.local_address or ("::" if ":" in n.peer_address else "0.0.0.0")
-                wanted[(host, n.listen)] = True
-        for host, port in wanted:
+                wanted.add((host, n.listen))
+        return wanted
+
+    def bind_listeners(self) -> None:
+        have = {where for _, where in self.listeners.values()}
+        for fd, (sock, where) in list(self.listeners.items()):
+            if where not in self.wanted_listeners():
+                if hasattr(self, "poller"):
+                    self.poller.unregister(fd)
+                sock.close()
+                del self.listeners[fd]
+                log.info("stopped listening on %s port %d", *where)
+        for host, port in sorted(self.wanted_listeners() - have):
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -157,11 +186,13 @@ class Supervisor:
                 sock.bind((host, port))
             except OSError as exc:
                 sock.close()
-                raise SystemExit(f"bgpmesh: cannot listen on {host} port {port}: "
-                                 f"{exc.strerror}") from None
+                raise ListenError(f"cannot listen on {host} port {port}: "
+                                  f"{exc.strerror}") from None
             sock.listen(128)
             sock.setblocking(False)
             self.listeners[sock.fileno()] = (sock, (host, port))
+            if getattr(self, "running", False):
+                self.poller.register(sock.fileno(), zmq.POLLIN)
 
     def signal(self, signum, _frame) -> None:
         # only enqueue: the loop does the work (no logging in handlers)
@@ -266,6 +297,10 @@ class Supervisor:
                 child.control = None
             child.pid = 0
             child.ready = False
+            if pid in self.retired:
+                self.retired.discard(pid)
+                log.info("%s %s (retired by reload) %s", child.kind, child.name, how)
+                continue
             if self.stopping:
                 log.info("%s %s %s", child.kind, child.name, how)
                 continue
@@ -273,6 +308,7 @@ class Supervisor:
             if now - child.started > STABLE_AFTER:
                 child.backoff = BACKOFF_MIN
             child.restart_at = now + child.backoff
+            child.restarts += 1
             log.warning("%s %s %s; restarting in %.1fs", child.kind, child.name, how,
                         child.backoff)
             child.backoff = min(child.backoff * 2, BACKOFF_MAX)
@@ -334,6 +370,7 @@ class Supervisor:
         self.sessions_go = True
         for child in self.workers.values():
             self.send_start(child)
+        self.running = True
         self.banner(f"bgpmesh: {len(self.refs)} neighbor(s) on {len(self.workers)} worker(s), "
                     f"{len(self.bridges)} process(es); Ctrl-C stops")
         while not self.stopping:
@@ -376,7 +413,8 @@ class Supervisor:
                 log.info("received %s: closing every session", signal.Signals(sig).name)
                 self.stopping = True
             elif sig == signal.SIGHUP:
-                log.warning("reload (SIGHUP) is not supported yet; ignored")
+                log.info("received SIGHUP: reloading %s", self.config_path)
+                self.reload()
 
     def finish(self) -> int:
         self.stopping = True
@@ -416,6 +454,121 @@ class Supervisor:
         except OSError as exc:
             if exc.errno != errno.ESRCH:
                 raise
+
+    # -- reload ----------------------------------------------------------
+
+    def reload(self, check: bool = False):
+        """Apply the configuration on disk if it is valid: (ok, error, plan)."""
+        from bgpmesh.config import load_config
+        from bgpmesh.errors import ConfigError
+        from bgpmesh.reload import plan as reload_plan
+
+        if self.config_path is None:
+            return False, "this supervisor was not started from a configuration path", None
+        try:
+            config = load_config(self.config_path)
+        except (ConfigError, OSError) as exc:
+            log.error("reload refused, nothing changed: %s", exc)
+            return False, str(exc), None
+        refs = topology.build(config, self.worker_count)
+        plan = reload_plan(self.config, self.refs, config, refs)
+        for line in plan.describe():
+            log.info("reload%s: %s", " check" if check else "", line)
+        if check or plan.empty:
+            return True, "", plan
+        old_config, old_refs = self.config, self.refs
+        self.adopt(config, refs)
+        try:
+            self.bind_listeners()
+        except ListenError as exc:
+            self.adopt(old_config, old_refs)
+            self.bind_listeners()
+            log.error("reload refused, nothing changed: %s", exc)
+            return False, str(exc), None
+
+        for name in plan.removed:
+            self.shadow.pop(name, None)
+        for name in plan.added:
+            self.shadow[name] = {}
+        moved = set(plan.changed) | set(plan.added)
+        for group in plan.groups_removed:
+            child = self.workers.pop(group)
+            if child.pid:
+                self.send_reconfigure(child, {})
+                self.retired.add(child.pid)
+                self._kill(child.pid, signal.SIGTERM)
+        for group in plan.groups_touched:
+            child = self.workers[group]
+            if child.pid:
+                self.send_reconfigure(child, {n: self.shadow[n] for n in self.groups[group]
+                                              if n in moved})
+        for group in plan.groups_added:
+            child = self.workers[group] = Child(group, "worker")
+            self.spawn_worker(child)  # its neighbors' routes come by replay
+
+        for name in plan.processes_removed + plan.processes_changed:
+            child = self.bridges.pop(name)
+            if child.pid:
+                self.retired.add(child.pid)
+                self._kill(child.pid, signal.SIGTERM)
+        for name in plan.processes_added + plan.processes_changed:
+            child = self.bridges[name] = Child(name, "bridge")
+            self.spawn_bridge(child)
+        self.write_topology()
+        self.ev_out.send_multipart(bus.pack(
+            bus.system_topic("topology"), "topology",
+            neighbors=[dataclasses.asdict(r) for r in self.refs],
+            wants=topology.process_wants(self.config, self.refs)))
+        return True, "", plan
+
+    def send_reconfigure(self, child: Child, routes: dict) -> None:
+        """Give a running worker its group's new neighbor list, and the routes
+        producers gave to neighbors that are new to it."""
+        names = self.groups.get(child.name, [])
+        payload = {
+            "neighbors": [(n, self.neighbors_by_name[n][1]) for n in names],
+            "routes": {n: [r for r in state.values() if r is not None]
+                       for n, state in routes.items()},
+        }
+        path = os.path.join(self.run_dir, f"reconfigure-{child.name}-{child.pid}.pickle")
+        with open(path, "wb") as f:
+            pickle.dump(payload, f)
+        try:
+            child.control.send(b"R" + path.encode())
+        except OSError as exc:
+            log.error("could not reconfigure worker %s: %s", child.name, exc)
+
+    def write_topology(self) -> None:
+        path = os.path.join(self.run_dir, "topology.json")
+        with open(path + ".new", "w") as f:
+            f.write(topology.dumps(self.refs, pid=os.getpid(), endpoints=self.endpoints()))
+        os.replace(path + ".new", path)
+
+    # -- status ----------------------------------------------------------
+
+    def status(self) -> dict:
+        """What ``bgpmesh status`` shows: every child, measured by psutil."""
+        now = time.monotonic()
+        out = {"pid": os.getpid(), "run_dir": self.run_dir, "workers": [], "processes": []}
+        for child in list(self.workers.values()) + list(self.bridges.values()):
+            row = {"name": child.name, "pid": child.pid, "restarts": child.restarts,
+                   "uptime": round(now - child.started, 1) if child.pid else 0.0,
+                   "cpu_percent": None, "rss": None, "fds": None}
+            if child.kind == "worker":
+                row["neighbors"] = len(self.groups[child.name])
+                row["ready"] = child.ready
+            if child.pid:
+                try:
+                    if child.ps is None or child.ps.pid != child.pid:
+                        child.ps = psutil.Process(child.pid)
+                    with child.ps.oneshot():
+                        row["cpu_percent"] = child.ps.cpu_percent(None)
+                        row["rss"] = child.ps.memory_info().rss
+                        row["fds"] = child.ps.num_fds()
+                except psutil.Error:
+                    pass
+            out["workers" if child.kind == "worker" else "processes"].append(row)
+        return out
 
     # -- buses -----------------------------------------------------------
 
@@ -521,6 +674,14 @@ class Supervisor:
                 self.bridges_heard.add(msg["bridge"])
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
                                                 group="", ok=True, error="", matched=0))
+        elif kind == "status":
+            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
+                                                id=ident, ok=True, data=self.status()))
+        elif kind == "control" and msg.get("op") == "reload":
+            ok, error, plan = self.reload(check=bool(msg.get("check")))
+            self.ev_out.send_multipart(bus.pack(
+                bus.ack_topic(str(ident[0])), "reply", id=ident, ok=ok,
+                data={"error": error, "plan": plan.describe() if plan else []}))
         elif kind == "control" and msg.get("op") == "shutdown":
             log.info("shutdown requested by %s", ident[0])
             self.stopping = True

@@ -8,7 +8,6 @@ for one ack from each worker group the command reached.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -134,7 +133,28 @@ def watch(run_dir: str, kinds: tuple[str, ...] = (), count: int = 0, echo=print)
     return seen
 
 
-def status(run_dir: str) -> dict:
-    refs, meta = _load(run_dir)
-    return {"pid": meta.get("pid"), "neighbors": [json.loads(json.dumps(r.__dict__))
-                                                  for r in refs]}
+def request(run_dir: str, kind: str, timeout: float = 10.0, **fields) -> dict:
+    """Ask the supervisor something; the ``reply`` payload."""
+    _, meta = _load(run_dir)
+    publisher = f"cli-{os.getpid()}"
+    ctx = zmq.Context()
+    pub = ctx.socket(zmq.PUB)
+    sub = ctx.socket(zmq.SUB)
+    try:
+        pub.connect(meta["endpoints"]["command_in"])
+        sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(publisher))
+        sub.connect(meta["endpoints"]["event_out"])
+        _handshake(pub, sub, publisher, timeout)
+        pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, kind, id=[publisher, 1], **fields))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not sub.poll(100):
+                continue
+            _, msg = bus.unpack(sub.recv_multipart())
+            if msg["kind"] == "reply" and msg["id"] == [publisher, 1]:
+                return msg
+        raise ClientError(f"the supervisor did not answer {kind!r}")
+    finally:
+        pub.close(linger=1000)
+        sub.close(0)
+        ctx.term()

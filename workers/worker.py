@@ -21,8 +21,10 @@ buffered data gets a moment to drain, exit 0.  If the control socket closes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
+import pickle
 import signal
 import socket
 
@@ -30,6 +32,7 @@ import zmq
 import zmq.asyncio
 
 from bgpmesh import bus
+from bgpmesh.errors import Cease
 from bgpmesh.family import Family
 
 from .peer import Peer, route_key
@@ -83,11 +86,7 @@ class Worker:
         self.loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
 
         for neighbor, name in zip(self.neighbors, self.names, strict=True):
-            peer = Peer(self, neighbor, name)
-            self.peers[name] = peer
-            self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
-            for route in neighbor.static:
-                peer.add_route(route, route_key(route))
+            self.add_peer(neighbor, name)
 
         await self.handshake()
         self.control.setblocking(False)
@@ -136,6 +135,12 @@ class Worker:
             log.warning("worker %s: supervisor link closed, shutting down", self.group)
             self.stopped.set()
             return
+        if data.startswith(b"R") and not fds:
+            try:
+                self.reconfigure(data[1:].decode())
+            except Exception:
+                log.exception("worker %s: bug while reconfiguring", self.group)
+            return
         for fd in fds:
             sock = socket.socket(fileno=fd)
             try:
@@ -150,6 +155,43 @@ class Worker:
                 sock.close()
             else:
                 peer.accept(sock)
+
+    def reconfigure(self, path: str) -> None:
+        """A reload: keep equal neighbors untouched, restart changed ones, stop
+        removed ones (Cease/Peer De-configured), start new ones."""
+        with open(path, "rb") as f:
+            payload = pickle.load(f)
+        os.unlink(path)
+        wanted = dict(payload["neighbors"])
+        for name, peer in list(self.peers.items()):
+            neighbor = wanted.get(name)
+            if neighbor is not None and _same(neighbor, peer.neighbor):
+                continue
+            subcode = Cease.PEER_DECONFIGURED if neighbor is None else \
+                Cease.OTHER_CONFIGURATION_CHANGE
+            log.info("worker %s: %s %s", self.group, name,
+                     "removed" if neighbor is None else "changed: restarting")
+            peer.stop(subcode)
+            del self.peers[name]
+            self.by_address.pop((peer.neighbor.peer_address, peer.neighbor.local_address), None)
+        cache: dict = {}
+        for name, neighbor in wanted.items():
+            if name in self.peers:
+                continue
+            peer = self.add_peer(neighbor, name)
+            for item in payload["routes"].get(name, ()):
+                route = bus.route_from_wire(item, cache)
+                peer.add_route(route, route_key(route))
+            if self.started:
+                peer.start()
+
+    def add_peer(self, neighbor, name: str) -> Peer:
+        peer = Peer(self, neighbor, name)
+        self.peers[name] = peer
+        self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
+        for route in neighbor.static:
+            peer.add_route(route, route_key(route))
+        return peer
 
     async def heartbeat(self) -> None:
         while True:
@@ -273,3 +315,8 @@ class Worker:
         self.pub.send_multipart(bus.pack(
             bus.event_topic(kind, peer.name), "event", type=kind, neighbor=peer.ident,
             name=peer.name, body=body))
+
+
+def _same(a, b) -> bool:
+    """Equal settings, wherever in the files they were written."""
+    return dataclasses.replace(a, source="") == dataclasses.replace(b, source="")

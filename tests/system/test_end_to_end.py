@@ -7,6 +7,7 @@ is passive unless said otherwise: bgpmesh connects to it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -213,8 +214,14 @@ def test_two_workers_survive_a_killed_worker(tmp_path, addresses, bird_factory, 
         bird.wait_routes(f"p{i}", lambda r, i=i: {"10.5.0.0/24", f"192.0.2.{i}/32"} <= set(r),
                          timeout=30)
         assert bird.protocol_state(f"p{i}") == "Established"
-    # g1 was not touched
+    # g1 was not touched, and `bgpmesh status` tells the story
     assert instance.worker_pids()["g1"] == pids["g1"]
+    status = instance.cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    workers = {w["name"]: w for w in json.loads(status.stdout)["workers"]}
+    assert workers["g0"]["restarts"] == 1 and workers["g1"]["restarts"] == 0
+    assert workers["g0"]["pid"] == instance.worker_pids()["g0"]
+    assert workers["g0"]["neighbors"] == 2 and workers["g0"]["rss"] > 0
     for i in (1, 3):
         assert bird.protocol_state(f"p{i}") == "Established"
     relay.send("announce route 10.6.0.0/24 next-hop self")
