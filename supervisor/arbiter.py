@@ -41,6 +41,7 @@ import zmq
 
 from bgpmesh import bus, topology
 from bgpmesh.log import set_role
+from bgpmesh.workers import tcp
 
 log = logging.getLogger("bgpmesh.supervisor")
 
@@ -193,6 +194,20 @@ class Supervisor:
             self.listeners[sock.fileno()] = (sock, (host, port))
             if getattr(self, "running", False):
                 self.poller.register(sock.fileno(), zmq.POLLIN)
+        self.set_listener_keys()
+
+    def set_listener_keys(self) -> None:
+        """TCP MD5 keys of passive neighbors go on the listening socket: the
+        kernel checks the SYN, before any worker sees the connection."""
+        by_place = {where: sock for sock, where in self.listeners.values()}
+        for _ref, n in self.neighbors_by_name.values():
+            key = tcp.neighbor_md5_key(n) if n.passive else None
+            if not key:
+                continue
+            host = n.local_address or ("::" if ":" in n.peer_address else "0.0.0.0")
+            sock = by_place.get((host, n.listen))
+            if sock is not None:
+                tcp.set_md5(sock, tcp.md5_peer_address(n), key)
 
     def signal(self, signum, _frame) -> None:
         # only enqueue: the loop does the work (no logging in handlers)

@@ -44,10 +44,12 @@ from bgpmesh.errors import BgpError, Cease
 from bgpmesh.family import Family
 from bgpmesh.route import Route
 
+from . import tcp
 from .rib import AdjRibOut
 
 log = logging.getLogger("bgpmesh.worker")
 
+CONNECT_TIMEOUT = 5.0
 BACKOFF_MIN = 1.0
 BACKOFF_MAX = 30.0
 
@@ -144,13 +146,23 @@ class Peer:
 
     async def _connect(self) -> None:
         n = self.neighbor
-        local = (n.local_address, 0) if n.local_address else None
+        family = socket.AF_INET6 if ":" in n.peer_address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            await self.loop.create_connection(
-                lambda: _Protocol(self), n.peer_address, n.connect, local_addr=local)
-        except OSError as exc:
+            sock.setblocking(False)
+            tcp.prepare(sock, n)
+            if n.local_address:
+                sock.bind((n.local_address, 0))
+            # a peer that drops our SYNs (wrong MD5 key, firewall) never
+            # refuses: give up in time for the FSM to retry
+            await asyncio.wait_for(self.loop.sock_connect(sock, (n.peer_address, n.connect)),
+                                   CONNECT_TIMEOUT)
+            await self.loop.create_connection(lambda: _Protocol(self), sock=sock)
+        except (OSError, TimeoutError, ValueError) as exc:
+            sock.close()
+            reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or exc)
             log.info("%s: connect to %s port %d failed: %s", self.name, n.peer_address,
-                     n.connect, exc.strerror or exc)
+                     n.connect, reason)
             if self.fsm is not None:
                 self.run(self.fsm.handle(F.TcpConnectionFails(), self.loop.time()))
         finally:
@@ -171,6 +183,10 @@ class Peer:
                 self.restart_handle.cancel()
             self.start()
         sock.setblocking(False)
+        try:
+            tcp.prepare(sock, self.neighbor)
+        except (OSError, ValueError) as exc:
+            log.warning("%s: socket options failed: %s", self.name, exc)
         self.loop.create_task(
             self.loop.connect_accepted_socket(lambda: _Protocol(self), sock))
 
