@@ -23,6 +23,30 @@ def _run_dir(value: str | None) -> str:
     return value or default_run_dir()
 
 
+def bus_options(function):
+    """Where a client finds the supervisor: a run folder, or a CurveZMQ tcp:// bus."""
+    options = [
+        click.option("--run-dir", default=None, help=RUN_DIR_HELP),
+        click.option("--bus", "endpoint", default=None, metavar="tcp://HOST:PORT",
+                     help="a remote supervisor's bus (needs --server-key, --client-key)"),
+        click.option("--server-key", default=None, type=click.Path(exists=True),
+                     help="the supervisor's public key (.key)"),
+        click.option("--client-key", default=None, type=click.Path(exists=True),
+                     help="our key pair (.key_secret)"),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _target(run_dir, endpoint, server_key, client_key):
+    from bgpmesh.supervisor.client import Target
+
+    if endpoint:
+        return Target(endpoint=endpoint, server_key=server_key, client_key=client_key)
+    return Target(run_dir=_run_dir(run_dir))
+
+
 def _load(path: str):
     from bgpmesh.config import load_config
 
@@ -49,17 +73,40 @@ def main() -> None:
 @click.option("--run-dir", default=None, help=RUN_DIR_HELP)
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def start(path: str, workers: int | None, run_dir: str | None, log_level: str) -> None:
+@click.option("--bus", "endpoint", default=None, metavar="tcp://HOST:PORT",
+              help="also offer the bus over TCP (commands on PORT, events on PORT+1), "
+                   "CurveZMQ only")
+@click.option("--bus-secret-key", default=None, help="our key pair for --bus (.key_secret)")
+@click.option("--bus-client-keys", default=None,
+              help="folder of the client public keys (.key) allowed on --bus")
+def start(path: str, workers: int | None, run_dir: str | None, log_level: str,
+          endpoint: str | None, bus_secret_key: str | None,
+          bus_client_keys: str | None) -> None:
     """Run the neighbors and processes of PATH (a file, or a folder of *.conf)."""
     import os
 
     from bgpmesh import log
     from bgpmesh.supervisor.arbiter import Supervisor
 
+    remote = None
+    if endpoint:
+        from bgpmesh.supervisor.remote import BusSecurityError, split_endpoint
+
+        try:
+            split_endpoint(endpoint)
+            if not bus_secret_key or not bus_client_keys:
+                raise BusSecurityError(
+                    "a tcp:// bus needs CurveZMQ keys: --bus-secret-key and "
+                    "--bus-client-keys (make them with 'bgpmesh keys NAME')")
+        except BusSecurityError as exc:
+            click.echo(f"bgpmesh: {exc}", err=True)
+            sys.exit(2)
+        remote = {"endpoint": endpoint, "secret_key": bus_secret_key,
+                  "client_keys": bus_client_keys}
     config = _load(path)
     log.setup(log_level)
     supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
-                            run_dir=_run_dir(run_dir), config_path=path,
+                            run_dir=_run_dir(run_dir), config_path=path, remote=remote,
                             banner=lambda text: click.echo(text, err=True))
     sys.exit(supervisor.run())
 
@@ -75,16 +122,18 @@ def validate(path: str) -> None:
 
 @main.command()
 @click.argument("command", nargs=-1, required=True)
-@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@bus_options
 @click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for acks")
-def send(command: tuple[str, ...], run_dir: str | None, timeout: float) -> None:
+def send(command: tuple[str, ...], run_dir: str | None, endpoint, server_key, client_key,
+         timeout: float) -> None:
     """Publish one API command (ExaBGP text syntax) and print its ack."""
     from bgpmesh.supervisor.client import ClientError
     from bgpmesh.supervisor.client import send as send_command
 
     line = " ".join(command)
     try:
-        ok, message = send_command(_run_dir(run_dir), line, timeout)
+        ok, message = send_command(_target(run_dir, endpoint, server_key, client_key), line,
+                                   timeout)
     except CommandError as exc:
         click.echo(f"bgpmesh: {line!r}: {exc.message} (column {exc.column})", err=True)
         click.echo("error")
@@ -99,16 +148,17 @@ def send(command: tuple[str, ...], run_dir: str | None, timeout: float) -> None:
 
 
 @main.command()
-@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@bus_options
 @click.option("--type", "kinds", multiple=True, help="only these event types (state, update)")
 @click.option("--count", default=0, help="exit after this many events (0: never)")
-def watch(run_dir: str | None, kinds: tuple[str, ...], count: int) -> None:
+def watch(run_dir: str | None, endpoint, server_key, client_key, kinds: tuple[str, ...],
+          count: int) -> None:
     """Print events from the bus as ExaBGP JSON, one per line."""
     from bgpmesh.supervisor.client import ClientError
     from bgpmesh.supervisor.client import watch as watch_events
 
     try:
-        watch_events(_run_dir(run_dir), kinds, count,
+        watch_events(_target(run_dir, endpoint, server_key, client_key), kinds, count,
                      echo=lambda line: click.echo(line) or sys.stdout.flush())
     except ClientError as exc:
         click.echo(f"bgpmesh: {exc}", err=True)
@@ -128,16 +178,16 @@ def _size(value) -> str:
 
 
 @main.command()
-@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@bus_options
 @click.option("--json", "as_json", is_flag=True, help="print the raw status as JSON")
-def status(run_dir: str | None, as_json: bool) -> None:
+def status(run_dir: str | None, endpoint, server_key, client_key, as_json: bool) -> None:
     """Show every worker and process: pid, CPU, memory, fds, restarts."""
     import json
 
     from bgpmesh.supervisor.client import ClientError, request
 
     try:
-        data = request(_run_dir(run_dir), "status")["data"]
+        data = request(_target(run_dir, endpoint, server_key, client_key), "status")["data"]
     except ClientError as exc:
         click.echo(f"bgpmesh: {exc}", err=True)
         sys.exit(2)
@@ -158,9 +208,9 @@ def status(run_dir: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--run-dir", default=None, help=RUN_DIR_HELP)
+@bus_options
 @click.option("--check", is_flag=True, help="report what would change, change nothing")
-def reload(run_dir: str | None, check: bool) -> None:
+def reload(run_dir: str | None, endpoint, server_key, client_key, check: bool) -> None:
     """Re-read the configuration of a running bgpmesh and apply what changed.
 
     A broken configuration changes nothing and exits 1 with its error.
@@ -168,7 +218,8 @@ def reload(run_dir: str | None, check: bool) -> None:
     from bgpmesh.supervisor.client import ClientError, request
 
     try:
-        reply = request(_run_dir(run_dir), "control", op="reload", check=check, timeout=30.0)
+        reply = request(_target(run_dir, endpoint, server_key, client_key), "control",
+                        op="reload", check=check, timeout=30.0)
     except ClientError as exc:
         click.echo(f"bgpmesh: {exc}", err=True)
         sys.exit(2)
@@ -178,3 +229,21 @@ def reload(run_dir: str | None, check: bool) -> None:
         sys.exit(1)
     for line in data["plan"]:
         click.echo(line)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--dir", "directory", default=".", show_default=True, type=click.Path(),
+              help="where to write NAME.key and NAME.key_secret")
+def keys(name: str, directory: str) -> None:
+    """Make a CurveZMQ key pair for the tcp:// bus.
+
+    NAME.key is public: give a client's to the supervisor (--bus-client-keys
+    folder) and the supervisor's to clients (--server-key). NAME.key_secret
+    stays with its owner.
+    """
+    from bgpmesh.supervisor.remote import make_keys
+
+    public, secret = make_keys(directory, name)
+    click.echo(f"public key: {public}")
+    click.echo(f"secret key: {secret} (mode 0600; keep it private)")

@@ -83,7 +83,9 @@ class Child:
 
 class Supervisor:
     def __init__(self, config, *, workers: int, run_dir: str, banner=print,
-                 config_path: str | None = None) -> None:
+                 config_path: str | None = None, remote: dict | None = None) -> None:
+        self.remote_options = remote  # {"endpoint", "secret_key", "client_keys"}
+        self.remote = None
         self.worker_count = workers
         self.config_path = config_path
         self.run_dir = run_dir
@@ -151,6 +153,13 @@ class Supervisor:
         # watches hellos; the XPUB sides filter per subscriber
         self.cmd_in.send(b"\x01")
         self.ev_in.send(b"\x01")
+        if self.remote_options:
+            from bgpmesh.supervisor.remote import BusSecurityError, RemoteBus
+
+            try:
+                self.remote = RemoteBus(self.ctx, local=ep, **self.remote_options)
+            except (BusSecurityError, zmq.ZMQError) as exc:
+                raise SystemExit(f"bgpmesh: {exc}") from None
         self.write_topology()
         try:
             self.bind_listeners()
@@ -200,14 +209,23 @@ class Supervisor:
         """TCP MD5 keys of passive neighbors go on the listening socket: the
         kernel checks the SYN, before any worker sees the connection."""
         by_place = {where: sock for sock, where in self.listeners.values()}
+        ttl: dict[tuple, int] = {}
         for _ref, n in self.neighbors_by_name.values():
-            key = tcp.neighbor_md5_key(n) if n.passive else None
-            if not key:
+            if not n.passive:
                 continue
             host = n.local_address or ("::" if ":" in n.peer_address else "0.0.0.0")
             sock = by_place.get((host, n.listen))
-            if sock is not None:
+            if sock is None:
+                continue
+            key = tcp.neighbor_md5_key(n)
+            if key:
                 tcp.set_md5(sock, tcp.md5_peer_address(n), key)
+            # the SYN-ACK leaves with the listener's TTL (a GTSM peer checks it)
+            outgoing = getattr(n, "outgoing_ttl", None)
+            if outgoing:
+                ttl[(host, n.listen)] = max(outgoing, ttl.get((host, n.listen), 0))
+        for where, value in ttl.items():
+            tcp.set_ttl(by_place[where], value)
 
     def signal(self, signum, _frame) -> None:
         # only enqueue: the loop does the work (no logging in handlers)
@@ -355,6 +373,11 @@ class Supervisor:
         self.poller.register(self.pipe_r, zmq.POLLIN)
         for fd in self.listeners:
             self.poller.register(fd, zmq.POLLIN)
+        if self.remote is not None:
+            for sock in self.remote.sockets():
+                self.poller.register(sock, zmq.POLLIN)
+            self.banner(f"bgpmesh: remote bus (CurveZMQ) commands {self.remote.endpoints[0]}, "
+                        f"events {self.remote.endpoints[1]}")
         self.banner(f"bgpmesh: bus in {self.run_dir} (commands: "
                     f"{self.endpoints()['command_in']}, events: {self.endpoints()['event_out']})")
         for child in self.workers.values():
@@ -402,6 +425,8 @@ class Supervisor:
             self.forward_commands()
         if self.ev_in in events:
             self.forward_events()
+        if self.remote is not None:
+            self.remote.pump(events)
         now = time.monotonic()
         for fd in events:
             if fd in self.listeners:
@@ -452,6 +477,8 @@ class Supervisor:
             sock.close()
         for s in (self.cmd_in, self.cmd_out, self.ev_in, self.ev_out):
             s.close(0)
+        if self.remote is not None:
+            self.remote.close()
         self.ctx.term()
         for name in ("command-in.ipc", "command-out.ipc", "event-in.ipc", "event-out.ipc",
                      "topology.json"):
@@ -689,6 +716,10 @@ class Supervisor:
                 self.bridges_heard.add(msg["bridge"])
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
                                                 group="", ok=True, error="", matched=0))
+        elif kind == "topology":
+            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
+                                                id=ident, ok=True,
+                                                data=topology.dumps(self.refs)))
         elif kind == "status":
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
                                                 id=ident, ok=True, data=self.status()))

@@ -70,7 +70,9 @@ class Relay:
 
 
 class Bgpmesh:
-    def __init__(self, directory: Path, config: str, workers: int = 1) -> None:
+    def __init__(self, directory: Path, config: str, workers: int = 1,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.extra_args = tuple(extra_args)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path = self.directory / "bgpmesh.conf"
@@ -86,7 +88,7 @@ class Bgpmesh:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bgpmesh", "start", str(self.config_path),
              "--run-dir", str(self.run_dir), "--workers", str(self.workers),
-             "--log-level", "DEBUG"],
+             "--log-level", "DEBUG", *self.extra_args],
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         wait_until(lambda: "Ctrl-C stops" in self.log() or self.process.poll() is not None,
                    timeout, message=lambda: f"bgpmesh did not start:\n{self.log()}")
