@@ -12,11 +12,30 @@ AFI_IPV4 = 1
 AFI_IPV6 = 2
 SAFI_UNICAST = 1
 
+AFI_L2VPN = 25
+AFI_BGP_LS = 16388
+SAFI_MULTICAST = 2
+SAFI_MPLS_LABEL = 4
+SAFI_MCAST_VPN = 5
+SAFI_VPLS = 65
+SAFI_EVPN = 70
+SAFI_BGP_LS = 71
+SAFI_BGP_LS_VPN = 72
+SAFI_SR_POLICY = 73
+SAFI_MUP = 85
+SAFI_MPLS_VPN = 128
+SAFI_RTC = 132
+SAFI_FLOW = 133
+SAFI_FLOW_VPN = 134
+
 _AFI_NAMES = {1: "ipv4", 2: "ipv6", 25: "l2vpn", 16388: "bgp-ls"}
 _SAFI_NAMES = {
     1: "unicast",
     2: "multicast",
     4: "nlri-mpls",
+    5: "mcast-vpn",
+    73: "sr-policy",
+    85: "mup",
     70: "evpn",
     65: "vpls",
     71: "bgp-ls",
@@ -54,3 +73,5 @@ class Family(NamedTuple):
 
 IPV4_UNICAST = Family(AFI_IPV4, SAFI_UNICAST)
 IPV6_UNICAST = Family(AFI_IPV6, SAFI_UNICAST)
+IPV4_MULTICAST = Family(AFI_IPV4, SAFI_MULTICAST)
+IPV6_MULTICAST = Family(AFI_IPV6, SAFI_MULTICAST)

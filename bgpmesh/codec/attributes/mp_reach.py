@@ -2,7 +2,12 @@
 
 A family without a codec in ``FAMILIES`` decodes to ``UnknownAttribute`` so
 it is carried, not lost.  Next hops are text: one address, or for IPv6 a
-global address then a link-local one (RFC 2545 section 3).
+global address then a link-local one (RFC 2545 section 3), or none at all
+(FlowSpec, RFC 8955 section 4: length 0).  The VPN families carry each
+address after an all-zero Route Distinguisher (RFC 4364 section 4.3.2, RFC
+4659 section 3.2.1); it is dropped on decode and written back on encode.
+NLRI are prefix text for the prefix families, objects for the others
+(``codec/nlri/base.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from typing import Any, ClassVar
 
 from bgpmesh.codec.attributes.base import MP_REACH_NLRI, OPTIONAL, pack_attribute
 from bgpmesh.codec.attributes.unknown import UnknownAttribute
-from bgpmesh.codec.nlri import FAMILIES, codec_for
+from bgpmesh.codec.nlri import FAMILIES, NlriCodec, codec_for
 from bgpmesh.errors import MalformedMultiprotocolAttribute
-from bgpmesh.family import Family
+from bgpmesh.family import SAFI_MPLS_VPN, Family
 
 # +---------------------------------------------------------+
 # | Address Family Identifier (2 octets)                    |
@@ -32,8 +37,20 @@ from bgpmesh.family import Family
 # +---------------------------------------------------------+
 
 
-def decode_next_hops(data: bytes) -> tuple[str, ...]:
+# SAFIs whose next hop is a VPN address: RD (8 zero octets) then the address
+VPN_NEXT_HOP_SAFIS = frozenset((SAFI_MPLS_VPN,))
+_RD_ZERO = bytes(8)
+
+
+def decode_next_hops(data: bytes, allow_empty: bool = False) -> tuple[str, ...]:
     size = len(data)
+    if size == 0 and allow_empty:
+        return ()
+    if size in (12, 24):
+        # RD + IPv4 or RD + IPv6; "the RD is set to zero", whatever it holds
+        return decode_next_hops(data[8:])
+    if size == 48:
+        return decode_next_hops(data[8:24] + data[32:])
     if size == 4:
         return (socket.inet_ntop(socket.AF_INET, data),)
     if size == 16:
@@ -49,7 +66,9 @@ def decode_next_hops(data: bytes) -> tuple[str, ...]:
 def encode_next_hops(family: Family, next_hops: tuple[str, ...]) -> bytes:
     """Addresses to wire; an IPv4 next hop of an IPv6 route becomes ::ffff:a.b.c.d."""
     parts = []
+    rd = _RD_ZERO if family.safi in VPN_NEXT_HOP_SAFIS else b""
     for address in next_hops:
+        parts.append(rd)
         if ":" in address:
             parts.append(socket.inet_pton(socket.AF_INET6, address))
         elif family.afi == 2:
@@ -63,7 +82,7 @@ def encode_next_hops(family: Family, next_hops: tuple[str, ...]) -> bytes:
 class MpReachNlri:
     family: Family
     next_hop: tuple[str, ...]
-    nlri: tuple[str, ...] = ()
+    nlri: tuple[Any, ...] = ()  # prefix text, or NLRI objects
 
     TYPE_CODE: ClassVar[int] = MP_REACH_NLRI
     FLAGS: ClassVar[int] = OPTIONAL
@@ -82,7 +101,8 @@ class MpReachNlri:
         codec = FAMILIES.get(family)
         if codec is None:
             return UnknownAttribute(OPTIONAL, MP_REACH_NLRI, data)
-        next_hop = decode_next_hops(data[4 : 4 + length])
+        # a prefix family always has a next hop; FlowSpec has none, others may not
+        next_hop = decode_next_hops(data[4 : 4 + length], type(codec) is NlriCodec)
         # the octet after the next hop is Reserved, "ignored upon receipt"
         nlri = codec.unpack(data[5 + length :], family in session.add_path_receive)
         return cls(family, next_hop, nlri)

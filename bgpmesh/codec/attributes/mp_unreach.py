@@ -24,7 +24,7 @@ from bgpmesh.family import Family
 @dataclass(frozen=True, slots=True)
 class MpUnreachNlri:
     family: Family
-    nlri: tuple[str, ...] = ()
+    nlri: tuple[Any, ...] = ()  # prefix text, or NLRI objects
 
     TYPE_CODE: ClassVar[int] = MP_UNREACH_NLRI
     FLAGS: ClassVar[int] = OPTIONAL
