@@ -232,6 +232,33 @@ def reload(run_dir: str | None, endpoint, server_key, client_key, check: bool) -
 
 
 @main.command()
+@click.argument("payload", nargs=-1)
+@click.option("-f", "--family", default=None, help='family of --nlri data, "AFI SAFI" (default "ipv4 unicast")')
+@click.option("-o", "--open", "is_open", is_flag=True, help="header-less data is an OPEN body")
+@click.option("-u", "--update", "is_update", is_flag=True, help="header-less data is an UPDATE body (the default)")
+@click.option("-n", "--nlri", is_flag=True, help="the data is only an NLRI field")
+@click.option("--text", is_flag=True, help="print the text encoder's form instead of JSON")
+def decode(payload: tuple[str, ...], family: str | None, is_open: bool, is_update: bool, nlri: bool,
+           text: bool) -> None:
+    """Decode hex BGP messages (arguments, or stdin one per line) like `exabgp decode`."""
+    import os
+    import socket
+    import time
+
+    from bgpmesh.decode import Envelope, run
+
+    payloads = [" ".join(payload)] if payload else [line for line in sys.stdin.read().splitlines() if line.strip()]
+    envelope = Envelope(time.time(), socket.gethostname(), os.getpid(), os.getppid())
+    lines, errors = run(payloads, is_open=is_open and not is_update, nlri=nlri, family=family, text=text,
+                        envelope=envelope)
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.echo(line, err=True)
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
 @click.argument("name")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(),
               help="where to write NAME.key and NAME.key_secret")

@@ -83,6 +83,12 @@ class UnsupportedCapability(OpenMessageError):
     subcode = 7
 
 
+class RoleMismatch(OpenMessageError):
+    """RFC 9234 section 4.2: the peers' BGP Roles do not pair."""
+
+    subcode = 11
+
+
 class UpdateMessageError(BgpError):
     code = 3
 
@@ -184,6 +190,8 @@ class Cease(BgpError):
     OTHER_CONFIGURATION_CHANGE = 6
     CONNECTION_COLLISION_RESOLUTION = 7
     OUT_OF_RESOURCES = 8
+    HARD_RESET = 9  # RFC 8538
+    BFD_DOWN = 10  # RFC 9384
 
 
 class RouteRefreshMessageError(BgpError):
@@ -192,6 +200,12 @@ class RouteRefreshMessageError(BgpError):
 
 class InvalidMessageLength(RouteRefreshMessageError):
     subcode = 1
+
+
+class SendHoldTimerExpired(BgpError):
+    """RFC 9687: our own sends have been blocked longer than the hold time."""
+
+    code = 8
 
 
 class ConfigError(BgpmeshError):

@@ -14,18 +14,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from bgpmesh.api.json_nlri import next_hop_key, nlri_json
 from bgpmesh.codec.attributes import (
     Aggregator,
+    Aigp,
     AsPath,
     AtomicAggregate,
+    BgpLsAttribute,
+    ClusterList,
     Communities,
+    ExtendedCommunities,
+    Ipv6ExtendedCommunities,
+    LargeCommunities,
     LocalPref,
     MpReachNlri,
     MpUnreachNlri,
     MultiExitDisc,
     NextHop,
+    OnlyToCustomer,
     Origin,
+    OriginatorId,
+    PmsiTunnel,
+    PrefixSid,
     UnknownAttribute,
+    bgp_ls,
 )
 from bgpmesh.codec.attributes.as_path import (
     AS_CONFED_SEQUENCE,
@@ -34,17 +46,34 @@ from bgpmesh.codec.attributes.as_path import (
     AS_SET,
 )
 from bgpmesh.codec.attributes.base import OPTIONAL, PARTIAL, TRANSITIVE
+from bgpmesh.codec.attributes.extended_communities import (
+    ENCAPSULATION_NAMES,
+    describe,
+    describe_ipv6,
+)
+from bgpmesh.codec.attributes.pmsi_tunnel import INGRESS_REPLICATION, TUNNEL_TYPE_NAMES
 from bgpmesh.codec.capabilities import (
+    ADD_PATH_NAMES,
+    AddPath,
+    BgpRole,
+    EnhancedRouteRefresh,
     ExtendedMessage,
+    ExtendedNextHop,
     FourOctetAs,
+    Fqdn,
+    GracefulRestart,
+    LongLivedGracefulRestart,
     Multiprotocol,
+    MultiSession,
+    Operational,
     RouteRefreshCapability,
+    SoftwareVersion,
 )
 from bgpmesh.codec.notification import Notification
 from bgpmesh.codec.open import Open
 from bgpmesh.codec.route_refresh import SUBTYPE_NAMES, RouteRefresh
 from bgpmesh.codec.update import Update
-from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.family import IPV4_UNICAST, Family
 from bgpmesh.route import ORIGIN_NAMES
 
 VERSION = "4.0.1"  # the "exabgp" field of the 4.x dialect
@@ -93,12 +122,103 @@ def attributes(update: Update) -> dict[str, Any]:
             out["aggregator"] = f"{attribute.asn}:{attribute.address}"
         elif kind is Communities:
             out["community"] = [[value >> 16, value & 0xFFFF] for value in attribute.values]
+        elif kind is OriginatorId:
+            out["originator-id"] = attribute.address
+        elif kind is ClusterList:
+            out["cluster-list"] = list(attribute.clusters)
+        elif kind is ExtendedCommunities:
+            # ExaBGP lists them sorted by value
+            out["extended-community"] = [
+                {"value": value, "string": extended_community(value)} for value in sorted(attribute.values)
+            ]
+        elif kind is PmsiTunnel:
+            out["pmsi"] = _pmsi(attribute)
+        elif kind is Ipv6ExtendedCommunities:
+            out["extended-community-ipv6"] = [
+                {"value": value, "string": _ipv6_extended(value)} for value in sorted(attribute.values)
+            ]
+        elif kind is Aigp:
+            out["aigp"] = attribute.metric
+        elif kind is BgpLsAttribute:
+            out["bgp-ls"] = _bgp_ls(attribute)
+        elif kind is LargeCommunities:
+            out["large-community"] = [list(triple) for triple in attribute.values]
+        elif kind is OnlyToCustomer:
+            out["otc"] = attribute.asn
+        elif kind is PrefixSid:
+            out["bgp-prefix-sid"] = _prefix_sid(attribute)
         elif kind is UnknownAttribute:
             flags = attribute.flags
             if flags & OPTIONAL and flags & TRANSITIVE:
                 # ExaBGP marks an optional transitive attribute it passes on as partial
                 flags |= PARTIAL
             out[f"attribute-0x{attribute.type_code:02X}-0x{flags & 0xF0:02X}"] = _hex(attribute.data)
+    return out
+
+
+def extended_community(value: int) -> str:
+    """ExaBGP's string for one extended community: "target:65000:1"."""
+    kind, fields = describe(value)
+    if kind in ("target", "origin", "redirect"):
+        return f"{kind}:{fields[0]}:{fields[1]}"
+    if kind == "rate-limit":
+        return f"rate-limit:{fields[1]:.0f}"
+    if kind == "action":
+        sample, terminal = fields
+        words = [word for word, on in (("sample", sample), ("terminal", terminal)) if on]
+        return "action " + ("-".join(words) if words else "none")
+    if kind == "mark":
+        return f"mark {fields[0]}"
+    if kind == "encap":
+        return "encap:" + ENCAPSULATION_NAMES.get(fields[0], f"UNKNOWN-{fields[0]}")
+    if kind == "bandwidth":
+        # ExaBGP's spelling
+        return f"bandwith:{fields[0]}:{fields[1]:.0f}"
+    if kind == "redirect-to-nexthop-ietf":
+        address, copy = fields
+        return f"copy-to-nexthop-ietf {address} (with copy)" if copy else f"redirect-to-nexthop-ietf {address}"
+    return "0x" + value.to_bytes(8, "big").hex()
+
+
+def _ipv6_extended(value: int) -> str:
+    kind, fields = describe_ipv6(value)
+    if kind == "unknown":
+        return "0x" + value.to_bytes(20, "big").hex()
+    return f"{kind}:{fields[0]}:{fields[1]}"
+
+
+def _pmsi(attribute: PmsiTunnel) -> str:
+    # ExaBGP: pmsi:<type name>:<flags>:<label>(<raw label>):<tunnel id>
+    name = TUNNEL_TYPE_NAMES.get(attribute.tunnel_type, "unknown").replace(" ", "").lower()
+    label = f"{attribute.label >> 4}({attribute.label})" if attribute.label else "0"
+    if attribute.tunnel_type == INGRESS_REPLICATION and len(attribute.tunnel_id) == 4:
+        tunnel = ".".join(str(octet) for octet in attribute.tunnel_id)
+    else:
+        tunnel = "0x" + attribute.tunnel_id.hex().upper() if attribute.tunnel_id else ""
+    return f"pmsi:{name}:{attribute.flags}:{label}:{tunnel}"
+
+
+def _prefix_sid(attribute: PrefixSid) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if attribute.label_index is not None:
+        out["sr-label-index"] = attribute.label_index
+    if attribute.srgbs:
+        out["sr-srgbs"] = [list(pair) for pair in attribute.srgbs]
+    for kind, value in attribute.others:
+        out[f"attribute-not-implemented-{kind}"] = "0x" + value.hex().upper()
+    return out
+
+
+def _bgp_ls(attribute: BgpLsAttribute) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, value in attribute.tlvs:
+        key, decoded = bgp_ls.describe(kind, value)
+        if key == "local-te-router-ids":
+            out.setdefault(key, []).append(decoded)
+        elif key.startswith("generic-lsid-"):
+            out.setdefault(key, []).append(decoded)
+        else:
+            out[key] = decoded
     return out
 
 
@@ -121,14 +241,14 @@ def update_message(update: Update) -> dict[str, Any]:
     for attribute in update.attributes:
         if type(attribute) is MpReachNlri and attribute.nlri:
             # ExaBGP keys by the global next hop; a link-local one is not shown
-            hop = attribute.next_hop[0] if attribute.next_hop else "null"
+            hop = next_hop_key(attribute.next_hop)
             routes = announce.setdefault(str(attribute.family), {}).setdefault(hop, [])
-            routes.extend({"nlri": p} for p in attribute.nlri)
+            routes.extend(nlri_json(p, attribute.next_hop) for p in attribute.nlri)
     if update.withdrawn:
         withdraw[str(IPV4_UNICAST)] = [{"nlri": p} for p in update.withdrawn]
     for attribute in update.attributes:
         if type(attribute) is MpUnreachNlri and attribute.nlri:
-            withdraw.setdefault(str(attribute.family), []).extend({"nlri": p} for p in attribute.nlri)
+            withdraw.setdefault(str(attribute.family), []).extend(nlri_json(p) for p in attribute.nlri)
 
     body: dict[str, Any] = {}
     attribute_section = attributes(update)
@@ -141,6 +261,11 @@ def update_message(update: Update) -> dict[str, Any]:
     return {"update": body}
 
 
+def _slash(family: Family) -> str:
+    # capability JSON names families "ipv4/unicast" (ExaBGP's capability json())
+    return f"{family.afi_name}/{family.safi_name}"
+
+
 def _capabilities(message: Open) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for capability in message.capabilities:
@@ -150,12 +275,56 @@ def _capabilities(message: Open) -> dict[str, Any]:
             entry["families"].append(str(capability.family))
         elif kind is RouteRefreshCapability:
             out["2"] = {"name": "route-refresh", "variant": "RFC"}
+        elif kind is ExtendedNextHop:
+            conversion = [f"{_slash(family)}/{Family(afi, 1).afi_name}" for family, afi in capability.entries]
+            out["5"] = {"name": "nexthop", "conversion": conversion}
         elif kind is ExtendedMessage:
-            out["6"] = {"name": "extended-message"}
+            out["6"] = {"name": "extended-message", "size": 65535}
+        elif kind is BgpRole:
+            out["9"] = {"name": "role", "role": capability.name}
+        elif kind is GracefulRestart:
+            # ExaBGP's labels, kept for scripts: the per-family F bit (0x80)
+            # shows as "restart", the R bit as "forwarding"
+            out["64"] = {
+                "name": "graceful restart",
+                "time": capability.restart_time,
+                "address-family-flags": {
+                    _slash(family): ["restart"] if flags & GracefulRestart.FORWARDING_STATE else []
+                    for family, flags in capability.families
+                },
+                "restart-flags": ["forwarding"] if capability.restart_flags & GracefulRestart.RESTART_STATE else [],
+            }
         elif kind is FourOctetAs:
             out["65"] = {"name": "asn4", "asn4": capability.asn}
+        elif kind is MultiSession:
+            out["68"] = {"name": "multisession", "variant": "RFC", "capabilities": list(capability.codes)}
+        elif kind is AddPath:
+            entry = {"name": "addpath"}
+            entry.update((_slash(family), ADD_PATH_NAMES.get(mode, str(mode))) for family, mode in capability.families)
+            out["69"] = entry
+        elif kind is EnhancedRouteRefresh:
+            out["70"] = {"name": "enhanced-route-refresh"}
+        elif kind is LongLivedGracefulRestart:
+            out["71"] = {
+                "name": "long-lived graceful restart",
+                "address-family-flags": {
+                    _slash(family): {"forwarding": bool(flags & 0x80), "stale-time": stale}
+                    for family, flags, stale in capability.families
+                },
+            }
+        elif kind is Fqdn:
+            out["73"] = {"host-name": capability.host_name, "domain-name": capability.domain_name}
+        elif kind is SoftwareVersion:
+            out["75"] = {"software": capability.version}
+        elif kind is Operational:
+            out["185"] = {"name": "operational"}
         else:
-            out[str(capability.code)] = {"name": "unknown", "iana": capability.code, "raw": _hex(capability.data)}
+            out[str(capability.code)] = {
+                "name": "unknown",
+                "iana": "unknown",
+                "value": capability.code,
+                "raw": capability.data.hex().upper(),
+            }
     return out
 
 

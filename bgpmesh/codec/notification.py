@@ -2,6 +2,11 @@
 
 ``Notification.from_error`` is how a wire error becomes the message that
 closes the session; ``name``/``subcode_name`` give RFC words for logs and API.
+Codes and subcodes: RFC 4271 6, RFC 4486 (Cease), RFC 5492 (Unsupported
+Capability), RFC 6608 (FSM), RFC 7313 (ROUTE-REFRESH), RFC 8538 (Hard Reset),
+RFC 9234 (Role Mismatch), RFC 9384 (BFD Down), RFC 9687 (Send Hold Timer).
+The Shutdown Communication (RFC 8203, updated by RFC 9003) is decoded on
+demand, never trusted: it is the peer's text.
 """
 
 from __future__ import annotations
@@ -15,6 +20,16 @@ from bgpmesh.errors import BgpError
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # | Error code    | Error subcode |   Data (variable)             |
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+#
+# Cease/2 and Cease/4 data, RFC 9003 section 2:
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# | Length (1)    | Shutdown Communication (UTF-8) ...
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+
+CEASE = 6
+ADMINISTRATIVE_SHUTDOWN = 2
+ADMINISTRATIVE_RESET = 4
+MAX_SHUTDOWN_COMMUNICATION = 255
 
 CODE_NAMES = {
     1: "Message Header Error",
@@ -24,6 +39,7 @@ CODE_NAMES = {
     5: "Finite State Machine Error",
     6: "Cease",
     7: "ROUTE-REFRESH Message Error",
+    8: "Send Hold Timer Expired",
 }
 
 SUBCODE_NAMES = {
@@ -37,6 +53,7 @@ SUBCODE_NAMES = {
         2: "Bad Peer AS",
         3: "Bad BGP Identifier",
         4: "Unsupported Optional Parameter",
+        5: "Authentication Failure",  # deprecated, RFC 4271 Appendix A
         6: "Unacceptable Hold Time",
         7: "Unsupported Capability",
         11: "Role Mismatch",
@@ -48,12 +65,14 @@ SUBCODE_NAMES = {
         4: "Attribute Flags Error",
         5: "Attribute Length Error",
         6: "Invalid ORIGIN Attribute",
+        7: "AS Routing Loop",  # deprecated, RFC 4271 Appendix A
         8: "Invalid NEXT_HOP Attribute",
         9: "Optional Attribute Error",
         10: "Invalid Network Field",
         11: "Malformed AS_PATH",
     },
     5: {
+        0: "Unspecified Error",
         1: "Receive Unexpected Message in OpenSent State",
         2: "Receive Unexpected Message in OpenConfirm State",
         3: "Receive Unexpected Message in Established State",
@@ -106,11 +125,31 @@ class Notification:
             return "Unspecific"
         return SUBCODE_NAMES.get(self.code, {}).get(self.subcode, f"Unknown Subcode {self.subcode}")
 
+    @classmethod
+    def shutdown(cls, text: str, subcode: int = ADMINISTRATIVE_SHUTDOWN) -> Notification:
+        """A Cease carrying a Shutdown Communication (RFC 9003 section 2).
+
+        "The length of the Shutdown Communication MUST NOT exceed 255
+        octets": longer text is cut at a character boundary.
+        """
+        if subcode not in (ADMINISTRATIVE_SHUTDOWN, ADMINISTRATIVE_RESET):
+            raise ValueError(f"Cease subcode {subcode} carries no Shutdown Communication")
+        encoded = text.encode("utf-8")[:MAX_SHUTDOWN_COMMUNICATION]
+        encoded = encoded.decode("utf-8", "ignore").encode("utf-8")
+        return cls(CEASE, subcode, bytes((len(encoded),)) + encoded)
+
     @property
     def shutdown_communication(self) -> str | None:
         """RFC 9003 section 2: Cease/Administrative Shutdown or Reset may carry
-        a length octet and UTF-8 text; None when absent or malformed."""
-        if self.code != 6 or self.subcode not in (2, 4) or not self.data:
+        a length octet and UTF-8 text; None when absent or malformed.
+
+        "If a Shutdown Communication with an invalid Length value, or an
+        invalid UTF-8 sequence is received, a message indicating this event
+        SHOULD be logged": callers tell the two apart with ``data``.
+        """
+        if self.code != CEASE or self.subcode not in (ADMINISTRATIVE_SHUTDOWN, ADMINISTRATIVE_RESET):
+            return None
+        if not self.data:
             return None
         length = self.data[0]
         if length + 1 > len(self.data):

@@ -2,7 +2,9 @@
 
 Decode checks syntax; ``validate`` checks the values against what this side
 expects (RFC 4271 section 6.2).  RFC 9072 extended optional parameters are
-understood on receipt; bgpmesh sends the classic form.
+understood on receipt, and sent only when the capabilities do not fit the
+classic one-octet length: RFC 9072 section 2 leaves the choice to the sender
+and a peer that predates it can still read the classic form.
 """
 
 from __future__ import annotations
@@ -94,14 +96,24 @@ class Open:
 
     def encode(self, session: Any = None) -> bytes:
         capabilities = b"".join(capability.encode() for capability in self.capabilities)
-        if len(capabilities) > 255:
-            raise ValueError("capabilities do not fit one optional parameter")
-        parameters = bytes((CAPABILITIES_PARAMETER, len(capabilities))) + capabilities if capabilities else b""
+        if not capabilities:
+            parameters = b""
+            length = 0
+        elif len(capabilities) + 2 <= 255:
+            parameters = bytes((CAPABILITIES_PARAMETER, len(capabilities))) + capabilities
+            length = len(parameters)
+        else:
+            # RFC 9072 section 2: "Non-Ext OP Len" and "Non-Ext OP Type" are
+            # 255, then a 2-octet "Extended Opt. Parm. Length"; each parameter
+            # then has a 2-octet length
+            if len(capabilities) + 3 > 0xFFFF:
+                raise ValueError("capabilities do not fit an OPEN")
+            inner = bytes((CAPABILITIES_PARAMETER,)) + len(capabilities).to_bytes(2, "big") + capabilities
+            parameters = bytes((EXTENDED_PARAMETERS,)) + len(inner).to_bytes(2, "big") + inner
+            length = EXTENDED_PARAMETERS
         # RFC 6793 section 4.1: a 4-octet AS that does not fit is sent as AS_TRANS
         my_as = self.asn if self.asn <= 0xFFFF else AS_TRANS
-        body = _FIXED.pack(
-            self.version, my_as, self.hold_time, socket.inet_aton(self.router_id), len(parameters)
-        )
+        body = _FIXED.pack(self.version, my_as, self.hold_time, socket.inet_aton(self.router_id), length)
         return frame(OPEN, body + parameters)
 
     def capability(self, cls: type) -> Any:

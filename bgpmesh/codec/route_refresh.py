@@ -17,6 +17,8 @@ from bgpmesh.family import Family
 NORMAL = 0
 BEGIN = 1  # BoRR
 END = 2  # EoRR
+BORR = BEGIN
+EORR = END
 SUBTYPE_NAMES = {NORMAL: "query", BEGIN: "begin", END: "end"}
 
 

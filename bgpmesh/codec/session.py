@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpmesh.codec.capabilities import (
+    ADD_PATH_RECEIVE,
+    ADD_PATH_SEND,
+    AddPath,
+    EnhancedRouteRefresh,
     ExtendedMessage,
+    ExtendedNextHop,
     FourOctetAs,
     Multiprotocol,
     RouteRefreshCapability,
@@ -46,6 +51,9 @@ class Negotiated:
     route_refresh: bool
     hold_time: int
     keepalive_time: int
+    enhanced_route_refresh: bool = False  # RFC 7313
+    # RFC 8950 section 3: (family, next hop AFI) pairs both sides advertised
+    extended_next_hop: frozenset[tuple[Family, int]] = frozenset()
 
 
 def negotiate(local: Any, remote: Any) -> Negotiated:
@@ -59,13 +67,47 @@ def negotiate(local: Any, remote: Any) -> Negotiated:
     def both(cls: type) -> bool:
         return local.capability(cls) is not None and remote.capability(cls) is not None
 
+    def next_hops(message: Any) -> frozenset[tuple[Family, int]]:
+        found = message.capability(ExtendedNextHop)
+        return frozenset(found.entries) if found is not None else frozenset()
+
+    receive, send = add_paths(local, remote)
     # RFC 4271 section 4.2: the Hold Time is the smaller of the two; zero
     # means no keepalives
     hold_time = min(local.hold_time, remote.hold_time)
     return Negotiated(
-        session=Session(asn4=both(FourOctetAs), extended_message=both(ExtendedMessage)),
+        session=Session(
+            asn4=both(FourOctetAs),
+            extended_message=both(ExtendedMessage),
+            add_path_receive=receive,
+            add_path_send=send,
+        ),
         families=families(local) & families(remote),
         route_refresh=both(RouteRefreshCapability),
         hold_time=hold_time,
         keepalive_time=hold_time // 3,
+        enhanced_route_refresh=both(EnhancedRouteRefresh),
+        extended_next_hop=next_hops(local) & next_hops(remote),
     )
+
+
+def add_paths(local: Any, remote: Any) -> tuple[frozenset[Family], frozenset[Family]]:
+    """Families whose NLRI carry a Path Identifier: (received, sent).
+
+    RFC 7911 section 5: a speaker may receive paths for a family when it
+    advertised "receive" and its peer advertised "send" (and the other way
+    round for sending).
+    """
+    mine = local.capability(AddPath)
+    theirs = remote.capability(AddPath)
+    if mine is None or theirs is None:
+        return frozenset(), frozenset()
+    receive = frozenset(
+        family for family, mode in mine.families
+        if mode & ADD_PATH_RECEIVE and theirs.mode(family) & ADD_PATH_SEND
+    )
+    send = frozenset(
+        family for family, mode in mine.families
+        if mode & ADD_PATH_SEND and theirs.mode(family) & ADD_PATH_RECEIVE
+    )
+    return receive, send

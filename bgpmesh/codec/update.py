@@ -103,7 +103,7 @@ class Update:
         if strongest.action == Action.TREAT_AS_WITHDRAW:
             # RFC 7606 section 2: "routes ... MUST be handled as though they
             # were withdrawn", MP_REACH_NLRI included (section 5.1).
-            unreach: dict[Family, list[str]] = {}
+            unreach: dict[Family, list[Any]] = {}
             for attribute in attributes:
                 if type(attribute) is MpUnreachNlri or type(attribute) is MpReachNlri:
                     unreach.setdefault(attribute.family, []).extend(attribute.nlri)
@@ -154,9 +154,11 @@ class Update:
     def is_eor(self) -> bool:
         return self.eor_family is not None
 
-    def announced(self) -> list[tuple[Family, str, tuple[str, ...]]]:
-        """Every (family, prefix, next hops) this UPDATE announces."""
-        out: list[tuple[Family, str, tuple[str, ...]]] = []
+    def announced(self) -> list[tuple[Family, Any, tuple[str, ...]]]:
+        """Every (family, NLRI, next hops) this UPDATE announces; the NLRI is
+        prefix text for unicast and multicast, an object of the family's
+        module (``codec/nlri/``) otherwise."""
+        out: list[tuple[Family, Any, tuple[str, ...]]] = []
         if self.nlri:
             next_hop = self.attribute(NextHop)
             hops = (next_hop.address,) if next_hop is not None else ()
@@ -166,8 +168,8 @@ class Update:
                 out.extend((attribute.family, prefix, attribute.next_hop) for prefix in attribute.nlri)
         return out
 
-    def withdrawals(self) -> list[tuple[Family, str]]:
-        """Every (family, prefix) this UPDATE withdraws."""
+    def withdrawals(self) -> list[tuple[Family, Any]]:
+        """Every (family, NLRI) this UPDATE withdraws, as ``announced``."""
         out = [(IPV4_UNICAST, prefix) for prefix in self.withdrawn]
         for attribute in self.attributes:
             if type(attribute) is MpUnreachNlri:

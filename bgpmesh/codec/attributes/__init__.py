@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpmesh.codec.attributes.aggregator import Aggregator, AtomicAggregate
+from bgpmesh.codec.attributes.aggregator import (
+    Aggregator,
+    As4Aggregator,
+    AtomicAggregate,
+    reconcile_aggregator,
+)
+from bgpmesh.codec.attributes.aigp import Aigp
 from bgpmesh.codec.attributes.as_path import As4Path, AsPath, merge_as4_path
 from bgpmesh.codec.attributes.base import (
+    AGGREGATOR,
+    AS4_AGGREGATOR,
     AS4_PATH,
     AS_PATH,
     EXTENDED_LENGTH,
@@ -23,13 +31,23 @@ from bgpmesh.codec.attributes.base import (
     TRANSITIVE,
     pack_attribute,
 )
+from bgpmesh.codec.attributes.bgp_ls import BgpLsAttribute
 from bgpmesh.codec.attributes.communities import Communities
+from bgpmesh.codec.attributes.extended_communities import (
+    ExtendedCommunities,
+    Ipv6ExtendedCommunities,
+)
+from bgpmesh.codec.attributes.large_communities import LargeCommunities
 from bgpmesh.codec.attributes.local_pref import LocalPref
 from bgpmesh.codec.attributes.med import MultiExitDisc
 from bgpmesh.codec.attributes.mp_reach import MpReachNlri
 from bgpmesh.codec.attributes.mp_unreach import MpUnreachNlri
 from bgpmesh.codec.attributes.next_hop import NextHop
 from bgpmesh.codec.attributes.origin import Origin
+from bgpmesh.codec.attributes.otc import OnlyToCustomer
+from bgpmesh.codec.attributes.pmsi_tunnel import PmsiTunnel
+from bgpmesh.codec.attributes.prefix_sid import PrefixSid
+from bgpmesh.codec.attributes.route_reflection import ClusterList, OriginatorId
 from bgpmesh.codec.attributes.unknown import UnknownAttribute
 from bgpmesh.errors import (
     Action,
@@ -52,9 +70,20 @@ ATTRIBUTES: dict[int, Any] = {
         AtomicAggregate,
         Aggregator,
         Communities,
+        OriginatorId,
+        ClusterList,
         MpReachNlri,
         MpUnreachNlri,
+        ExtendedCommunities,
         As4Path,
+        As4Aggregator,
+        PmsiTunnel,
+        Ipv6ExtendedCommunities,
+        Aigp,
+        BgpLsAttribute,
+        LargeCommunities,
+        OnlyToCustomer,
+        PrefixSid,
     )
 }
 
@@ -133,27 +162,43 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
             errors.append(error)
 
     as4_path = attributes.pop(AS4_PATH, None)
-    if as4_path is not None and not session.asn4:
+    as4_aggregator = attributes.pop(AS4_AGGREGATOR, None)
+    if not session.asn4:
+        aggregator, use_as4_path = reconcile_aggregator(attributes.get(AGGREGATOR), as4_aggregator)
+        if aggregator is not None:
+            attributes[AGGREGATOR] = aggregator
         as_path = attributes.get(AS_PATH)
-        if as_path is not None:
+        if as4_path is not None and as_path is not None and use_as4_path:
             attributes[AS_PATH] = AsPath(merge_as4_path(as_path.segments, as4_path.segments))
-    # RFC 6793 section 4.1: between NEW speakers AS4_PATH "SHALL" be discarded
+    # RFC 6793 section 4.1: between NEW speakers AS4_PATH and AS4_AGGREGATOR
+    # "SHALL" be discarded
     return list(attributes.values()), errors, seen
 
 
 __all__ = [
     "ATTRIBUTES",
     "Aggregator",
+    "Aigp",
+    "As4Aggregator",
     "As4Path",
     "AsPath",
     "AtomicAggregate",
+    "BgpLsAttribute",
+    "ClusterList",
     "Communities",
+    "ExtendedCommunities",
+    "Ipv6ExtendedCommunities",
+    "LargeCommunities",
     "LocalPref",
     "MpReachNlri",
     "MpUnreachNlri",
     "MultiExitDisc",
     "NextHop",
+    "OnlyToCustomer",
     "Origin",
+    "OriginatorId",
+    "PmsiTunnel",
+    "PrefixSid",
     "UnknownAttribute",
     "decode_attributes",
     "pack_attribute",

@@ -7,6 +7,8 @@ gets the attribute's value only, ``encode(session)`` returns the whole TLV.
 
 from __future__ import annotations
 
+from bgpmesh.errors import Action, AttributeLengthError
+
 # 0                   1
 # 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -27,10 +29,20 @@ LOCAL_PREF = 5
 ATOMIC_AGGREGATE = 6
 AGGREGATOR = 7
 COMMUNITIES = 8
+ORIGINATOR_ID = 9  # RFC 4456
+CLUSTER_LIST = 10  # RFC 4456
 MP_REACH_NLRI = 14
 MP_UNREACH_NLRI = 15
+EXTENDED_COMMUNITIES = 16  # RFC 4360
 AS4_PATH = 17
 AS4_AGGREGATOR = 18
+PMSI_TUNNEL = 22  # RFC 6514
+IPV6_EXTENDED_COMMUNITIES = 25  # RFC 5701
+AIGP = 26  # RFC 7311
+BGP_LS = 29  # RFC 9552
+LARGE_COMMUNITIES = 32  # RFC 8092
+OTC = 35  # RFC 9234
+PREFIX_SID = 40  # RFC 8669
 
 
 def pack_attribute(flags: int, type_code: int, value: bytes) -> bytes:
@@ -39,3 +51,10 @@ def pack_attribute(flags: int, type_code: int, value: bytes) -> bytes:
     if length > 255:
         return bytes((flags | EXTENDED_LENGTH, type_code, length >> 8, length & 0xFF)) + value
     return bytes((flags & ~EXTENDED_LENGTH & 0xFF, type_code, length)) + value
+
+
+def length_error(message: str, action: Action = Action.TREAT_AS_WITHDRAW) -> AttributeLengthError:
+    """An Attribute Length Error carrying the RFC 7606 action its RFC names."""
+    error = AttributeLengthError(message)
+    error.action = action
+    return error

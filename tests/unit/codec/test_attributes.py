@@ -70,7 +70,7 @@ VECTORS = [
     ),
     (ASN4, "800f08" "0002" "01" "2020010db8", MpUnreachNlri(IPV6_UNICAST, ("2001:db8::/32",))),
     (ASN4, "800f03" "0002" "01", MpUnreachNlri(IPV6_UNICAST, ())),
-    (ASN4, "c06302" "abcd", UnknownAttribute(0xC0, 0x63, b"\xab\xcd")),
+    (ASN4, "e06302" "abcd", UnknownAttribute(0xE0, 0x63, b"\xab\xcd")),
 ]
 
 
@@ -174,7 +174,7 @@ attributes = st.one_of(
     st.builds(MpUnreachNlri, st.just(IPV6_UNICAST), _prefixes(6, 128)),
     st.builds(
         UnknownAttribute,
-        st.sampled_from([0x80, 0xC0, 0xE0]),
+        st.sampled_from([0x80, 0xE0]),
         st.integers(19, 255).filter(lambda code: code not in ATTRIBUTES),
         st.binary(max_size=300),
     ),

@@ -7,11 +7,11 @@ import pytest
 from bgpmesh.codec import (
     CAPABILITIES,
     FourOctetAs,
+    GracefulRestart,
     Multiprotocol,
     Open,
     RouteRefreshCapability,
     Session,
-    UnknownCapability,
     negotiate,
 )
 from bgpmesh.errors import (
@@ -22,14 +22,14 @@ from bgpmesh.errors import (
     UnsupportedOptionalParameter,
     UnsupportedVersionNumber,
 )
-from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
+from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST, Family
 
 SESSION = Session()
 
 # Built by hand and decoded by `exabgp decode --open` (5.0.15): version 4,
 # asn 23456 (AS_TRANS), hold 90, router id 192.0.2.1, multiprotocol ipv4 and
 # ipv6 unicast, route-refresh, asn4 70000, capability 64 (graceful restart,
-# unknown here) with value 0078.
+# restart time 120, no flags, no families) with value 0078.
 OPEN_WIRE = (
     "04" "5ba0" "005a" "c0000201" "1a"
     "02" "18"
@@ -48,7 +48,7 @@ OPEN = Open(
         Multiprotocol(IPV6_UNICAST),
         RouteRefreshCapability(),
         FourOctetAs(70000),
-        UnknownCapability(64, b"\x00\x78"),
+        GracefulRestart(0, 120),
     ),
 )
 
@@ -129,3 +129,16 @@ def test_negotiate_without_capabilities_is_ipv4_only_and_two_octet() -> None:
     assert negotiated.families == {IPV4_UNICAST}
     assert not negotiated.session.asn4 and not negotiated.route_refresh
     assert (negotiated.hold_time, negotiated.keepalive_time) == (0, 0)
+
+
+def test_extended_optional_parameters_are_sent_when_needed() -> None:
+    # RFC 9072 section 2: 255, 255, 2-octet length, then type + 2-octet length
+    many = tuple(Multiprotocol(Family(afi, 1)) for afi in range(1, 50))
+    message = Open(65001, 90, "192.0.2.1", many)
+    body = message.encode()[19:]
+    assert body[9] == 255 and body[10] == 255
+    assert int.from_bytes(body[11:13], "big") == len(body) - 13
+    assert body[13] == 2 and int.from_bytes(body[14:16], "big") == 6 * 49
+    assert Open.decode(body, SESSION) == message
+    # the classic form is kept when it fits
+    assert Open.decode(OPEN.encode()[19:], SESSION).capabilities == OPEN.capabilities

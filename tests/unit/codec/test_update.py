@@ -68,7 +68,7 @@ VECTORS = [
         "c00804" "fde80001"
         "c00708" "0000fde9" "01020304"
         "400600"
-        "c06302" "abcd"
+        "e06302" "abcd"
         "180a0000",
         Update(
             withdrawn=("10.1.0.0/24",),
@@ -81,7 +81,7 @@ VECTORS = [
                 Communities((0xFDE80001,)),
                 Aggregator(65001, "1.2.3.4"),
                 AtomicAggregate(),
-                UnknownAttribute(0xC0, 0x63, b"\xab\xcd"),
+                UnknownAttribute(0xE0, 0x63, b"\xab\xcd"),
             ),
             nlri=("10.0.0.0/24",),
         ),
