@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemons.addresses import AddressAllocator
+from tests.daemons import frr as frr_module
+from tests.daemons.addresses import AddressAllocator, Endpoint
 from tests.daemons.bird import Bird, BirdPeer
+from tests.daemons.exabgp import Exabgp, ExabgpPeer
+from tests.daemons.frr import Frr, FrrPeer
+from tests.daemons.gobgp import Gobgp, GobgpPeer
 
 PACKAGES = {
     "bird": "bird2",
@@ -79,3 +84,85 @@ def bird_factory(tmp_path: Path) -> Iterator[Callable[..., Bird]]:
             errors.append(error)
     if errors:
         raise errors[0]
+
+
+def _stop_all(started: list) -> None:
+    errors = []
+    for daemon in reversed(started):
+        try:
+            daemon.stop()
+        except Exception as error:  # keep stopping the others
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def gobgp_factory(tmp_path: Path, addresses: AddressAllocator) -> Iterator[Callable[..., Gobgp]]:
+    """``gobgp_factory(router_id, asn, endpoint, peers, name=None)`` -> a started ``Gobgp``.
+
+    gobgpd listens for BGP on ``endpoint``; its gRPC API gets another free
+    port on the same address.  All instances are stopped at teardown.
+    """
+    require_binary("gobgpd")
+    require_binary("gobgp")
+    started: list[Gobgp] = []
+
+    def factory(router_id: str, asn: int, endpoint: Endpoint, peers: list[GobgpPeer],
+                name: str | None = None) -> Gobgp:
+        api_port = addresses.port(endpoint.address)
+        gobgp = Gobgp(tmp_path / (name or f"gobgp{len(started)}"), router_id, asn,
+                      endpoint.address, endpoint.port, api_port, peers)
+        started.append(gobgp)
+        return gobgp.start()
+
+    yield factory
+    _stop_all(started)
+
+
+@pytest.fixture
+def frr_factory(tmp_path: Path) -> Iterator[Callable[..., Frr]]:
+    """``frr_factory(router_id, asn, endpoint, peers, name=None)`` -> a started ``Frr``.
+
+    bgpd (alone, no zebra) listens on ``endpoint``; all are stopped at teardown.
+    """
+    require_binary(frr_module.BGPD)
+    require_binary("vtysh")
+    started: list[Frr] = []
+
+    def factory(router_id: str, asn: int, endpoint: Endpoint, peers: list[FrrPeer],
+                name: str | None = None) -> Frr:
+        frr = Frr(tmp_path / (name or f"frr{len(started)}"), router_id, asn,
+                  endpoint.address, endpoint.port, peers)
+        started.append(frr)
+        return frr.start()
+
+    yield factory
+    _stop_all(started)
+
+
+@pytest.fixture
+def exabgp_factory(tmp_path: Path) -> Iterator[Callable[..., Exabgp]]:
+    """``exabgp_factory(endpoint, peers, name=None)`` -> a started ``Exabgp``.
+
+    The reference ExaBGP is the PyPI release pinned in setup.cfg's ``test``
+    extra: its entry point next to this interpreter, else on PATH (Debian's
+    ``exabgp`` package is 4.2, whose JSON and settings differ).
+    """
+    beside = Path(sys.executable).with_name("exabgp")
+    executable = str(beside) if os.access(beside, os.X_OK) else shutil.which("exabgp")
+    if executable is None:
+        reason = "'exabgp' not found (pip install -e '.[test]', which pins exabgp 5.0.15)"
+        if in_ci():
+            pytest.fail(f"{reason}; CI is set, so missing daemons are an error", pytrace=False)
+        pytest.skip(reason)
+    started: list[Exabgp] = []
+
+    def factory(endpoint: Endpoint, peers: list[ExabgpPeer], name: str | None = None) -> Exabgp:
+        exabgp = Exabgp(tmp_path / (name or f"exabgp{len(started)}"), endpoint.address,
+                        endpoint.port, peers, executable=executable)
+        started.append(exabgp)
+        return exabgp.start()
+
+    yield factory
+    _stop_all(started)
