@@ -18,9 +18,35 @@ same clock, ``next_deadline()`` says when to call ``expire(now)`` next, and
 ``expire`` fires every timer that is due as its ``*Expires`` event.
 
 States and events carry the names of RFC 4271 section 8 (8.1 for events, 8.2.2
-for the transitions).  Events the RFC defines for optional session attributes
-(DelayOpen, DampPeerOscillations, collision detection, AutomaticStop) are not
-modelled.
+for the transitions).  Of the optional session attributes of 8.1.1, three are
+modelled, each off unless its keyword argument turns it on: DelayOpen
+(``delay_open_time``), DampPeerOscillations (``idle_hold_time``) and the
+OpenCollisionDump event of collision detection (the decision itself, which
+needs two FSMs, is ``bgpmesh.collision``).  AutomaticStop,
+SendNOTIFICATIONwithoutOPEN and the TrackTcpState attributes are not.
+
+DelayOpen (8.1.1, 8.2.2 Connect and Active)
+    When the TCP connection comes up the FSM arms the DelayOpenTimer instead of
+    sending its OPEN and stays in Connect or Active.  When the timer fires it
+    sends the OPEN and goes to OpenSent; if the peer's OPEN arrives first
+    (Event 20, ``BgpOpen`` while the timer runs) it sends its OPEN and a
+    KEEPALIVE at once and goes straight to OpenConfirm.  A bad OPEN in that
+    window closes the connection without a NOTIFICATION, since none may
+    precede our OPEN (SendNOTIFICATIONwithoutOPEN is FALSE).
+
+Peer oscillation damping (8.1.1 DampPeerOscillations, IdleHoldTimer)
+    Every drop to Idle other than ``ManualStop`` and ``OpenCollisionDump`` arms
+    the IdleHoldTimer.  While it runs, ``AutomaticStart`` only records that a
+    start is wanted; when the timer fires (Event 13, ``IdleHoldTimerExpires``)
+    the FSM starts.  The hold doubles at each drop up to
+    ``idle_hold_max_time``, and falls back to ``idle_hold_time`` when the
+    session that dropped had been Established for ``idle_hold_stable_time``.
+    ``ManualStart`` is the operator's and starts at once.  The timer is one of
+    ``timers``, so ``next_deadline()`` and ``expire(now)`` run it like the
+    others; ``idle_hold_deadline`` shows it.  A driver that damps keeps one
+    ``Fsm`` per peer for good (the hold lives in it), feeds
+    ``AutomaticStart`` once after each drop instead of running its own
+    back-off, and refuses inbound connections while the FSM is in Idle.
 
 Rules of this file
 ------------------
@@ -42,8 +68,9 @@ Rules of this file
   ``BgpError`` are bugs and propagate: the driver logs them and feeds
   ``ManualStop(Cease.OUT_OF_RESOURCES)`` or drops the connection.
 - Once in Idle the FSM stays there.  RFC 4271 restarts a session through the
-  Idle state's start events; deciding *when* (reconnect backoff, damping) is
-  the driver's job: it feeds ``ManualStart`` or ``AutomaticStart`` again.
+  Idle state's start events; deciding *when* (reconnect backoff) is the
+  driver's job: it feeds ``ManualStart`` or ``AutomaticStart`` again.  With
+  damping on, the FSM holds back an ``AutomaticStart`` itself (above).
   The driver learns of the drop from ``fsm.state`` (and from ``SessionDown``
   when the session had been up).
 - ``passive`` replaces the RFC's PassiveTcpEstablishment attribute: a passive
@@ -53,8 +80,9 @@ Rules of this file
   retries every ``connect_retry_time`` seconds; it also accepts an inbound
   connection while in Connect or Active.
 - Connection collisions (RFC 4271 6.8) involve two connections, so two FSMs:
-  the driver resolves them.  This FSM ignores TCP connection events once a
-  connection is in use.
+  the driver asks ``bgpmesh.collision.resolve_collision`` which to keep, and
+  it feeds ``OpenCollisionDump`` to the other, which sends Cease 6/7 and
+  closes.  This FSM ignores TCP connection events once a connection is in use.
 - ``Close`` may be returned for a connection that is already gone (after
   ``TcpConnectionFails``) or not yet made (a pending outbound connect): the
   driver treats it as "make sure there is no connection".
@@ -104,6 +132,11 @@ OPEN_SENT_HOLD_TIME = 240.0
 # RFC 9003 section 2: the Shutdown Communication is a length octet followed by
 # at most 255 octets of UTF-8.
 MAX_SHUTDOWN_COMMUNICATION = 255
+
+# DampPeerOscillations defaults: the IdleHoldTimer doubles up to this cap...
+IDLE_HOLD_MAX_TIME = 300.0
+# ...and resets once a session has stayed Established this long before dropping.
+IDLE_HOLD_STABLE_TIME = 300.0
 
 # ``Fsm.history`` keeps this many transitions, the latest last: enough to see
 # why a peer flaps, bounded so that a peer flapping for months costs nothing.
@@ -162,6 +195,16 @@ class KeepaliveTimerExpires:
 
 
 @dataclasses.dataclass(frozen=True)
+class DelayOpenTimerExpires:
+    """Event 12: time to send the OPEN that DelayOpen held back."""
+
+
+@dataclasses.dataclass(frozen=True)
+class IdleHoldTimerExpires:
+    """Event 13: the damping hold is over; a wanted AutomaticStart proceeds."""
+
+
+@dataclasses.dataclass(frozen=True)
 class TcpCrAcked:
     """Event 16: our outbound TCP connection succeeded."""
 
@@ -200,6 +243,13 @@ class BgpOpenMsgErr:
     """Event 22: an OPEN failed to decode."""
 
     error: BgpError
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenCollisionDump:
+    """Event 23: collision resolution (RFC 4271 6.8) dumps this connection."""
+
+    reason: str = "connection collision"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,12 +296,15 @@ Event = (
     | ConnectRetryTimerExpires
     | HoldTimerExpires
     | KeepaliveTimerExpires
+    | DelayOpenTimerExpires
+    | IdleHoldTimerExpires
     | TcpCrAcked
     | TcpConnectionConfirmed
     | TcpConnectionFails
     | BgpOpen
     | BgpHeaderErr
     | BgpOpenMsgErr
+    | OpenCollisionDump
     | NotifMsg
     | KeepAliveMsg
     | UpdateMsg
@@ -365,13 +418,28 @@ class Fsm:
         passive: bool,
         hold_time: int,
         connect_retry_time: float = 5.0,
+        *,
+        delay_open_time: float = 0.0,
+        idle_hold_time: float = 0.0,
+        idle_hold_max_time: float = IDLE_HOLD_MAX_TIME,
+        idle_hold_stable_time: float = IDLE_HOLD_STABLE_TIME,
     ) -> None:
+        """``delay_open_time`` > 0 turns DelayOpen on; ``idle_hold_time`` > 0
+        turns DampPeerOscillations on.  See the module docstring."""
         # RFC 4271 4.2: "Hold Time ... MUST be either zero or at least three
         # seconds."  Ours comes from configuration: refusing it is a bug there.
         if hold_time != 0 and not 3 <= hold_time <= 65535:
             raise ValueError(f"hold time must be 0 or 3..65535, not {hold_time}")
         if connect_retry_time <= 0:
             raise ValueError(f"connect retry time must be positive, not {connect_retry_time}")
+        if delay_open_time < 0:
+            raise ValueError(f"delay open time must be 0 (off) or positive, not {delay_open_time}")
+        if idle_hold_time < 0:
+            raise ValueError(f"idle hold time must be 0 (off) or positive, not {idle_hold_time}")
+        if idle_hold_time and idle_hold_max_time < idle_hold_time:
+            raise ValueError(
+                f"idle hold max time {idle_hold_max_time} is below idle hold time {idle_hold_time}"
+            )
         if local_open.hold_time != hold_time:
             local_open = dataclasses.replace(local_open, hold_time=hold_time)
         self._open = local_open
@@ -379,6 +447,10 @@ class Fsm:
         self.passive = passive
         self.hold_time = hold_time
         self.connect_retry_time = connect_retry_time
+        self.delay_open_time = delay_open_time
+        self.idle_hold_time = idle_hold_time
+        self.idle_hold_max_time = idle_hold_max_time
+        self.idle_hold_stable_time = idle_hold_stable_time
 
         self._state = State.Idle
         self.reason = "not started"
@@ -388,6 +460,11 @@ class Fsm:
         self._session = Session()
         # Armed timers: the *Expires event class -> deadline.
         self._timers: dict[type, float] = {}
+        # Damping: the hold the next drop will get, when the session last came
+        # up, and whether an AutomaticStart waits for the IdleHoldTimer.
+        self._idle_hold = idle_hold_time
+        self._established_at: float | None = None
+        self._start_pending = False
 
     def __repr__(self) -> str:
         return f"<Fsm {self._state.name} peer_as={self.peer_as} passive={self.passive}>"
@@ -410,6 +487,21 @@ class Fsm:
     def timers(self) -> dict[type, float]:
         """The armed timers: their ``*Expires`` event class -> deadline."""
         return dict(self._timers)
+
+    @property
+    def idle_hold_deadline(self) -> float | None:
+        """When the IdleHoldTimer expires, or None if it is not running."""
+        return self._timers.get(IdleHoldTimerExpires)
+
+    @property
+    def idle_hold(self) -> float:
+        """The IdleHoldTimer the next drop to Idle will get (0 without damping)."""
+        return self._idle_hold
+
+    @property
+    def start_pending(self) -> bool:
+        """An AutomaticStart is waiting for the IdleHoldTimer."""
+        return self._start_pending
 
     def next_deadline(self) -> float | None:
         """When the earliest armed timer expires, or None if none is armed."""
@@ -450,6 +542,8 @@ class Fsm:
         self.history.append(Transition(now, old, new, reason))
         if len(self.history) > HISTORY_SIZE:
             del self.history[0]
+        if new is State.Established:
+            self._established_at = now
         if new is State.Idle:
             self._timers.clear()
             self.negotiated = None
@@ -459,20 +553,49 @@ class Fsm:
     def _arm(self, kind: type, deadline: float) -> None:
         self._timers[kind] = deadline
 
-    def _close(self, now: float, reason: str, notification: Send | None = None) -> list[Action]:
-        """Drop the connection and go to Idle, saying so if the session was up."""
+    def _close(
+        self,
+        now: float,
+        reason: str,
+        notification: Send | None = None,
+        damp: bool = True,
+    ) -> list[Action]:
+        """Drop the connection and go to Idle, saying so if the session was up.
+
+        ``damp`` is False for the drops that are not the peer oscillating: the
+        operator's ``ManualStop`` and a collision's ``OpenCollisionDump``.
+        """
         actions: list[Action] = [] if notification is None else [notification]
         actions.append(Close(reason))
         if self._state is State.Established:
             actions.append(SessionDown(reason))
+        hold = self._next_idle_hold(now) if damp and self.idle_hold_time else 0.0
+        if hold:
+            reason = f"{reason}; idle hold {hold:g}s"
         self._goto(State.Idle, now, reason)
+        if hold:
+            self._arm(IdleHoldTimerExpires, now + hold)
         return actions
+
+    def _next_idle_hold(self, now: float) -> float:
+        """The hold for this drop; doubles the next one (8.1.1 DampPeerOscillations)."""
+        up_since = self._established_at if self._state is State.Established else None
+        if up_since is not None and now - up_since >= self.idle_hold_stable_time:
+            self._idle_hold = self.idle_hold_time
+        hold = self._idle_hold
+        self._idle_hold = min(hold * 2, self.idle_hold_max_time)
+        return hold
 
     def _fail(self, error: BgpError, now: float) -> list[Action]:
         """The one place a detected error becomes NOTIFICATION, close and Idle."""
-        reason = f"sent NOTIFICATION {error.code}/{error.subcode} {type(error).__name__}: {error}"
+        what = f"{error.code}/{error.subcode} {type(error).__name__}: {error}"
+        if self._state in (State.Connect, State.Active):
+            # Only DelayOpen gets here (a bad OPEN before ours went out), and
+            # SendNOTIFICATIONwithoutOPEN is FALSE: RFC 4271 8.2.2 Connect,
+            # Event 22, just drops the connection.
+            return self._close(now, f"refused OPEN, no NOTIFICATION before ours: {what}")
         notification = Send(Notification.from_error(error).encode(self._session))
-        return self._close(now, reason, notification)
+        return self._close(now, f"sent NOTIFICATION {what}", notification)
 
     def _default(self, event: Event, now: float) -> list[Action]:
         name = type(event).__name__
@@ -490,20 +613,39 @@ class Fsm:
     def _ignore(self, event: Event, now: float) -> list[Action]:
         return []
 
-    def _start(self, event: Event, now: float) -> list[Action]:
+    def _start(self, event: Event, now: float, why: str = "started") -> list[Action]:
         # Idle.
+        self._timers.pop(IdleHoldTimerExpires, None)
+        self._start_pending = False
         if self.passive:
-            self._goto(State.Active, now, "started, waiting for the peer to connect")
+            self._goto(State.Active, now, f"{why}, waiting for the peer to connect")
             return []
         self._arm(ConnectRetryTimerExpires, now + self.connect_retry_time)
-        self._goto(State.Connect, now, "started, connecting to the peer")
+        self._goto(State.Connect, now, f"{why}, connecting to the peer")
         return [Connect()]
+
+    def _automatic_start(self, event: AutomaticStart, now: float) -> list[Action]:
+        # Idle.  RFC 4271 8.2.2 leaves the method of damping to the
+        # implementation: ours holds the start back until the IdleHoldTimer.
+        deadline = self._timers.get(IdleHoldTimerExpires)
+        if deadline is not None and deadline > now:
+            self._start_pending = True
+            return []
+        return self._start(event, now)
+
+    def _idle_hold_expired(self, event: IdleHoldTimerExpires, now: float) -> list[Action]:
+        # Idle.
+        if not self._start_pending:
+            return []
+        return self._start(event, now, "idle hold timer expired, started")
 
     def _connect_retry(self, event: Event, now: float) -> list[Action]:
         # Connect: "drops the TCP connection, restarts the ConnectRetryTimer,
         # ... initiates a TCP connection to the other BGP peer".
         # Active: the same, and "changes its state to Connect".
         self._arm(ConnectRetryTimerExpires, now + self.connect_retry_time)
+        # "stops the DelayOpenTimer and resets the timer to zero"
+        self._timers.pop(DelayOpenTimerExpires, None)
         actions: list[Action] = []
         if self._state is State.Connect:
             actions.append(Close("connect retry timer expired"))
@@ -515,17 +657,51 @@ class Fsm:
         # Connect, Active: "stops the ConnectRetryTimer ..., completes BGP
         # initialization, sends an OPEN message to its peer, sets the HoldTimer
         # to a large value, and changes its state to OpenSent."
+        if DelayOpenTimerExpires in self._timers:
+            # A second connection while the first waits to send its OPEN: a
+            # collision for the driver, like one in OpenSent.
+            return []
         self._timers.pop(ConnectRetryTimerExpires, None)
-        self._arm(HoldTimerExpires, now + OPEN_SENT_HOLD_TIME)
         how = "outbound" if isinstance(event, TcpCrAcked) else "inbound"
-        self._goto(State.OpenSent, now, f"{how} connection up, OPEN sent")
+        if self.delay_open_time:
+            # "If the DelayOpen attribute is set to TRUE, the local system:
+            # stops the ConnectRetryTimer ..., sets the DelayOpenTimer to the
+            # initial value, and stays in the Connect state" (Active: "stays
+            # in the Active state").
+            self._arm(DelayOpenTimerExpires, now + self.delay_open_time)
+            return []
+        return self._send_open(now, f"{how} connection up, OPEN sent")
+
+    def _send_open(self, now: float, reason: str) -> list[Action]:
+        self._arm(HoldTimerExpires, now + OPEN_SENT_HOLD_TIME)
+        self._goto(State.OpenSent, now, reason)
         return [Send(self._open.encode(self._session))]
+
+    def _delay_open_expired(self, event: DelayOpenTimerExpires, now: float) -> list[Action]:
+        # Connect, Active: "sends an OPEN message to its peer, sets the
+        # HoldTimer to a large value, and changes its state to OpenSent."
+        return self._send_open(now, "connection up, delay open timer expired, OPEN sent")
+
+    def _open_received_while_delayed(self, event: BgpOpen, now: float) -> list[Action]:
+        # Connect, Active, Event 20 "BGPOpen with DelayOpenTimer running":
+        # "stops the ConnectRetryTimer ..., stops and clears the DelayOpenTimer
+        # ..., sends an OPEN message, sends a KEEPALIVE message, ... and
+        # changes its state to OpenConfirm."  Without the timer running, an
+        # OPEN in these states is "any other event".
+        if DelayOpenTimerExpires not in self._timers:
+            return self._default(event, now)
+        del self._timers[DelayOpenTimerExpires]
+        self._timers.pop(ConnectRetryTimerExpires, None)
+        # Our OPEN precedes negotiation, so it is encoded for the plain session.
+        our_open = Send(self._open.encode(self._session))
+        actions = self._open_received(event, now, " before the delayed OPEN")
+        return [our_open, *actions]
 
     def _stop(self, event: ManualStop, now: float) -> list[Action]:
         reason = f"manual stop, Cease {event.subcode}"
         if self._state in (State.Connect, State.Active):
             # No OPEN sent yet, so no NOTIFICATION: just drop the connection.
-            return self._close(now, reason)
+            return self._close(now, reason, damp=False)
         data = b""
         if event.communication and event.subcode in (
             Cease.ADMINISTRATIVE_SHUTDOWN,
@@ -534,7 +710,7 @@ class Fsm:
             data = shutdown_communication(event.communication)
             reason = f"{reason}: {event.communication}"
         notification = Notification(Cease.code, event.subcode, data)
-        return self._close(now, reason, Send(notification.encode(self._session)))
+        return self._close(now, reason, Send(notification.encode(self._session)), damp=False)
 
     def _hold_timer_expired(self, event: Event, now: float) -> list[Action]:
         # OpenSent, OpenConfirm, Established: "sends a NOTIFICATION message
@@ -569,7 +745,30 @@ class Fsm:
         return actions
 
     def _connection_lost(self, event: Event, now: float) -> list[Action]:
+        if self._state is State.Connect and DelayOpenTimerExpires in self._timers:
+            # Connect: "If the DelayOpenTimer is running, the local system:
+            # restarts the ConnectRetryTimer with the initial value, stops the
+            # DelayOpenTimer ..., continues to listen ..., and changes its
+            # state to Active."
+            del self._timers[DelayOpenTimerExpires]
+            self._arm(ConnectRetryTimerExpires, now + self.connect_retry_time)
+            reason = "connection lost in Connect while the OPEN was delayed"
+            self._goto(State.Active, now, reason)
+            return [Close(reason)]
         return self._close(now, f"connection lost in {self._state.name}")
+
+    def _collision_dump(self, event: OpenCollisionDump, now: float) -> list[Action]:
+        # OpenSent, OpenConfirm, Established, Event 23: "sends the
+        # NOTIFICATION with a Cease, ... drops the TCP connection, ... and
+        # changes its state to Idle."  RFC 4486 names the subcode.  Not damped:
+        # losing a collision is not the peer oscillating.
+        notification = Notification(Cease.code, Cease.CONNECTION_COLLISION_RESOLUTION)
+        return self._close(
+            now,
+            f"{event.reason}; this connection dumped, sent NOTIFICATION 6/7",
+            Send(notification.encode(self._session)),
+            damp=False,
+        )
 
     def _peer_error(
         self, event: BgpHeaderErr | BgpOpenMsgErr | UpdateMsgErr, now: float
@@ -584,7 +783,7 @@ class Fsm:
         reason = f"received NOTIFICATION {message.code}/{message.subcode}"
         return self._close(now, reason)
 
-    def _open_received(self, event: BgpOpen, now: float) -> list[Action]:
+    def _open_received(self, event: BgpOpen, now: float, how: str = "") -> list[Action]:
         # OpenSent: "When an OPEN message is received, all fields are checked
         # for correctness.  If there are no errors in the OPEN message ..., the
         # local system: ... sends a KEEPALIVE message, and sets a
@@ -617,7 +816,7 @@ class Fsm:
         self._goto(
             State.OpenConfirm,
             now,
-            f"OPEN received from AS{remote.peer_asn} {remote.router_id}, "
+            f"OPEN received from AS{remote.peer_asn} {remote.router_id}{how}, "
             f"hold time {negotiated.hold_time}s",
         )
         return [Send(Keepalive().encode(self._session))]
@@ -673,7 +872,9 @@ def _table(states: tuple[State, ...], events: tuple[type, ...], handler: _Handle
 _CONNECTED = (State.OpenSent, State.OpenConfirm, State.Established)
 
 # Idle: only the start events do anything; the rest are ignored by default.
-_table((State.Idle,), _STARTS, Fsm._start)
+_table((State.Idle,), (ManualStart,), Fsm._start)
+_table((State.Idle,), (AutomaticStart,), Fsm._automatic_start)
+_table((State.Idle,), (IdleHoldTimerExpires,), Fsm._idle_hold_expired)
 
 # Connect and Active.  "The start events ... are ignored."
 _table((State.Connect, State.Active), _STARTS, Fsm._ignore)
@@ -681,6 +882,8 @@ _table((State.Connect, State.Active), (ManualStop,), Fsm._stop)
 _table((State.Connect, State.Active), (ConnectRetryTimerExpires,), Fsm._connect_retry)
 _table((State.Connect, State.Active), _TCP_UP, Fsm._connection_up)
 _table((State.Connect, State.Active), (TcpConnectionFails,), Fsm._connection_lost)
+_table((State.Connect, State.Active), (DelayOpenTimerExpires,), Fsm._delay_open_expired)
+_table((State.Connect, State.Active), (BgpOpen,), Fsm._open_received_while_delayed)
 
 # OpenSent, OpenConfirm, Established: starts are ignored, and a second TCP
 # connection is the driver's collision to resolve.
@@ -689,6 +892,7 @@ _table(_CONNECTED, (ManualStop,), Fsm._stop)
 _table(_CONNECTED, (HoldTimerExpires,), Fsm._hold_timer_expired)
 _table(_CONNECTED, (NotifMsg,), Fsm._notification_received)
 _table(_CONNECTED, (BgpHeaderErr,), Fsm._peer_error)
+_table(_CONNECTED, (OpenCollisionDump,), Fsm._collision_dump)
 
 _table((State.OpenSent,), (TcpConnectionFails,), Fsm._connection_lost_in_open_sent)
 _table((State.OpenSent,), (BgpOpen,), Fsm._open_received)

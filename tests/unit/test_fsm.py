@@ -3,7 +3,9 @@
 ``Pair`` plays the network between two FSMs (h11's ``ConnectionPair``): the
 bytes one side sends go through the codec's ``MessageReader`` and arrive at the
 other side as events; a ``Close`` from one side is a ``TcpConnectionFails`` on
-the other.  Time is ``pair.now``, moved by hand.
+the other.  Time is ``pair.now``, moved by hand.  A ``paused`` pair keeps what
+is sent in flight until ``deliver_to`` or ``release``: two pairs are the two
+connections of a collision.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bgpmesh.codec import (
     RouteRefreshCapability,
     Session,
 )
+from bgpmesh.collision import Direction, decide, identifier, resolve_collision
 from bgpmesh.errors import (
     BadMessageLength,
     BadPeerAs,
@@ -41,14 +44,17 @@ from bgpmesh.fsm import (
     Close,
     Connect,
     ConnectRetryTimerExpires,
+    DelayOpenTimerExpires,
     Deliver,
     Fsm,
     HoldTimerExpires,
+    IdleHoldTimerExpires,
     KeepAliveMsg,
     KeepaliveTimerExpires,
     ManualStart,
     ManualStop,
     NotifMsg,
+    OpenCollisionDump,
     RouteRefreshMsg,
     Send,
     SessionDown,
@@ -74,8 +80,9 @@ def make_fsm(
     peer_as: int | None = AS_B,
     passive: bool = False,
     hold_time: int = 90,
+    **options,
 ) -> Fsm:
-    return Fsm(Open(asn, hold_time, router_id), peer_as, passive, hold_time)
+    return Fsm(Open(asn, hold_time, router_id), peer_as, passive, hold_time, **options)
 
 
 def decode(data: bytes, session: Session | None = None) -> list:
@@ -106,6 +113,9 @@ class Pair:
         # Everything each side returned and everything it received, in order.
         self.actions: dict[int, list] = {id(left): [], id(right): []}
         self.received: dict[int, list] = {id(left): [], id(right): []}
+        # While paused, Send and Close wait here, (sender, action), in order.
+        self.paused = False
+        self.in_flight: list = []
 
     def other(self, fsm: Fsm) -> Fsm:
         return self.right if fsm is self.left else self.left
@@ -157,21 +167,45 @@ class Pair:
         while queue:
             sender, action = queue.pop(0)
             self.actions[id(sender)].append(action)
-            receiver = self.other(sender)
-            if isinstance(action, Send) and self.connected:
-                session = receiver.negotiated.session if receiver.negotiated else Session()
-                try:
-                    messages = self.readers[id(receiver)].feed(action.data, session)
-                    events = [event_for_message(m) for m in messages]
-                except BgpError as error:
-                    messages = error.messages
-                    events = [event_for_message(m) for m in messages] + [event_for_error(error)]
-                self.received[id(receiver)] += messages
-                for event in events:
-                    queue += [(receiver, a) for a in receiver.handle(event, self.now)]
-            elif isinstance(action, Close) and self.connected:
-                self.connected = False
-                queue += [(receiver, a) for a in receiver.handle(TcpConnectionFails(), self.now)]
+            if self.paused and self.connected and isinstance(action, (Send, Close)):
+                self.in_flight.append((sender, action))
+            else:
+                queue += self.carry(sender, action)
+
+    def carry(self, sender: Fsm, action) -> list:
+        """Take one action across the wire; return what the receiver answers."""
+        receiver = self.other(sender)
+        answers = []
+        if isinstance(action, Send) and self.connected:
+            session = receiver.negotiated.session if receiver.negotiated else Session()
+            try:
+                messages = self.readers[id(receiver)].feed(action.data, session)
+                events = [event_for_message(m) for m in messages]
+            except BgpError as error:
+                messages = error.messages
+                events = [event_for_message(m) for m in messages] + [event_for_error(error)]
+            self.received[id(receiver)] += messages
+            for event in events:
+                answers += [(receiver, a) for a in receiver.handle(event, self.now)]
+        elif isinstance(action, Close) and self.connected:
+            self.connected = False
+            answers += [(receiver, a) for a in receiver.handle(TcpConnectionFails(), self.now)]
+        return answers
+
+    def deliver_to(self, receiver: Fsm) -> None:
+        """Deliver the oldest action in flight towards ``receiver``."""
+        sender = self.other(receiver)
+        index = next(i for i, (s, _) in enumerate(self.in_flight) if s is sender)
+        _, action = self.in_flight.pop(index)
+        self.run_all(self.carry(sender, action))
+
+    def release(self) -> None:
+        """Unpause: deliver everything in flight, and what it causes, in order."""
+        while self.in_flight:
+            # Still paused, so answers queue behind what is already in flight.
+            sender, action = self.in_flight.pop(0)
+            self.run_all(self.carry(sender, action))
+        self.paused = False
 
     def got(self, fsm: Fsm, kind: type) -> list:
         return [action for action in self.actions[id(fsm)] if isinstance(action, kind)]
@@ -187,8 +221,10 @@ class Pair:
 def pair(left_passive: bool = False, right_passive: bool = True, **kwargs) -> Pair:
     left_hold = kwargs.pop("left_hold", 90)
     right_hold = kwargs.pop("right_hold", 90)
-    left = make_fsm(AS_A, "192.0.2.1", AS_B, left_passive, left_hold)
-    right = make_fsm(AS_B, "192.0.2.2", AS_A, right_passive, right_hold)
+    left_options = kwargs.pop("left_options", {})
+    right_options = kwargs.pop("right_options", {})
+    left = make_fsm(AS_A, "192.0.2.1", AS_B, left_passive, left_hold, **left_options)
+    right = make_fsm(AS_B, "192.0.2.2", AS_A, right_passive, right_hold, **right_options)
     return Pair(left, right)
 
 
@@ -670,3 +706,523 @@ def test_history_is_bounded():
     assert len(fsm.history) == HISTORY_SIZE
     assert fsm.history[-1].at == HISTORY_SIZE - 1
     assert fsm.history[-1].new is State.Idle
+
+
+# -- hold time 0 ------------------------------------------------------------------
+
+
+def test_hold_time_zero_never_sends_keepalive_and_stays_up_for_hours():
+    p = pair(left_hold=0, right_hold=0)
+    p.establish()
+    # RFC 4271 4.4: "If the negotiated Hold Time interval is zero, then
+    # periodic KEEPALIVE messages MUST NOT be sent."  The one KEEPALIVE each
+    # side sent was OpenSent's answer to the OPEN, not a periodic one.
+    baseline = {id(f): sent(p.actions[id(f)]).count(Keepalive()) for f in (p.left, p.right)}
+    assert baseline == {id(p.left): 1, id(p.right): 1}
+    for minute in range(0, 12 * 60, 7):
+        p.now = minute * 60.0
+        assert p.expire(p.left) == [] and p.expire(p.right) == []
+        if minute % 140 == 0:
+            p.handle(p.left, UpdateMsg(object()))  # traffic arms nothing either
+    assert p.now > 11 * 3600
+    for fsm in (p.left, p.right):
+        assert fsm.established
+        assert fsm.next_deadline() is None
+        assert sent(p.actions[id(fsm)]).count(Keepalive()) == 1
+        assert p.got(fsm, SessionDown) == []
+        assert fsm.history[-1].new is State.Established
+
+
+# -- DelayOpen (RFC 4271 8.1.1, 8.2.2) ---------------------------------------
+
+
+DELAY = {"delay_open_time": 10.0}
+
+
+@pytest.mark.parametrize(("left_passive", "right_passive"), [(False, True), (True, False)])
+@pytest.mark.parametrize("delayed", ["left", "right"])
+def test_delay_open_peer_open_first_goes_to_open_confirm(left_passive, right_passive, delayed):
+    p = pair(left_passive, right_passive, **{f"{delayed}_options": DELAY})
+    initiator = p.right if left_passive else p.left
+    p.establish(initiator)
+    fsm = getattr(p, delayed)
+    other = p.other(fsm)
+    # The delaying side sent nothing until the peer's OPEN came, then its own
+    # OPEN and KEEPALIVE at once: Connect or Active straight to OpenConfirm.
+    first = fsm.history[0].new
+    assert first is (State.Active if fsm.passive else State.Connect)
+    assert [(t.old, t.new) for t in fsm.history[1:]] == [
+        (first, State.OpenConfirm),
+        (State.OpenConfirm, State.Established),
+    ]
+    assert "before the delayed OPEN" in fsm.history[1].reason
+    assert [type(m) for m in p.received[id(other)]] == [Open, Keepalive]
+    assert [type(m) for m in p.received[id(fsm)]] == [Open, Keepalive]
+    assert DelayOpenTimerExpires not in fsm.timers
+    assert ConnectRetryTimerExpires not in fsm.timers
+    assert fsm.timers == {KeepaliveTimerExpires: 30.0, HoldTimerExpires: 90.0}
+    assert [t.new for t in other.history][-3:] == [
+        State.OpenSent,
+        State.OpenConfirm,
+        State.Established,
+    ]
+
+
+def test_delay_open_timer_first_on_both_sides():
+    p = pair(left_options=DELAY, right_options=DELAY)
+    p.start()
+    p.connect(p.left)
+    assert p.actions[id(p.left)] == [Connect()]  # no OPEN yet, either side
+    assert p.actions[id(p.right)] == []
+    assert (p.left.state, p.right.state) == (State.Connect, State.Active)
+    # The ConnectRetryTimer stopped; only the DelayOpenTimer runs.
+    assert p.left.timers == {DelayOpenTimerExpires: 10.0}
+    assert p.right.timers == {DelayOpenTimerExpires: 10.0}
+    p.now = 9.9
+    p.expire_both()
+    assert p.left.state is State.Connect
+    p.now = 10.0
+    actions = p.expire(p.left)
+    assert [type(m) for m in sent(actions)] == [Open]
+    # The left OPEN reached the right side while its timer still ran.
+    assert p.left.established and p.right.established
+    assert "delay open timer expired" in p.left.history[1].reason
+    assert p.left.history[1].new is State.OpenSent
+    assert p.right.history[1].new is State.OpenConfirm
+    assert "before the delayed OPEN" in p.right.history[1].reason
+    assert DelayOpenTimerExpires not in p.right.timers
+    assert p.expire(p.right) == []
+
+
+def test_delay_open_timer_sends_open_and_arms_the_large_hold_timer():
+    fsm = make_fsm(**DELAY)
+    fsm.handle(ManualStart(), 0.0)
+    assert fsm.handle(TcpCrAcked(), 1.0) == []
+    assert fsm.state is State.Connect
+    assert fsm.next_deadline() == 11.0
+    # A second connection while the OPEN waits is the driver's collision.
+    assert fsm.handle(TcpConnectionConfirmed(), 2.0) == []
+    actions = fsm.expire(11.0)
+    (message,) = sent(actions)
+    assert isinstance(message, Open) and message == fsm.open_message()
+    assert fsm.state is State.OpenSent
+    assert fsm.timers == {HoldTimerExpires: 11.0 + OPEN_SENT_HOLD_TIME}
+
+
+def test_delay_open_connection_lost_in_connect_goes_active_and_retries():
+    fsm = make_fsm(**DELAY)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 1.0)
+    actions = fsm.handle(TcpConnectionFails(), 2.0)
+    assert [type(a) for a in actions] == [Close]
+    assert fsm.state is State.Active
+    assert fsm.timers == {ConnectRetryTimerExpires: 7.0}
+    assert "OPEN was delayed" in fsm.reason
+    assert fsm.expire(7.0) == [Connect()]
+    assert fsm.state is State.Connect
+
+
+def test_delay_open_connection_lost_in_active_goes_idle():
+    fsm = make_fsm(passive=True, **DELAY)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpConnectionConfirmed(), 1.0)
+    assert [type(a) for a in fsm.handle(TcpConnectionFails(), 2.0)] == [Close]
+    assert fsm.state is State.Idle
+    assert fsm.next_deadline() is None
+
+
+def test_delay_open_bad_open_is_dropped_without_notification():
+    fsm = make_fsm(**DELAY)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 0.0)
+    actions = fsm.handle(BgpOpen(peer_open(asn=65099)), 1.0)
+    # SendNOTIFICATIONwithoutOPEN is FALSE: no NOTIFICATION before our OPEN.
+    assert actions == [Close(fsm.reason)]
+    assert fsm.state is State.Idle
+    assert "2/2" in fsm.reason and "no NOTIFICATION" in fsm.reason
+
+
+@pytest.mark.parametrize("event", [KeepAliveMsg(), UpdateMsg(object()), DelayOpenTimerExpires()])
+def test_delay_open_other_events_in_connect(event):
+    # A KEEPALIVE or UPDATE while the OPEN waits is "any other event": Idle.
+    fsm = make_fsm(**DELAY)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 0.0)
+    actions = fsm.handle(event, 1.0)
+    if isinstance(event, DelayOpenTimerExpires):
+        assert fsm.state is State.OpenSent
+        assert [type(m) for m in sent(actions)] == [Open]
+    else:
+        assert [type(a) for a in actions] == [Close]
+        assert fsm.state is State.Idle
+
+
+def test_open_in_connect_without_delay_open_drops_the_connection():
+    fsm = make_fsm()
+    fsm.handle(ManualStart(), 0.0)
+    assert [type(a) for a in fsm.handle(BgpOpen(peer_open()), 1.0)] == [Close]
+    assert fsm.state is State.Idle
+
+
+# -- peer oscillation damping (RFC 4271 8.1.1 DampPeerOscillations) ------------
+
+
+DAMP = {"idle_hold_time": 2.0, "idle_hold_max_time": 16.0, "idle_hold_stable_time": 60.0}
+
+
+def test_damping_holds_automatic_start_doubling_to_the_cap():
+    fsm = make_fsm(**DAMP)
+    now = 0.0
+    assert fsm.handle(AutomaticStart(), now) == [Connect()]
+    holds = []
+    for _ in range(6):
+        now += 1.0
+        fsm.handle(TcpConnectionFails(), now)
+        assert fsm.state is State.Idle
+        deadline = fsm.idle_hold_deadline
+        assert deadline is not None and fsm.next_deadline() == deadline
+        holds.append(deadline - now)
+        assert f"idle hold {deadline - now:g}s" in fsm.reason
+        # The driver feeds AutomaticStart at once; the FSM holds it back.
+        assert fsm.handle(AutomaticStart(), now) == []
+        assert fsm.start_pending and fsm.state is State.Idle
+        assert fsm.handle(TcpConnectionConfirmed(), now) == []  # Idle refuses
+        assert fsm.expire(deadline - 0.01) == []
+        now = deadline
+        assert fsm.expire(now) == [Connect()]
+        assert fsm.state is State.Connect and not fsm.start_pending
+        assert fsm.idle_hold_deadline is None
+        assert fsm.history[-1].reason == "idle hold timer expired, started, connecting to the peer"
+    assert holds == [2.0, 4.0, 8.0, 16.0, 16.0, 16.0]
+
+
+def test_damping_passive_start_waits_too():
+    fsm = make_fsm(passive=True, **DAMP)
+    fsm.handle(AutomaticStart(), 0.0)
+    fsm.handle(TcpConnectionConfirmed(), 1.0)
+    fsm.handle(NotifMsg(Notification(6, 5)), 2.0)
+    assert fsm.state is State.Idle
+    assert fsm.handle(AutomaticStart(), 2.0) == []
+    assert fsm.expire(4.0) == []
+    assert fsm.state is State.Active
+    assert "idle hold timer expired" in fsm.reason
+
+
+def test_damping_late_automatic_start_and_expiry_without_start():
+    fsm = make_fsm(**DAMP)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpConnectionFails(), 1.0)
+    # The timer fires with no start waiting: nothing happens...
+    assert fsm.expire(3.0) == []
+    assert fsm.state is State.Idle
+    # ...and a later AutomaticStart goes ahead at once, as does one fed after
+    # the deadline but before the driver ran ``expire``.
+    assert fsm.handle(AutomaticStart(), 5.0) == [Connect()]
+    fsm.handle(TcpConnectionFails(), 6.0)
+    assert fsm.idle_hold_deadline == 10.0
+    assert fsm.handle(AutomaticStart(), 10.0) == [Connect()]
+
+
+def test_manual_start_overrides_the_hold_and_manual_stop_is_not_damped():
+    fsm = make_fsm(**DAMP)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpConnectionFails(), 1.0)
+    fsm.handle(AutomaticStart(), 1.0)
+    assert fsm.handle(ManualStart(), 1.5) == [Connect()]
+    assert fsm.idle_hold_deadline is None and not fsm.start_pending
+    fsm.handle(ManualStop(), 2.0)
+    assert fsm.state is State.Idle
+    assert fsm.idle_hold_deadline is None
+    assert fsm.handle(AutomaticStart(), 2.0) == [Connect()]
+
+
+def test_damping_is_off_by_default():
+    fsm = make_fsm()
+    fsm.handle(AutomaticStart(), 0.0)
+    fsm.handle(TcpConnectionFails(), 1.0)
+    assert fsm.idle_hold_deadline is None and fsm.idle_hold == 0
+    assert fsm.handle(AutomaticStart(), 1.0) == [Connect()]
+    # A stray IdleHoldTimerExpires is "any other event" outside Idle.
+    assert [type(a) for a in fsm.handle(IdleHoldTimerExpires(), 1.0)] == [Close]
+
+
+def test_damping_grows_while_flapping_and_resets_after_a_stable_session():
+    p = pair(left_options=DAMP)
+
+    def bring_up() -> None:
+        p.run(p.right, p.right.handle(ManualStart(), p.now))
+        p.run(p.left, p.left.handle(AutomaticStart(), p.now))
+        if p.left.state is State.Idle:
+            assert p.left.start_pending
+            p.now = p.left.idle_hold_deadline
+            p.expire(p.left)
+        p.connect(p.left)
+        assert p.left.established and p.right.established
+
+    def flap() -> float:
+        """The peer resets the session; the left side's hold for it."""
+        p.handle(p.right, ManualStop(Cease.ADMINISTRATIVE_RESET))
+        assert p.left.state is State.Idle
+        return p.left.idle_hold_deadline - p.now
+
+    bring_up()
+    p.now = 10.0
+    assert flap() == 2.0
+    bring_up()
+    p.now += 5.0
+    assert flap() == 4.0
+    bring_up()
+    p.now += 59.0  # up for less than the stable time: still a flap
+    for _ in range(2):
+        p.expire_both()
+    assert flap() == 8.0
+    bring_up()
+    up_at = p.now
+    while p.now < up_at + 60.0:  # keepalives keep it up for the stable time
+        p.now += 10.0
+        p.expire_both()
+    assert p.left.established
+    assert flap() == 2.0
+    assert "idle hold 2s" in p.left.reason
+    assert p.left.idle_hold == 4.0  # the next flap doubles again
+    assert len(p.got(p.left, SessionEstablished)) == 4
+
+
+def test_invalid_optional_attributes_are_refused():
+    with pytest.raises(ValueError):
+        make_fsm(delay_open_time=-1)
+    with pytest.raises(ValueError):
+        make_fsm(idle_hold_time=-1)
+    with pytest.raises(ValueError):
+        make_fsm(idle_hold_time=10, idle_hold_max_time=5)
+    with pytest.raises(TypeError):
+        Fsm(Open(AS_A, 90, "192.0.2.1"), AS_B, False, 90, 5.0, 10.0)  # keyword-only
+
+
+# -- connection collisions (RFC 4271 6.8) --------------------------------------
+
+
+@pytest.mark.parametrize("state", [State.OpenSent, State.OpenConfirm, State.Established])
+def test_open_collision_dump_sends_6_7_and_closes(state):
+    _, fsm = to_state(state)
+    actions = fsm.handle(OpenCollisionDump("test"), 1.0)
+    assert notification(actions) == (6, 7, b"")
+    expected = [Send, Close] + ([SessionDown] if state is State.Established else [])
+    assert [type(a) for a in actions] == expected
+    assert fsm.state is State.Idle
+    assert fsm.reason == "test; this connection dumped, sent NOTIFICATION 6/7"
+
+
+@pytest.mark.parametrize("state", [State.Idle, State.Connect])
+def test_open_collision_dump_before_open_sends_nothing(state):
+    fsm = make_fsm()
+    if state is State.Connect:
+        fsm.handle(ManualStart(), 0.0)
+    actions = fsm.handle(OpenCollisionDump(), 1.0)
+    assert [type(a) for a in actions] == ([] if state is State.Idle else [Close])
+    assert fsm.state is State.Idle
+
+
+def test_collision_dump_is_not_damped():
+    _, fsm = to_state(State.OpenConfirm)
+    damped = make_fsm(**DAMP)
+    damped.handle(ManualStart(), 0.0)
+    damped.handle(TcpCrAcked(), 0.0)
+    damped.handle(OpenCollisionDump(), 1.0)
+    assert damped.idle_hold_deadline is None
+
+
+def test_identifiers_compare_as_unsigned_32_bit():
+    assert identifier("128.0.0.1") > identifier("127.255.255.255")
+    assert identifier("255.255.255.255") == 0xFFFFFFFF > identifier("0.0.0.1")
+    assert identifier(7) == 7
+    with pytest.raises(ValueError):
+        identifier(1 << 32)
+
+
+IN, OUT = Direction.INBOUND, Direction.OUTBOUND
+# (local id, remote id, the connection the higher identifier initiated)
+ORDERINGS = [
+    ("192.0.2.2", "192.0.2.1", OUT),
+    ("192.0.2.1", "192.0.2.2", IN),
+    ("128.0.0.1", "127.255.255.255", OUT),  # wrong if compared as signed
+    ("127.255.255.255", "128.0.0.1", IN),
+    (0xFFFFFFFF, "0.0.0.1", OUT),
+]
+NO_COLLISION_STATES = [State.Idle, State.Connect, State.Active, State.OpenSent]
+OPEN_STATES = [State.OpenSent, State.OpenConfirm]  # where the OPEN arrives
+
+
+def states_for(received_on: Direction, here: State, other: State) -> tuple[State, State]:
+    """(inbound, outbound) states."""
+    return (here, other) if received_on is IN else (other, here)
+
+
+@pytest.mark.parametrize(("local", "remote", "winner"), ORDERINGS)
+@pytest.mark.parametrize("received_on", [IN, OUT])
+@pytest.mark.parametrize("here", OPEN_STATES)
+def test_collision_with_open_confirm_keeps_the_higher_identifiers_connection(
+    local, remote, winner, received_on, here
+):
+    inbound, outbound = states_for(received_on, here, State.OpenConfirm)
+    decision = decide(local, remote, inbound, outbound, received_on)
+    assert decision.keep is winner and decision.dump is winner.other
+    assert decision.reason.startswith("connection collision")
+
+
+@pytest.mark.parametrize(("local", "remote", "winner"), ORDERINGS)
+@pytest.mark.parametrize("received_on", [IN, OUT])
+@pytest.mark.parametrize("here", OPEN_STATES)
+def test_collision_with_established_keeps_established(local, remote, winner, received_on, here):
+    inbound, outbound = states_for(received_on, here, State.Established)
+    decision = decide(local, remote, inbound, outbound, received_on)
+    assert decision.keep is received_on.other and decision.dump is received_on
+    assert "Established" in decision.reason
+    # CollisionDetectEstablishedState: the identifiers decide even then.
+    decision = decide(local, remote, inbound, outbound, received_on, detect_established=True)
+    assert decision.keep is winner
+
+
+@pytest.mark.parametrize(("local", "remote", "winner"), ORDERINGS[:2])
+@pytest.mark.parametrize("received_on", [IN, OUT])
+@pytest.mark.parametrize("other", NO_COLLISION_STATES)
+@pytest.mark.parametrize("here", OPEN_STATES)
+def test_no_collision_with_idle_connect_active_or_open_sent(
+    local, remote, winner, received_on, other, here
+):
+    inbound, outbound = states_for(received_on, here, other)
+    assert decide(local, remote, inbound, outbound, received_on) is None
+
+
+@pytest.mark.parametrize("received_on", [IN, OUT])
+@pytest.mark.parametrize("other", [State.OpenConfirm, State.Established])
+def test_no_collision_when_the_open_was_refused(received_on, other):
+    # The FSM refused the OPEN and went to Idle: the other connection lives.
+    inbound, outbound = states_for(received_on, State.Idle, other)
+    assert decide("192.0.2.1", "192.0.2.2", inbound, outbound, received_on) is None
+
+
+@pytest.mark.parametrize(
+    ("local_as", "remote_as", "winner"),
+    [(65002, 65001, OUT), (65001, 65002, IN), (65001, 65001, None), (None, None, None)],
+)
+@pytest.mark.parametrize("received_on", [IN, OUT])
+def test_collision_with_equal_identifiers(local_as, remote_as, winner, received_on):
+    # RFC 6286 2.3: the larger AS number's connection wins; failing that, the
+    # connection that was there first.
+    inbound, outbound = states_for(received_on, State.OpenConfirm, State.OpenConfirm)
+    decision = decide(
+        "192.0.2.1",
+        "192.0.2.1",
+        inbound,
+        outbound,
+        received_on,
+        local_as=local_as,
+        remote_as=remote_as,
+    )
+    assert decision.keep is (winner or received_on.other)
+
+
+class Speaker:
+    """One BGP speaker's two FSMs for its peer, and its collision handling."""
+
+    def __init__(self, asn: int, router_id: str, peer_as: int) -> None:
+        self.router_id = router_id
+        self.asn = asn
+        self.fsms = {
+            IN: make_fsm(asn, router_id, peer_as, passive=True),
+            OUT: make_fsm(asn, router_id, peer_as, passive=False),
+        }
+        self.pairs: dict[Direction, Pair] = {}
+        self.collisions: list = []
+
+    def received_open(self, direction: Direction, now: float) -> None:
+        """What the driver does after feeding an OPEN to one connection's FSM."""
+        fsm = self.fsms[direction]
+        remote = fsm.remote_open
+        if remote is None:
+            return
+        collision = resolve_collision(
+            self.router_id,
+            remote.router_id,
+            self.fsms[IN],
+            self.fsms[OUT],
+            direction,
+            now,
+            local_as=self.asn,
+            remote_as=remote.peer_asn,
+        )
+        if collision is not None:
+            self.collisions.append(collision)
+            dumped = self.fsms[collision.dump]
+            self.pairs[collision.dump].run(dumped, collision.actions)
+
+
+def two_connections(a_id: str, b_id: str) -> tuple[Speaker, Speaker, Pair, Pair]:
+    """A and B connect to each other at once: both OPENs in flight both ways."""
+    a = Speaker(AS_A, a_id, AS_B)
+    b = Speaker(AS_B, b_id, AS_A)
+    a_to_b = Pair(a.fsms[OUT], b.fsms[IN])
+    b_to_a = Pair(b.fsms[OUT], a.fsms[IN])
+    a.pairs = {OUT: a_to_b, IN: b_to_a}
+    b.pairs = {OUT: b_to_a, IN: a_to_b}
+    for p in (a_to_b, b_to_a):
+        p.paused = True
+        p.start()
+        p.connect(p.left)
+    assert all(f.state is State.OpenSent for s in (a, b) for f in s.fsms.values())
+    return a, b, a_to_b, b_to_a
+
+
+@pytest.mark.parametrize(("a_id", "b_id"), [("192.0.2.1", "192.0.2.2"), ("192.0.2.2", "192.0.2.1")])
+@pytest.mark.parametrize("a_first", [OUT, IN])
+def test_collision_end_to_end_both_speakers_keep_the_same_connection(a_id, b_id, a_first):
+    a, b, a_to_b, b_to_a = two_connections(a_id, b_id)
+    # A gets B's OPEN on one connection, then on the other; then B does.
+    for speaker, first in ((a, a_first), (b, a_first.other)):
+        for direction in (first, first.other):
+            speaker.pairs[direction].deliver_to(speaker.fsms[direction])
+            speaker.received_open(direction, 0.0)
+    for p in (a_to_b, b_to_a):
+        p.release()
+
+    # The connection initiated by the higher identifier survives, on both sides.
+    kept = a_to_b if identifier(a_id) > identifier(b_id) else b_to_a
+    dumped = b_to_a if kept is a_to_b else a_to_b
+    for speaker in (a, b):
+        (collision,) = speaker.collisions
+        assert speaker.pairs[collision.keep] is kept
+        assert notification(collision.actions) == (6, 7, b"")
+    assert kept.left.established and kept.right.established
+    assert dumped.left.state is State.Idle and dumped.right.state is State.Idle
+    # 6/7 went out on the dumped connection only, and was heard there.
+    for fsm in (dumped.left, dumped.right):
+        assert notification(dumped.actions[id(fsm)]) == (6, 7, b"")
+        assert "dumped, sent NOTIFICATION 6/7" in fsm.reason
+    assert (6, 7, b"") in dumped.notifications_received(dumped.left) + (
+        dumped.notifications_received(dumped.right)
+    )
+    for fsm in (kept.left, kept.right):
+        assert kept.notifications_received(fsm) == []
+        assert [t.new for t in fsm.history][-1] is State.Established
+
+
+@pytest.mark.parametrize(("a_id", "b_id"), [("192.0.2.1", "192.0.2.2"), ("192.0.2.2", "192.0.2.1")])
+def test_collision_end_to_end_established_connection_wins(a_id, b_id):
+    a, b, a_to_b, b_to_a = two_connections(a_id, b_id)
+    # A's outbound connection comes all the way up before B's OPEN arrives on
+    # the other one.
+    a_to_b.release()
+    assert a_to_b.left.established and a_to_b.right.established
+    for speaker, direction in ((a, IN), (b, OUT)):
+        speaker.pairs[direction].deliver_to(speaker.fsms[direction])
+        speaker.received_open(direction, 0.0)
+    b_to_a.release()
+    for speaker in (a, b):
+        (collision,) = speaker.collisions
+        assert speaker.pairs[collision.keep] is a_to_b
+        assert "Established" in collision.reason
+    assert a_to_b.left.established and a_to_b.right.established
+    assert a_to_b.got(a_to_b.left, SessionDown) == []
+    assert b_to_a.left.state is State.Idle and b_to_a.right.state is State.Idle
+    assert notification(b_to_a.actions[id(b_to_a.left)]) == (6, 7, b"")
