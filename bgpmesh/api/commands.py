@@ -15,11 +15,29 @@ Kinds produced:
                             ``announce ipv4|ipv6 unicast P ...``
 ``withdraw-route``          the same with ``withdraw``; next hop and
                             attributes are checked, then dropped
+``announce-flow``           ``announce flow route { match {...} then {...} }``
+``withdraw-flow``           or 5.0's brace-less form; ``routes`` holds FlowRoute
+``announce-vpls``           ``announce vpls endpoint N base N offset N size N
+``withdraw-vpls``           rd RD next-hop IP ...``; ``routes`` holds Vpls
+``announce-watchdog``       ``announce|withdraw watchdog NAME``: ``text``
+``withdraw-watchdog``
 ``announce-eor``            ``announce eor [AFI SAFI]`` (IPv4 unicast if none)
 ``announce-route-refresh``  ``announce route-refresh AFI SAFI``
+``announce-operational``    ``announce operational adm afi ipv4 safi ...``:
+                            ``routes`` holds one Operational
 ``teardown``                ``teardown N``: ``arg`` is the Cease subcode
-``shutdown`` ``version``    no arguments
-``help``
+``show-neighbor``           ``show neighbor [IP] [summary|extensive|
+                            configuration] [json]``: ``options``
+``show-adj-rib``            ``show adj-rib in|out [IP] [extensive] [json]``:
+                            ``text`` is in or out
+``flush-adj-rib-out``       ``flush adj-rib out``
+``clear-adj-rib``           ``clear adj-rib in|out``: ``text`` is in or out
+``shutdown`` ``reload``     no arguments and no selector
+``restart`` ``version``
+``help`` ``reset`` ``crash``
+``enable-ack``              5.0 per-process acknowledgement switches
+``disable-ack``
+``silence-ack``
 ``comment``                 a line starting with ``#``; ``text`` is the rest
 ==========================  ===============================================
 
@@ -35,37 +53,67 @@ from dataclasses import dataclass
 
 from bgpmesh.api.routes import (
     WordError,
-    attributes_from_words,
     column_of,
+    flow_from_words,
+    operational_from_words,
+    parse_attributes,
     parse_int,
+    parse_ip,
     parse_prefix,
-    route_from_words,
+    routes_from_words,
+    split_prefix,
     split_words,
+    vpls_from_words,
 )
 from bgpmesh.api.selector import Selector, parse_selectors
 from bgpmesh.errors import CommandError
 from bgpmesh.family import IPV4_UNICAST, Family
-from bgpmesh.route import NO_ATTRIBUTES, Route
+from bgpmesh.route import NO_ATTRIBUTES, FlowRoute, Operational, Route, Vpls
 
 ANNOUNCE_ROUTE = "announce-route"
 WITHDRAW_ROUTE = "withdraw-route"
 ANNOUNCE_EOR = "announce-eor"
 ANNOUNCE_ROUTE_REFRESH = "announce-route-refresh"
+ANNOUNCE_FLOW = "announce-flow"
+WITHDRAW_FLOW = "withdraw-flow"
+ANNOUNCE_VPLS = "announce-vpls"
+WITHDRAW_VPLS = "withdraw-vpls"
+ANNOUNCE_WATCHDOG = "announce-watchdog"
+WITHDRAW_WATCHDOG = "withdraw-watchdog"
+ANNOUNCE_OPERATIONAL = "announce-operational"
 TEARDOWN = "teardown"
+SHOW_NEIGHBOR = "show-neighbor"
+SHOW_ADJ_RIB = "show-adj-rib"
+FLUSH_ADJ_RIB_OUT = "flush-adj-rib-out"
+CLEAR_ADJ_RIB = "clear-adj-rib"
 SHUTDOWN = "shutdown"
+RELOAD = "reload"
+RESTART = "restart"
 VERSION = "version"
 HELP = "help"
+RESET = "reset"
+CRASH = "crash"
+ENABLE_ACK = "enable-ack"
+DISABLE_ACK = "disable-ack"
+SILENCE_ACK = "silence-ack"
 COMMENT = "comment"
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One parsed line.  ``routes`` holds Route values, or FlowRoute for the
+    flow kinds, Vpls for the vpls kinds and one Operational for
+    announce-operational."""
+
     kind: str
     selectors: tuple[Selector, ...] = ()
-    routes: tuple[Route, ...] = ()
+    routes: tuple[Route | FlowRoute | Vpls | Operational, ...] = ()
     family: Family | None = None
     text: str = ""
     arg: int | None = None
+    # show-*: any of summary, extensive, configuration, json.  One new field
+    # only: each field costs the hot path its share of the frozen __init__.
+    options: tuple[str, ...] = ()
 
 
 # -- handlers: (words, index after the verb words, selectors) -> Command ------
@@ -92,17 +140,15 @@ def _family(words: list[str], index: int) -> Family:
 
 
 def _announce_route(words: list[str], index: int, selectors: tuple) -> Command:
-    route = route_from_words(words, index)
-    return Command(ANNOUNCE_ROUTE, selectors, (route,))
+    return Command(ANNOUNCE_ROUTE, selectors, routes_from_words(words, index))
 
 
 def _withdraw_route(words: list[str], index: int, selectors: tuple) -> Command:
-    route = route_from_words(words, index, withdraw=True)
-    return Command(WITHDRAW_ROUTE, selectors, (route,))
+    return Command(WITHDRAW_ROUTE, selectors, routes_from_words(words, index, withdraw=True))
 
 
 def _bulk(words: list[str], index: int, withdraw: bool) -> tuple[Route, ...]:
-    next_hop, attributes, index = attributes_from_words(words, index, stop="nlri")
+    next_hop, attributes, extra, index = parse_attributes(words, index, stop="nlri")
     if index >= len(words):
         raise WordError("missing 'nlri' followed by prefixes", index)
     if index + 1 >= len(words):
@@ -113,9 +159,29 @@ def _bulk(words: list[str], index: int, withdraw: bool) -> tuple[Route, ...]:
         raise WordError("bulk announcement has no next-hop, expected 'next-hop IP|self' "
                         "before 'nlri'", index)
     routes = []
+    if extra is None:
+        for position in range(index + 1, len(words)):
+            family, prefix = parse_prefix(words[position], position)
+            routes.append(Route(family, prefix, next_hop, attributes))
+        return tuple(routes)
+    labels = extra.get("labels", ())
+    rd = extra.get("rd")
+    fields = (labels, rd, extra.get("path_id"), extra.get("watchdog"), extra.get("name"),
+              extra.get("withdrawn", False))
+    split = extra.get("split")
     for position in range(index + 1, len(words)):
         family, prefix = parse_prefix(words[position], position)
-        routes.append(Route(family, prefix, next_hop, attributes))
+        if rd is not None or labels:
+            family = Family(family.afi, 128 if rd is not None else 4)
+        parts = [prefix]
+        if split is not None:
+            length, at = split
+            current = int(prefix.partition("/")[2])
+            if not current <= length <= (128 if ":" in prefix else 32) or length - current > 16:
+                raise WordError(f"split /{length} does not fit {prefix}", at)
+            parts = split_prefix(family, prefix, length)
+        for part in parts:
+            routes.append(Route(family, part, next_hop, attributes, *fields))
     return tuple(routes)
 
 
@@ -127,21 +193,63 @@ def _withdraw_attributes(words: list[str], index: int, selectors: tuple) -> Comm
     return Command(WITHDRAW_ROUTE, selectors, _bulk(words, index, withdraw=True))
 
 
-def _family_route(words: list[str], index: int, withdraw: bool) -> Route:
-    # 5.0: "announce ipv4 unicast PREFIX ..."; the AFI word was the sub-verb.
+# 5.0: "announce ipv4 SAFI ..."; SAFIs whose NLRI is a prefix, and flow.
+_PREFIX_SAFIS = frozenset({1, 2, 4, 128})
+_FLOW_SAFIS = frozenset({133, 134})
+
+
+def _family_command(words: list[str], index: int, selectors: tuple, withdraw: bool) -> Command:
+    # The AFI word was the sub-verb.
     family = _family(words, index - 1)
-    if family.safi != IPV4_UNICAST.safi:
-        raise WordError(f"family '{family}' is not supported by 'announce', expected "
-                        "'unicast'", index)
-    return route_from_words(words, index + 1, withdraw=withdraw, family=family)
+    if family.safi in _PREFIX_SAFIS:
+        routes = routes_from_words(words, index + 1, withdraw=withdraw, family=family)
+        return Command(WITHDRAW_ROUTE if withdraw else ANNOUNCE_ROUTE, selectors, routes)
+    if family.safi in _FLOW_SAFIS:
+        flow = flow_from_words(words, index + 1)
+        return Command(WITHDRAW_FLOW if withdraw else ANNOUNCE_FLOW, selectors, (flow,))
+    raise WordError(f"family '{family}' is not supported by 'announce', expected unicast, "
+                    "multicast, nlri-mpls, mpls-vpn, flow or flow-vpn", index)
 
 
 def _announce_family(words: list[str], index: int, selectors: tuple) -> Command:
-    return Command(ANNOUNCE_ROUTE, selectors, (_family_route(words, index, False),))
+    return _family_command(words, index, selectors, False)
 
 
 def _withdraw_family(words: list[str], index: int, selectors: tuple) -> Command:
-    return Command(WITHDRAW_ROUTE, selectors, (_family_route(words, index, True),))
+    return _family_command(words, index, selectors, True)
+
+
+def _flow(withdraw: bool) -> _Handler:
+    def handle(words: list[str], index: int, selectors: tuple) -> Command:
+        # "flow route { ... }" or 5.0's "flow route destination ... discard".
+        if index < len(words) and words[index] == "route":
+            index += 1
+        flow = flow_from_words(words, index)
+        return Command(WITHDRAW_FLOW if withdraw else ANNOUNCE_FLOW, selectors, (flow,))
+
+    return handle
+
+
+def _vpls(withdraw: bool) -> _Handler:
+    def handle(words: list[str], index: int, selectors: tuple) -> Command:
+        vpls = vpls_from_words(words, index, withdraw)
+        return Command(WITHDRAW_VPLS if withdraw else ANNOUNCE_VPLS, selectors, (vpls,))
+
+    return handle
+
+
+def _watchdog(kind: str) -> _Handler:
+    def handle(words: list[str], index: int, selectors: tuple) -> Command:
+        if index >= len(words):
+            raise WordError("missing watchdog name at end of line", index)
+        _no_more(words, index + 1)
+        return Command(kind, selectors, text=words[index])
+
+    return handle
+
+
+def _announce_operational(words: list[str], index: int, selectors: tuple) -> Command:
+    return Command(ANNOUNCE_OPERATIONAL, selectors, (operational_from_words(words, index),))
 
 
 def _announce_eor(words: list[str], index: int, selectors: tuple) -> Command:
@@ -164,8 +272,12 @@ _ANNOUNCE: dict[str, _Handler] = {
     "attribute": _announce_attributes,
     "ipv4": _announce_family,
     "ipv6": _announce_family,
+    "flow": _flow(False),
+    "vpls": _vpls(False),
+    "watchdog": _watchdog(ANNOUNCE_WATCHDOG),
     "eor": _announce_eor,
     "route-refresh": _announce_route_refresh,
+    "operational": _announce_operational,
 }
 
 _WITHDRAW: dict[str, _Handler] = {
@@ -173,6 +285,9 @@ _WITHDRAW: dict[str, _Handler] = {
     "attributes": _withdraw_attributes,
     "ipv4": _withdraw_family,
     "ipv6": _withdraw_family,
+    "flow": _flow(True),
+    "vpls": _vpls(True),
+    "watchdog": _watchdog(WITHDRAW_WATCHDOG),
 }
 
 
@@ -208,13 +323,88 @@ def _bare(kind: str) -> _Handler:
     return handle
 
 
+def _rib_direction(words: list[str], index: int, verb: str) -> str:
+    if index >= len(words) or words[index] != "adj-rib":
+        raise WordError(f"expected 'adj-rib' after {verb!r}", index)
+    if index + 1 >= len(words) or words[index + 1] not in ("in", "out"):
+        raise WordError(f"expected 'in' or 'out' after '{verb} adj-rib'", index + 1)
+    return words[index + 1]
+
+
+def _peer_filter(words: list[str], index: int, selectors: tuple) -> tuple:
+    # 4.2 also takes the neighbor after "show ...": "show neighbor 10.0.0.1 extensive".
+    if index < len(words) and (":" in words[index] or words[index][:1].isdigit()):
+        address = parse_ip(words[index], index, "neighbor address")
+        return (*selectors, Selector(address))
+    return selectors
+
+
+def _options(words: list[str], index: int, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    options = []
+    for position in range(index, len(words)):
+        word = words[position]
+        if word not in allowed:
+            raise WordError(f"unexpected {word!r}, expected one of: {', '.join(allowed)} "
+                            "or end of line", position)
+        if word not in options:
+            options.append(word)
+    return tuple(options)
+
+
+_NEIGHBOR_OPTIONS = ("summary", "extensive", "configuration", "json")
+_RIB_OPTIONS = ("extensive", "json")
+
+
+def _show(words: list[str], index: int, selectors: tuple) -> Command:
+    what = words[index] if index < len(words) else ""
+    if what == "neighbor" or what == "neighbors":
+        index += 1
+        with_peer = _peer_filter(words, index, selectors)
+        index += len(with_peer) - len(selectors)
+        options = _options(words, index, _NEIGHBOR_OPTIONS)
+        if len([o for o in options if o != "json"]) > 1:
+            raise WordError("expected one of summary, extensive or configuration", index)
+        return Command(SHOW_NEIGHBOR, with_peer, options=options)
+    if what == "adj-rib":
+        direction = _rib_direction(words, index, "show")
+        index += 2
+        with_peer = _peer_filter(words, index, selectors)
+        index += len(with_peer) - len(selectors)
+        return Command(SHOW_ADJ_RIB, with_peer, text=direction,
+                       options=_options(words, index, _RIB_OPTIONS))
+    raise WordError("expected 'neighbor' or 'adj-rib' after 'show'", index)
+
+
+def _flush(words: list[str], index: int, selectors: tuple) -> Command:
+    if _rib_direction(words, index, "flush") != "out":
+        raise WordError("expected 'out': only the adj-rib out can be flushed", index + 1)
+    _no_more(words, index + 2)
+    return Command(FLUSH_ADJ_RIB_OUT, selectors)
+
+
+def _clear(words: list[str], index: int, selectors: tuple) -> Command:
+    direction = _rib_direction(words, index, "clear")
+    _no_more(words, index + 2)
+    return Command(CLEAR_ADJ_RIB, selectors, text=direction)
+
+
 _VERBS: dict[str, _Handler] = {
     "announce": _sub_verb(_ANNOUNCE, "announce"),
     "withdraw": _sub_verb(_WITHDRAW, "withdraw"),
     "teardown": _teardown,
+    "show": _show,
+    "flush": _flush,
+    "clear": _clear,
     "shutdown": _bare(SHUTDOWN),
+    "reload": _bare(RELOAD),
+    "restart": _bare(RESTART),
     "version": _bare(VERSION),
     "help": _bare(HELP),
+    "reset": _bare(RESET),
+    "crash": _bare(CRASH),
+    "enable-ack": _bare(ENABLE_ACK),
+    "disable-ack": _bare(DISABLE_ACK),
+    "silence-ack": _bare(SILENCE_ACK),
 }
 
 
@@ -227,7 +417,8 @@ def _parse_words(words: list[str]) -> Command:
     if handler is None:
         expected = ", ".join(_VERBS)
         if selectors:
-            expected += ", or a selector qualifier (local-ip, local-as, peer-as, router-id)"
+            expected += (", or a selector qualifier (local-ip, local-as, peer-as, router-id, "
+                         "family-allowed)")
         raise WordError(f"unknown command {words[index]!r}, expected one of: {expected}",
                         index)
     return handler(words, index + 1, selectors)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpmesh.api.routes import WordError, parse_asn, parse_ip, parse_ipv4
+from bgpmesh.family import Family
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Selector:
     local_as: int | None = None
     peer_as: int | None = None
     router_id: str | None = None
+    family_allowed: str | None = None  # "in-open" or "ipv4-unicast/ipv6-unicast"
 
 
 def _local_ip(word: str, index: int) -> tuple[str, Any]:
@@ -51,11 +53,41 @@ def _router_id(word: str, index: int) -> tuple[str, Any]:
     return "router_id", parse_ipv4(word, index, "router-id")
 
 
+def _family_allowed(word: str, index: int) -> tuple[str, Any]:
+    # 4.2 compares the text with the last part of the neighbor's name
+    # (limit.py match_neighbor): "in-open" unless multi-session splits families.
+    for part in word.split("/"):
+        afi, dash, safi = part.partition("-")
+        if afi == "bgp" and safi.startswith("ls-"):
+            afi, safi = "bgp-ls", safi[3:]
+        if word != "in-open" and (not dash or not _known_family(afi, safi)):
+            raise WordError(f"invalid family-allowed {word!r}, expected in-open or "
+                            "AFI-SAFI[/AFI-SAFI...] such as ipv4-unicast", index)
+    return "family_allowed", word
+
+
+def _known_family(afi: str, safi: str) -> bool:
+    try:
+        Family.from_names(afi, safi)
+    except KeyError:
+        return False
+    return True
+
+
+def family_allowed_of(neighbor: Any) -> str:
+    """The family-allowed text 4.2 puts in a neighbor's name."""
+    capability = getattr(neighbor, "capability", None)
+    if capability is None or not getattr(capability, "multi_session", False):
+        return "in-open"
+    return "/".join(f"{f.afi_name}-{f.safi_name}" for f in neighbor.families)
+
+
 _QUALIFIERS = {
     "local-ip": _local_ip,
     "local-as": _local_as,
     "peer-as": _peer_as,
     "router-id": _router_id,
+    "family-allowed": _family_allowed,
 }
 
 
@@ -99,7 +131,10 @@ def _selects_one(selector: Selector, neighbor: Any) -> bool:
         return False
     if selector.peer_as is not None and selector.peer_as != neighbor.peer_as:
         return False
-    return selector.router_id is None or selector.router_id == neighbor.router_id
+    if selector.router_id is not None and selector.router_id != neighbor.router_id:
+        return False
+    return (selector.family_allowed is None
+            or selector.family_allowed == family_allowed_of(neighbor))
 
 
 def selects(selectors: tuple[Selector, ...], neighbor: Any) -> bool:

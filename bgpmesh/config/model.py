@@ -7,10 +7,12 @@ values: templates and groups are already applied, defaults filled in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
 
 from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST, Family
-from bgpmesh.route import Route
+from bgpmesh.route import FlowRoute, Operational, Route, Vpls
 
 API_MESSAGES = frozenset({
     "parsed", "packets", "consolidate", "open", "update", "notification", "keepalive",
@@ -35,6 +37,26 @@ class Api:
     receive: frozenset[str] = frozenset()  # of API_MESSAGES
     send: frozenset[str] = frozenset()
     events: frozenset[str] = frozenset()  # of API_EVENTS: negotiated, fsm, signal
+    processes_match: tuple[str, ...] = ()  # 5.0: regular expressions on process names
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """What the OPEN offers (``capability { ... }``), ExaBGP 4.2 defaults."""
+
+    asn4: bool = True
+    route_refresh: bool = False
+    graceful_restart: int | None = None  # restart time in seconds; None: not offered
+    add_path: str | None = None  # "send", "receive", "send/receive"; None: disabled
+    multi_session: bool = False
+    operational: bool = False
+    aigp: bool = False
+    extended_message: bool = True
+    nexthop: bool = False  # RFC 8950 extended next hop
+    software_version: bool = False
+
+
+DEFAULT_CAPABILITY = Capability()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +76,28 @@ class Neighbor:
     group: str | None = None
     description: str = ""
     source: str = ""  # "conf/a.conf:12", where the neighbor block starts
+    # ExaBGP 4.2/5.0 statements; peer_as above is None for "peer-as auto".
+    peer_range: str | None = None  # "neighbor 10.0.0.0/24": accept any peer in it
+    md5_password: str | None = None
+    md5_base64: bool = False  # md5_password is base64 of the key
+    md5_ip: str | None = None  # address the TCP MD5 key is bound to
+    incoming_ttl: int | None = None  # GTSM minimum TTL (RFC 5082)
+    outgoing_ttl: int | None = None
+    group_updates: bool = True
+    auto_flush: bool = True
+    adj_rib_in: bool = True
+    adj_rib_out: bool = True
+    manual_eor: bool = False
+    rate_limit: int = 0  # UPDATEs per second; 0: no limit
+    host_name: str | None = None  # None: the system's (RFC 8652 FQDN capability)
+    domain_name: str | None = None
+    source_interface: str | None = None
+    capability: Capability = DEFAULT_CAPABILITY
+    add_path_families: tuple[Family, ...] = ()  # add-path { ipv4 unicast; }
+    nexthops: tuple[tuple[Family, int], ...] = ()  # nexthop { ipv4 unicast ipv6; }: AFI
+    flows: tuple[FlowRoute, ...] = ()
+    vpls: tuple[Vpls, ...] = ()
+    operational: tuple[Operational, ...] = ()
 
     @property
     def name(self) -> str:
@@ -75,3 +119,23 @@ class Config:
             if process.name == name:
                 return process
         raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        """The resolved model as JSON-able data (``bgpmesh validate --dump``)."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Family):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, frozenset):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, enum.Enum):
+        return value.name
+    return value

@@ -26,6 +26,7 @@ exists next to the configuration.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,14 +34,26 @@ from typing import Any
 
 from bgpmesh.api.routes import (
     WordError,
+    flow_from_words,
     list_words,
+    operational_from_words,
     parse_asn,
     parse_int,
     parse_ip,
     parse_ipv4,
-    route_from_words,
+    parse_prefix,
+    routes_from_words,
+    vpls_from_words,
 )
-from bgpmesh.config.model import API_EVENTS, API_MESSAGES, Api, Config, Neighbor, Process
+from bgpmesh.config.model import (
+    API_EVENTS,
+    API_MESSAGES,
+    Api,
+    Capability,
+    Config,
+    Neighbor,
+    Process,
+)
 from bgpmesh.config.tokenizer import Statement, Token, parse_tree
 from bgpmesh.errors import ConfigError
 from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST, Family
@@ -49,13 +62,32 @@ from bgpmesh.route import Route
 _TRUE = frozenset({"true", "enable", "enabled"})
 _FALSE = frozenset({"false", "disable", "disabled"})
 
-# Families ExaBGP 4.2 accepts in a ``family`` block (configuration/neighbor/family.py).
-_FAMILIES = {
-    "ipv4": ("unicast", "multicast", "nlri-mpls", "mpls-vpn", "flow", "flow-vpn"),
-    "ipv6": ("unicast", "multicast", "nlri-mpls", "mpls-vpn", "flow", "flow-vpn"),
-    "l2vpn": ("vpls", "evpn"),
-    "bgp-ls": ("bgp-ls", "bgp-ls-vpn"),
+# Families ExaBGP 4.2/5.0 accept in a ``family`` block (configuration/neighbor/
+# family.py), with their IANA codes: family.py does not name them all.
+_IP_SAFIS = {"unicast": 1, "multicast": 2, "nlri-mpls": 4, "mcast-vpn": 5, "mup": 85,
+             "mpls-vpn": 128, "flow": 133, "flow-vpn": 134}
+_FAMILY_CODES = {
+    "ipv4": (1, _IP_SAFIS),
+    "ipv6": (2, _IP_SAFIS),
+    "l2vpn": (25, {"vpls": 65, "evpn": 70}),
+    "bgp-ls": (16388, {"bgp-ls": 71, "bgp-ls-vpn": 72}),
 }
+_FAMILIES = {afi: tuple(safis) for afi, (_, safis) in _FAMILY_CODES.items()}
+# "family { all; }": every family ExaBGP 4.2 knows how to announce.
+_ALL_FAMILIES = tuple(Family(1, code) for code in (1, 2, 4, 128, 133, 134)) + tuple(
+    Family(2, code) for code in (1, 2, 4, 128, 133, 134)) + (Family(25, 65), Family(25, 70))
+
+
+def _family_code(afi: Token, safi: Token) -> Family:
+    entry = _FAMILY_CODES.get(afi.text) if not afi.quoted else None
+    if entry is None:
+        raise afi.error(f"unknown family {afi.text!r}, expected one of: "
+                        f"{', '.join(_FAMILY_CODES)}")
+    code, safis = entry
+    if safi.text not in safis:
+        raise safi.error(f"unknown SAFI {safi.text!r} for {afi.text}, expected one of: "
+                         f"{', '.join(safis)}")
+    return Family(code, safis[safi.text])
 
 
 # -- drafts: what statements say before templates and groups are applied -----
@@ -79,6 +111,10 @@ class _Draft:
     static: list[tuple[Route, Token]] = field(default_factory=list)
     inherits: list[Token] = field(default_factory=list)
     setting_tokens: dict[str, Token] = field(default_factory=dict)
+    lists: dict[str, list] = field(default_factory=dict)  # flows, vpls, operational, ...
+
+    def add(self, name: str, value: Any) -> None:
+        self.lists.setdefault(name, []).append(value)
 
     def set(self, name: str, value: Any, token: Token) -> None:
         self.settings[name] = value
@@ -93,6 +129,8 @@ class _Draft:
             self.families = weaker.families
         self.apis.extend(weaker.apis)
         self.static.extend(weaker.static)
+        for name, values in weaker.lists.items():
+            self.lists.setdefault(name, []).extend(values)
 
 
 @dataclass
@@ -209,6 +247,10 @@ def _local_address(draft: _Draft, statement: Statement) -> None:
 def _asn_setting(name: str, keyword: str) -> Callable[[_Draft, Statement], None]:
     def handle(draft: _Draft, statement: Statement) -> None:
         token = _one_value(statement, "AS number")
+        if token.text == "auto" and name == "peer_as":
+            # ExaBGP 5.0: take whatever AS the peer's OPEN says.
+            draft.set(name, None, token)
+            return
         draft.set(name, _check(token, parse_asn, keyword), token)
 
     return handle
@@ -249,21 +291,79 @@ def _inherit(draft: _Draft, statement: Statement) -> None:
 def _family(draft: _Draft, statement: Statement) -> None:
     _no_words(statement, "family")
     families: list[Family] = []
+    mode = None
     for child in _block(statement, "family"):
         afi = child.keyword
-        safis = _FAMILIES.get(afi.text) if not afi.quoted else None
-        if safis is None:
-            raise afi.error(f"unknown family {afi.text!r}, expected one of: "
-                            f"{', '.join(_FAMILIES)}")
-        safi = _one_value(child, f"SAFI for {afi.text} ({', '.join(safis)})")
-        if safi.text not in safis:
-            raise safi.error(f"unknown SAFI {safi.text!r} for {afi.text}, expected one of: "
-                             f"{', '.join(safis)}")
-        family = Family.from_names(afi.text, safi.text)
+        if afi.text in ("all", "minimal") and not afi.quoted:
+            _simple(child)
+            if len(child.words) > 1:
+                raise child.words[1].error(f"unexpected {child.words[1].text!r}, expected ';'")
+            mode = afi
+            continue
+        if afi.text in _FAMILY_CODES and not afi.quoted:
+            _simple(child)
+            if len(child.words) < 2:
+                raise child.end.error(f"missing SAFI for {afi.text} "
+                                      f"({', '.join(_FAMILIES[afi.text])})")
+            if len(child.words) > 2:
+                raise child.words[2].error(f"expected ';' after '{_words_text(child, 2)}', "
+                                           f"found {child.words[2].text!r}")
+        family = _family_code(afi, child.words[1] if len(child.words) > 1 else child.end)
         if family not in families:
             families.append(family)
+    if mode is not None:
+        if families:
+            raise mode.error(f"'{mode.text}' cannot be used with a list of families")
+        draft.set("family_mode", mode.text, mode)
+        draft.families = _ALL_FAMILIES if mode.text == "all" else None
+        return
     # An empty block means the default, as ExaBGP falls back when none is listed.
     draft.families = tuple(families) or None
+
+
+def _word_list(statement: Statement, tokens: list[Token], words: list[str],
+               skip_keyword: bool = False) -> None:
+    """Flatten a statement and its children into words, keeping their tokens."""
+    for token in statement.words[1 if skip_keyword else 0:]:
+        tokens.append(token)
+        words.append(token.text)
+    if statement.children is not None:
+        tokens.append(statement.end)
+        words.append("{")
+        for child in statement.children:
+            _word_list(child, tokens, words)
+        tokens.append(statement.end)
+        words.append("}")
+    else:
+        tokens.append(statement.end)
+        words.append(";")
+
+
+def _run_words(tokens: list[Token], end: Token, parse: Callable[[list[str]], Any],
+               words: list[str] | None = None) -> Any:
+    """Run a word parser of ``api.routes``; WordError -> ConfigError at its token."""
+    if words is None:
+        words = [t.text for t in tokens]
+    try:
+        return parse(words)
+    except WordError as error:
+        at = tokens[error.index] if error.index < len(tokens) else end
+        raise at.error(error.message) from None
+
+
+def _route_statement(child: Statement, family: Family | None = None) -> tuple[list, Token]:
+    """``route PREFIX attrs;`` or ``route PREFIX { attr value; ... }`` -> routes."""
+    tokens = list(child.words[1:])
+    if child.is_block:
+        assert child.children is not None
+        for statement in child.children:
+            # Each "keyword value;" inside the block reads as the same words inline.
+            _simple(statement)
+            tokens.extend(statement.words)
+    words = [t.text for t in tokens]
+    routes = _run_words(tokens, child.end,
+                        lambda w: routes_from_words(w, 0, family=family), words)
+    return routes, (child.words[1] if len(child.words) > 1 else child.keyword)
 
 
 def _static(draft: _Draft, statement: Statement) -> None:
@@ -273,17 +373,206 @@ def _static(draft: _Draft, statement: Statement) -> None:
         if keyword.text != "route" or keyword.quoted:
             raise keyword.error(f"unknown static statement {keyword.text!r}, expected one of: "
                                 "route")
+        routes, token = _route_statement(child)
+        draft.static.extend((route, token) for route in routes)
+
+
+_ANNOUNCE_SAFIS = ("unicast", "multicast", "nlri-mpls", "mpls-vpn")
+
+
+def _announce(draft: _Draft, statement: Statement) -> None:
+    # announce { ipv4 { unicast 10.0.0.0/24 next-hop 1.2.3.4; } ipv6 { ... } }
+    _no_words(statement, "announce")
+    for block in _block(statement, "announce"):
+        afi = block.keyword
+        if afi.text not in ("ipv4", "ipv6") or afi.quoted:
+            raise afi.error(f"unknown announce statement {afi.text!r}, expected one of: "
+                            "ipv4, ipv6")
+        _no_words(block, afi.text)
+        for child in _block(block, afi.text):
+            safi = child.keyword
+            if safi.text not in _ANNOUNCE_SAFIS or safi.quoted:
+                raise safi.error(f"unknown {afi.text} statement {safi.text!r}, expected one "
+                                 f"of: {', '.join(_ANNOUNCE_SAFIS)}")
+            routes, token = _route_statement(child, _family_code(afi, safi))
+            draft.static.extend((route, token) for route in routes)
+
+
+def _flow(draft: _Draft, statement: Statement) -> None:
+    # flow { route NAME { rd ..; next-hop ..; match { .. } then { .. } } }
+    _no_words(statement, "flow")
+    for child in _block(statement, "flow"):
+        keyword = child.keyword
+        if keyword.text != "route" or keyword.quoted:
+            raise keyword.error(f"unknown flow statement {keyword.text!r}, expected one of: "
+                                "route")
+        name = None
+        if child.is_block and len(child.words) == 2:
+            name = child.words[1].text
+        elif child.is_block and len(child.words) > 2:
+            raise child.words[2].error(f"unexpected {child.words[2].text!r}, expected '{{' "
+                                       "after the flow route name")
+        tokens: list[Token] = []
+        words: list[str] = []
         if child.is_block:
-            raise child.end.error("the block form of 'route' is not supported, expected "
-                                  "'route PREFIX next-hop ...;'")
-        tokens = child.words[1:]
-        words = [t.text for t in tokens]
-        try:
-            route = route_from_words(words, 0)
-        except WordError as error:
-            at = tokens[error.index] if error.index < len(tokens) else child.end
-            raise at.error(error.message) from None
-        draft.static.append((route, child.words[1] if tokens else keyword))
+            assert child.children is not None
+            for inner in child.children:
+                _word_list(inner, tokens, words)
+        else:
+            _word_list(child, tokens, words, skip_keyword=True)
+        flow = _run_words(tokens, child.end, lambda w, n=name: flow_from_words(w, 0, n), words)
+        draft.add("flows", flow)
+
+
+def _l2vpn(draft: _Draft, statement: Statement) -> None:
+    # l2vpn { vpls NAME { endpoint 5; base 10702; offset 1; size 8; rd ..; next-hop ..; } }
+    _no_words(statement, "l2vpn")
+    for child in _block(statement, "l2vpn"):
+        keyword = child.keyword
+        if keyword.text != "vpls" or keyword.quoted:
+            raise keyword.error(f"unknown l2vpn statement {keyword.text!r}, expected one of: "
+                                "vpls")
+        name = child.words[1].text if len(child.words) > 1 and child.is_block else None
+        tokens: list[Token] = []
+        if child.is_block:
+            assert child.children is not None
+            for inner in child.children:
+                _simple(inner)
+                tokens.extend(inner.words)
+        else:
+            tokens.extend(child.words[1:])
+        vpls = _run_words(tokens, child.end, lambda w, n=name: vpls_from_words(w, 0, name=n))
+        draft.add("vpls", vpls)
+
+
+def _operational(draft: _Draft, statement: Statement) -> None:
+    # operational { adm afi ipv4 safi unicast advisory "text"; }
+    _no_words(statement, "operational")
+    for child in _block(statement, "operational"):
+        _simple(child)
+        tokens = list(child.words)
+        draft.add("operational", _run_words(tokens, child.end,
+                                            lambda w: operational_from_words(w, 0)))
+
+
+# capability { asn4; route-refresh; graceful-restart 120; add-path send/receive; ... }
+
+_CAPABILITY_FLAGS = {
+    "asn4": "asn4", "route-refresh": "route_refresh", "multi-session": "multi_session",
+    "operational": "operational", "aigp": "aigp", "extended-message": "extended_message",
+    "nexthop": "nexthop", "software-version": "software_version",
+}
+_ADD_PATH = ("send", "receive", "send/receive", "disable")
+
+
+def _capability_flag(draft: _Draft, statement: Statement) -> None:
+    name = _CAPABILITY_FLAGS[statement.keyword.text]
+    draft.set("capability." + name, _optional_bool(statement), statement.keyword)
+
+
+def _graceful_restart(draft: _Draft, statement: Statement) -> None:
+    _simple(statement)
+    if len(statement.words) == 1:
+        # No time given: ExaBGP offers the hold time (resolved in _finish).
+        draft.set("capability.graceful_restart", True, statement.keyword)
+        return
+    token = _one_value(statement, "restart time in seconds")
+    if token.text.lower() in _FALSE:
+        value: Any = None
+    elif token.text.lower() in _TRUE:
+        value = True
+    else:
+        # RFC 4724 section 3: the Restart Time is a 12-bit field.
+        value = _check(token, parse_int, "graceful-restart time", 0, 4095)
+    draft.set("capability.graceful_restart", value, token)
+
+
+def _capability_add_path(draft: _Draft, statement: Statement) -> None:
+    token = _one_value(statement, "send, receive or send/receive")
+    if token.text not in _ADD_PATH:
+        raise token.error(f"invalid add-path {token.text!r}, expected one of: "
+                          f"{', '.join(_ADD_PATH)}")
+    draft.set("capability.add_path", None if token.text == "disable" else token.text, token)
+
+
+_CAPABILITY: dict[str, Callable[[_Draft, Statement], None]] = {
+    **{keyword: _capability_flag for keyword in _CAPABILITY_FLAGS},
+    "graceful-restart": _graceful_restart,
+    "add-path": _capability_add_path,
+}
+
+
+def _capability(draft: _Draft, statement: Statement) -> None:
+    _no_words(statement, "capability")
+    for child in _block(statement, "capability"):
+        _dispatch(_CAPABILITY, "capability", child, draft)
+
+
+def _add_path(draft: _Draft, statement: Statement) -> None:
+    # add-path { ipv4 unicast; ipv6 unicast; }: families for ADD-PATH
+    _no_words(statement, "add-path")
+    families = []
+    for child in _block(statement, "add-path"):
+        _simple(child)
+        if len(child.words) != 2:
+            at = child.words[2] if len(child.words) > 2 else child.end
+            raise at.error("expected 'AFI SAFI;' such as 'ipv4 unicast;'")
+        families.append(_family_code(child.words[0], child.words[1]))
+    draft.set("add_path_families", tuple(families), statement.keyword)
+
+
+def _nexthop(draft: _Draft, statement: Statement) -> None:
+    # nexthop { ipv4 unicast ipv6; }: RFC 8950, NLRI family then next-hop AFI
+    _no_words(statement, "nexthop")
+    pairs = []
+    for child in _block(statement, "nexthop"):
+        _simple(child)
+        if len(child.words) != 3:
+            at = child.words[3] if len(child.words) > 3 else child.end
+            raise at.error("expected 'AFI SAFI NEXTHOP-AFI;' such as 'ipv4 unicast ipv6;'")
+        family = _family_code(child.words[0], child.words[1])
+        afi = child.words[2]
+        if afi.text not in ("ipv4", "ipv6"):
+            raise afi.error(f"invalid next-hop AFI {afi.text!r}, expected ipv4 or ipv6")
+        pairs.append((family, 1 if afi.text == "ipv4" else 2))
+    draft.set("nexthops", tuple(pairs), statement.keyword)
+
+
+def _text_setting(name: str, what: str) -> Callable[[_Draft, Statement], None]:
+    def handle(draft: _Draft, statement: Statement) -> None:
+        _simple(statement)
+        if len(statement.words) < 2:
+            raise statement.end.error(f"missing {what} after {statement.keyword.text!r}")
+        draft.set(name, " ".join(t.text for t in statement.words[1:]), statement.keyword)
+
+    return handle
+
+
+def _bool_setting(name: str) -> Callable[[_Draft, Statement], None]:
+    def handle(draft: _Draft, statement: Statement) -> None:
+        draft.set(name, _optional_bool(statement), statement.keyword)
+
+    return handle
+
+
+def _ttl_setting(name: str) -> Callable[[_Draft, Statement], None]:
+    def handle(draft: _Draft, statement: Statement) -> None:
+        token = _one_value(statement, "TTL (1..255)")
+        draft.set(name, _check(token, parse_int, name.replace("_", "-"), 1, 255), token)
+
+    return handle
+
+
+def _md5_ip(draft: _Draft, statement: Statement) -> None:
+    token = _one_value(statement, "IP address")
+    draft.set("md5_ip", _check(token, parse_ip, "md5-ip"), token)
+
+
+def _rate_limit(draft: _Draft, statement: Statement) -> None:
+    token = _one_value(statement, "messages per second or 'disable'")
+    value = 0 if token.text == "disable" else _check(token, parse_int, "rate-limit", 0,
+                                                     0xFFFFFFFF)
+    draft.set("rate_limit", value, token)
 
 
 # api { processes [ A B ]; neighbor-changes; receive { ... } send { ... } }
@@ -296,6 +585,28 @@ class _ApiValues:
     receive: set[str] = field(default_factory=set)
     send: set[str] = field(default_factory=set)
     events: set[str] = field(default_factory=set)
+    processes_match: list[str] = field(default_factory=list)
+
+
+def _api_processes_match(values: _ApiValues, statement: Statement) -> None:
+    _simple(statement)
+    tokens = list(statement.words[1:])
+    words = [t.text if not t.quoted else "\0" + t.text for t in tokens]
+    try:
+        patterns, after = list_words(words, 0, "regular expression")
+    except WordError as error:
+        at = tokens[error.index] if error.index < len(tokens) else statement.end
+        raise at.error(error.message) from None
+    if after < len(tokens):
+        raise tokens[after].error(f"expected ';' after the pattern list, found "
+                                  f"{tokens[after].text!r}")
+    start = 1 if words and words[0] == "[" else 0
+    for token in tokens[start:start + len(patterns)]:
+        try:
+            re.compile(token.text)
+        except re.error as error:
+            raise token.error(f"invalid regular expression {token.text!r}: {error}") from None
+        values.processes_match.append(token.text)
 
 
 def _api_processes(values: _ApiValues, statement: Statement) -> None:
@@ -342,6 +653,7 @@ def _api_direction(values: _ApiValues, statement: Statement) -> None:
 
 _API: dict[str, Callable[[_ApiValues, Statement], None]] = {
     "processes": _api_processes,
+    "processes-match": _api_processes_match,
     "neighbor-changes": _api_neighbor_changes,
     "receive": _api_direction,
     "send": _api_direction,
@@ -359,7 +671,8 @@ def _api(draft: _Draft, statement: Statement) -> None:
     for child in _block(statement, "api"):
         _dispatch(_API, "api", child, values)
     api = Api(name, tuple(t.text for t in values.processes), values.neighbor_changes,
-              frozenset(values.receive), frozenset(values.send), frozenset(values.events))
+              frozenset(values.receive), frozenset(values.send), frozenset(values.events),
+              tuple(values.processes_match))
     draft.apis.append(_ApiDraft(api, values.processes))
 
 
@@ -377,6 +690,27 @@ _NEIGHBOR: dict[str, Callable[[_Draft, Statement], None]] = {
     "family": _family,
     "api": _api,
     "static": _static,
+    "announce": _announce,
+    "flow": _flow,
+    "l2vpn": _l2vpn,
+    "operational": _operational,
+    "capability": _capability,
+    "add-path": _add_path,
+    "nexthop": _nexthop,
+    "md5-password": _text_setting("md5_password", "password"),
+    "md5-base64": _bool_setting("md5_base64"),
+    "md5-ip": _md5_ip,
+    "incoming-ttl": _ttl_setting("incoming_ttl"),
+    "outgoing-ttl": _ttl_setting("outgoing_ttl"),
+    "group-updates": _bool_setting("group_updates"),
+    "auto-flush": _bool_setting("auto_flush"),
+    "adj-rib-in": _bool_setting("adj_rib_in"),
+    "adj-rib-out": _bool_setting("adj_rib_out"),
+    "manual-eor": _bool_setting("manual_eor"),
+    "rate-limit": _rate_limit,
+    "host-name": _text_setting("host_name", "host name"),
+    "domain-name": _text_setting("domain_name", "domain name"),
+    "source-interface": _text_setting("source_interface", "interface name"),
 }
 
 
@@ -523,7 +857,8 @@ _TOP: dict[str, Callable[[_State, Statement], None]] = {
 
 def _resolve(draft: _Draft, templates: dict[str, _Draft], seen: tuple[str, ...]) -> _Draft:
     merged = _Draft(draft.token, draft.address, dict(draft.settings), draft.families,
-                    list(draft.apis), list(draft.static), [], dict(draft.setting_tokens))
+                    list(draft.apis), list(draft.static), [], dict(draft.setting_tokens),
+                    {name: list(values) for name, values in draft.lists.items()})
     for token in draft.inherits:
         template = templates.get(token.text)
         if template is None:
@@ -543,7 +878,7 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
     keyword = draft.token
     address_token = draft.address
     assert address_token is not None
-    peer_address = _check(address_token, parse_ip, "neighbor address")
+    peer_address, peer_range = _peer(address_token)
     settings = merged.settings
     where = f"neighbor {address_token.text}"
     for required in ("local_as", "peer_as"):
@@ -561,7 +896,18 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
             raise keyword.error(f"{where} has no router-id and none can be derived from an "
                                 "IPv4 local-address, expected 'router-id A.B.C.D;'")
         router_id = local_address
-    families = merged.families or (IPV4_UNICAST, IPV6_UNICAST)
+    flows = tuple(merged.lists.get("flows", ()))
+    vpls = tuple(merged.lists.get("vpls", ()))
+    if settings.get("family_mode") == "minimal" and merged.families is None:
+        # "minimal": the families of the routes configured, IPv4 unicast if none.
+        used: list[Family] = []
+        for family in [r.family for r, _ in merged.static] + [f.family for f in flows] + (
+                [Family(25, 65)] if vpls else []):
+            if family not in used:
+                used.append(family)
+        families = tuple(used) or (IPV4_UNICAST,)
+    else:
+        families = merged.families or (IPV4_UNICAST, IPV6_UNICAST)
     static = []
     for route, token in merged.static:
         # ExaBGP refuses a static route of a family not announced, bar IPv4 unicast.
@@ -569,6 +915,11 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
             raise token.error(f"route {route.prefix} is {route.family} but {where} does not "
                               "list that family")
         static.append(route)
+    hold_time = settings.get("hold_time", 180)
+    capability = {name[11:]: value for name, value in settings.items()
+                  if name.startswith("capability.")}
+    if capability.get("graceful_restart") is True:
+        capability["graceful_restart"] = hold_time
     apis = []
     for api_draft in merged.apis:
         for token in api_draft.process_tokens:
@@ -583,8 +934,8 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         router_id=router_id,
         local_as=settings["local_as"],
         peer_as=settings["peer_as"],
-        hold_time=settings.get("hold_time", 180),
-        passive=settings.get("passive", False),
+        hold_time=hold_time,
+        passive=settings.get("passive", False) or peer_range is not None,
         connect=settings.get("connect", 179),
         listen=settings.get("listen", 179),
         families=families,
@@ -593,7 +944,42 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         group=group.name if group is not None else None,
         description=settings.get("description", ""),
         source=keyword.where,
+        peer_range=peer_range,
+        md5_password=settings.get("md5_password"),
+        md5_base64=settings.get("md5_base64", False),
+        md5_ip=settings.get("md5_ip"),
+        incoming_ttl=settings.get("incoming_ttl"),
+        outgoing_ttl=settings.get("outgoing_ttl"),
+        group_updates=settings.get("group_updates", True),
+        auto_flush=settings.get("auto_flush", True),
+        adj_rib_in=settings.get("adj_rib_in", True),
+        adj_rib_out=settings.get("adj_rib_out", True),
+        manual_eor=settings.get("manual_eor", False),
+        rate_limit=settings.get("rate_limit", 0),
+        host_name=settings.get("host_name"),
+        domain_name=settings.get("domain_name"),
+        source_interface=settings.get("source_interface"),
+        capability=Capability(**capability),
+        add_path_families=settings.get("add_path_families", ()),
+        nexthops=settings.get("nexthops", ()),
+        flows=flows,
+        vpls=vpls,
+        operational=tuple(merged.lists.get("operational", ())),
     )
+
+
+def _peer(token: Token) -> tuple[str, str | None]:
+    """A neighbor's address, or for a prefix (5.0's passive ranges) the prefix twice."""
+    if "/" not in token.text:
+        return _check(token, parse_ip, "neighbor address"), None
+    try:
+        family, prefix = parse_prefix(token.text, 0)
+    except WordError as error:
+        raise token.error(error.message) from None
+    address, _, length = prefix.partition("/")
+    if int(length) == (32 if family.afi == 1 else 128):
+        return address, None
+    return prefix, prefix
 
 
 def _build(statements: list[Statement], base_dir: str | None) -> Config:
