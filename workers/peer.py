@@ -50,6 +50,8 @@ from .rib import AdjRibOut
 log = logging.getLogger("bgpmesh.worker")
 
 CONNECT_TIMEOUT = 5.0
+FLUSH_SLICE = 20_000  # routes encoded per loop turn
+WRITE_HIGH_WATER = 1 << 20  # bytes buffered before the transport pauses us
 BACKOFF_MIN = 1.0
 BACKOFF_MAX = 30.0
 
@@ -71,6 +73,12 @@ class _Protocol(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         self.peer.connection_lost(self, exc)
 
+    def pause_writing(self) -> None:
+        self.peer.writing_paused(self, True)
+
+    def resume_writing(self) -> None:
+        self.peer.writing_paused(self, False)
+
 
 class Peer:
     def __init__(self, worker, neighbor, name: str) -> None:
@@ -91,6 +99,11 @@ class Peer:
         self.connect_task: asyncio.Task | None = None
         self.backoff = BACKOFF_MIN
         self.stopping = False
+        # flow control: the transport says when its buffer is full; the
+        # Adj-RIB-Out keeps (and coalesces) what waits meanwhile
+        self.paused = False
+        self.flush_handle: asyncio.Handle | None = None
+        self.eor_due: list[Family] = []
         self.ident = {
             "peer": neighbor.peer_address,
             "local": neighbor.local_address,
@@ -163,6 +176,9 @@ class Peer:
             reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or exc)
             log.info("%s: connect to %s port %d failed: %s", self.name, n.peer_address,
                      n.connect, reason)
+            # cleared first: the FSM may answer with Idle, and the restart
+            # check must not see an attempt still under way
+            self.connect_task = None
             if self.fsm is not None:
                 self.run(self.fsm.handle(F.TcpConnectionFails(), self.loop.time()))
         finally:
@@ -195,6 +211,8 @@ class Peer:
             transport.close()
             return
         self.protocol = protocol
+        self.paused = False
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -303,11 +321,10 @@ class Peer:
         self.backoff = BACKOFF_MIN
         log.info("%s: session established (hold time %ds)", self.name, negotiated.hold_time)
         self.worker.publish_state(self, "up")
-        announce, withdraw = self.rib.take_all()
-        self._write_updates(announce, {})
-        out = [end_of_rib(f) for f in self.neighbor.families if f in negotiated.families]
-        if out and self.protocol is not None:
-            self.protocol.transport.write(b"".join(out))
+        # the whole table, in slices as the socket takes them, then End-of-RIB
+        self.rib.resend_all()
+        self.eor_due = [f for f in self.neighbor.families if f in negotiated.families]
+        self.flush()
 
     def session_down(self, reason: str) -> None:
         log.info("%s: session down: %s", self.name, reason)
@@ -319,10 +336,10 @@ class Peer:
             self.worker.publish_event(self, "update", update_message(message))
         elif isinstance(message, RouteRefresh):
             if self.established:
-                announce, _ = self.rib.take_all()
-                self._write_updates(announce, {})
-                if self.protocol is not None:
-                    self.protocol.transport.write(end_of_rib(message.family))
+                self.rib.resend_all()
+                if message.family not in self.eor_due:
+                    self.eor_due.append(message.family)
+                self.flush()
 
     # -- Adj-RIB-Out -----------------------------------------------------
 
@@ -333,10 +350,30 @@ class Peer:
         self.rib.withdraw(family, key)
 
     def flush(self) -> None:
-        if not self.established or not self.rib.pending:
+        """Send what the Adj-RIB-Out has pending, a slice per loop turn, while
+        the socket takes it; End-of-RIB once the table is out."""
+        self.flush_handle = None
+        if not self.established or self.protocol is None:
             return
-        announce, withdraw = self.rib.take_pending()
-        self._write_updates(announce, withdraw)
+        if self.paused:
+            return  # resume_writing calls us again
+        if self.rib.pending:
+            announce, withdraw = self.rib.take_pending(FLUSH_SLICE)
+            self._write_updates(announce, withdraw)
+            if self.rib.pending:
+                # let keepalives and other neighbors run between slices
+                self.flush_handle = self.loop.call_soon(self.flush)
+                return
+        if self.eor_due and not self.paused:
+            due, self.eor_due = self.eor_due, []
+            self.protocol.transport.write(b"".join(end_of_rib(f) for f in due))
+
+    def writing_paused(self, protocol: _Protocol, paused: bool) -> None:
+        if protocol is not self.protocol:
+            return
+        self.paused = paused
+        if not paused and self.flush_handle is None:
+            self.flush()
 
     def send_eor(self, family: Family) -> None:
         if self.established and self.protocol is not None:

@@ -14,6 +14,8 @@ the peer has).  On a new session everything in ``routes`` is sent again.
 
 from __future__ import annotations
 
+import itertools
+
 from bgpmesh.family import Family
 from bgpmesh.route import Attributes
 
@@ -46,14 +48,25 @@ class AdjRibOut:
             self.pending[k] = None
         self.routes.clear()
 
-    def take_pending(self):
-        """(announcements grouped, withdrawals grouped) and forget them.
+    def take_pending(self, limit: int | None = None):
+        """(announcements grouped, withdrawals grouped) and forget them; at most
+        ``limit`` changes, oldest first, so a large table goes out in slices.
 
         announcements: {(family, next_hop, attributes): [key, ...]}
         withdrawals:   {family: [key, ...]}
         """
-        pending, self.pending = self.pending, {}
-        return _group(pending.items())
+        pending = self.pending
+        if limit is None or len(pending) <= limit:
+            self.pending = {}
+            return _group(pending.items())
+        items = [(k, pending[k]) for k in itertools.islice(pending, limit)]
+        for k, _ in items:
+            del pending[k]
+        return _group(items)
+
+    def resend_all(self) -> None:
+        """Queue the whole table again (new session, route refresh)."""
+        self.pending = dict(self.routes)
 
     def take_all(self):
         """Everything announced, grouped as take_pending does; pending is dropped
