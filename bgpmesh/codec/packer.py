@@ -19,12 +19,19 @@ import socket
 from functools import lru_cache
 from struct import Struct
 
-from bgpmesh.codec.attributes.as_path import AS_SEQUENCE, encode_segments
+from bgpmesh.codec.attributes.as_path import AS_SEQUENCE, AS_SET, encode_segments
 from bgpmesh.codec.attributes.base import (
+    AGGREGATOR,
+    AIGP,
+    AS4_AGGREGATOR,
     AS4_PATH,
     AS_PATH,
+    ATOMIC_AGGREGATE,
+    CLUSTER_LIST,
     COMMUNITIES,
+    EXTENDED_COMMUNITIES,
     EXTENDED_LENGTH,
+    LARGE_COMMUNITIES,
     LOCAL_PREF,
     MP_REACH_NLRI,
     MP_UNREACH_NLRI,
@@ -32,6 +39,7 @@ from bgpmesh.codec.attributes.base import (
     NEXT_HOP,
     OPTIONAL,
     ORIGIN,
+    ORIGINATOR_ID,
     TRANSITIVE,
     pack_attribute,
 )
@@ -47,41 +55,83 @@ _UPDATE_FIXED = 23  # header 19 + withdrawn length 2 + attribute length 2
 _IBGP_LOCAL_PREF = 100  # ExaBGP's default on iBGP
 
 
+_AS_TRANS = 23456
+
+
 @lru_cache(maxsize=4096)
 def encode_attributes(attrs: Attributes, local_as: int, peer_as: int, session: Session) -> bytes:
     """Path attributes for one peer, without NEXT_HOP or MP attributes.
 
     Defaults as ExaBGP applies them: ORIGIN IGP; AS_PATH empty on iBGP and
-    [local AS] on eBGP; LOCAL_PREF 100 on iBGP.
+    [local AS] on eBGP; LOCAL_PREF 100 on iBGP.  Every field of ``attrs`` is
+    encoded; the parts are sorted by type code at the end.
     """
     ibgp = local_as == peer_as
     origin = 0 if attrs.origin is None else attrs.origin
-    parts = [bytes((TRANSITIVE, ORIGIN, 1, origin))]
+    parts: list[tuple[int, bytes]] = [(ORIGIN, bytes((TRANSITIVE, ORIGIN, 1, origin)))]
     if attrs.as_path is not None:
         asns = attrs.as_path
     else:
         asns = () if ibgp else (local_as,)
     segments = ((AS_SEQUENCE, tuple(asns)),) if asns else ()
-    as4_path = b""
+    if attrs.as_set:
+        segments += ((AS_SET, tuple(attrs.as_set)),)
+    every_asn = tuple(asns) + tuple(attrs.as_set or ())
     if session.asn4:
-        parts.append(pack_attribute(TRANSITIVE, AS_PATH, encode_segments(segments, 4)))
+        parts.append((AS_PATH, pack_attribute(TRANSITIVE, AS_PATH, encode_segments(segments, 4))))
     else:
-        parts.append(pack_attribute(TRANSITIVE, AS_PATH, encode_segments(segments, 2)))
-        if any(asn > 0xFFFF for asn in asns):
+        parts.append((AS_PATH, pack_attribute(TRANSITIVE, AS_PATH, encode_segments(segments, 2))))
+        if any(asn > 0xFFFF for asn in every_asn):
             # RFC 6793 section 4.2.2: the real path travels in AS4_PATH
-            as4_path = pack_attribute(OPTIONAL | TRANSITIVE, AS4_PATH, encode_segments(segments, 4))
+            parts.append((AS4_PATH, pack_attribute(OPTIONAL | TRANSITIVE, AS4_PATH,
+                                                   encode_segments(segments, 4))))
     if attrs.med is not None:
-        parts.append(bytes((OPTIONAL, MULTI_EXIT_DISC, 4)) + attrs.med.to_bytes(4, "big"))
+        parts.append((MULTI_EXIT_DISC,
+                      bytes((OPTIONAL, MULTI_EXIT_DISC, 4)) + attrs.med.to_bytes(4, "big")))
     local_pref = attrs.local_pref
     if local_pref is None and ibgp:
         local_pref = _IBGP_LOCAL_PREF
     if local_pref is not None:
-        parts.append(bytes((TRANSITIVE, LOCAL_PREF, 4)) + local_pref.to_bytes(4, "big"))
+        parts.append((LOCAL_PREF, bytes((TRANSITIVE, LOCAL_PREF, 4)) + local_pref.to_bytes(4, "big")))
+    if attrs.atomic_aggregate:
+        parts.append((ATOMIC_AGGREGATE, bytes((TRANSITIVE, ATOMIC_AGGREGATE, 0))))
+    if attrs.aggregator is not None:
+        asn, address = attrs.aggregator
+        ip = socket.inet_aton(address)
+        if session.asn4:
+            value = asn.to_bytes(4, "big") + ip
+        else:
+            value = (_AS_TRANS if asn > 0xFFFF else asn).to_bytes(2, "big") + ip
+            if asn > 0xFFFF:
+                # RFC 6793 section 4.2.2: AS_TRANS in AGGREGATOR, the real one beside it
+                parts.append((AS4_AGGREGATOR, pack_attribute(
+                    OPTIONAL | TRANSITIVE, AS4_AGGREGATOR, asn.to_bytes(4, "big") + ip)))
+        parts.append((AGGREGATOR, pack_attribute(OPTIONAL | TRANSITIVE, AGGREGATOR, value)))
     if attrs.communities:
         values = Struct(f"!{len(attrs.communities)}I").pack(*attrs.communities)
-        parts.append(pack_attribute(OPTIONAL | TRANSITIVE, COMMUNITIES, values))
-    parts.append(as4_path)
-    return b"".join(parts)
+        parts.append((COMMUNITIES, pack_attribute(OPTIONAL | TRANSITIVE, COMMUNITIES, values)))
+    if attrs.originator_id is not None:
+        parts.append((ORIGINATOR_ID, pack_attribute(OPTIONAL, ORIGINATOR_ID,
+                                                    socket.inet_aton(attrs.originator_id))))
+    if attrs.cluster_list:
+        parts.append((CLUSTER_LIST, pack_attribute(
+            OPTIONAL, CLUSTER_LIST, b"".join(socket.inet_aton(c) for c in attrs.cluster_list))))
+    if attrs.extended_communities:
+        values = Struct(f"!{len(attrs.extended_communities)}Q").pack(*attrs.extended_communities)
+        parts.append((EXTENDED_COMMUNITIES,
+                      pack_attribute(OPTIONAL | TRANSITIVE, EXTENDED_COMMUNITIES, values)))
+    if attrs.aigp is not None:
+        # RFC 7311 section 3: one AIGP TLV, type 1, length 11, 8-octet metric
+        parts.append((AIGP, pack_attribute(OPTIONAL, AIGP,
+                                           b"\x01\x00\x0b" + attrs.aigp.to_bytes(8, "big"))))
+    if attrs.large_communities:
+        values = b"".join(Struct("!III").pack(*c) for c in attrs.large_communities)
+        parts.append((LARGE_COMMUNITIES,
+                      pack_attribute(OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, values)))
+    for type_code, flags, value in attrs.generic:
+        parts.append((type_code, pack_attribute(flags, type_code, value)))
+    parts.sort(key=lambda part: part[0])
+    return b"".join(part for _, part in parts)
 
 
 def _position(attributes: bytes, type_code: int) -> int:
