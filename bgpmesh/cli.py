@@ -47,6 +47,28 @@ def _target(run_dir, endpoint, server_key, client_key):
     return Target(run_dir=_run_dir(run_dir))
 
 
+def _environment(path: str, env_files: tuple[str, ...]):
+    """Settings: env vars > --env-file > $EXABGP_ENVFILE > files beside the config."""
+    import os
+
+    from bgpmesh.environment import EnvironmentError_, load_environment
+
+    folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
+    paths = [os.path.join(folder, "exabgp.env"), os.path.join(folder, "bgpmesh.env")]
+    for name in ("EXABGP_ENVFILE", "exabgp.envfile", "exabgp_envfile"):
+        if os.environ.get(name):
+            paths.append(os.environ[name])
+    paths.extend(env_files)
+    try:
+        environment = load_environment(os.environ, paths)
+    except EnvironmentError_ as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(1)
+    for name in environment.unknown:
+        click.echo(f"bgpmesh: warning: {name} is not a setting; ignored", err=True)
+    return environment
+
+
 def _load(path: str):
     from bgpmesh.config import load_config
 
@@ -71,16 +93,20 @@ def main() -> None:
 @click.option("--workers", "-w", type=click.IntRange(1, 1024), default=None,
               help="automatic neighbor groups (default: one per CPU core)")
 @click.option("--run-dir", default=None, help=RUN_DIR_HELP)
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--log-level", default=None,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="default: exabgp.log.level from the environment, else INFO")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(exists=True),
+              help="ini settings (ExaBGP's exabgp.env format); also read: bgpmesh.env and "
+                   "exabgp.env beside the configuration, and $EXABGP_ENVFILE")
 @click.option("--bus", "endpoint", default=None, metavar="tcp://HOST:PORT",
               help="also offer the bus over TCP (commands on PORT, events on PORT+1), "
                    "CurveZMQ only")
 @click.option("--bus-secret-key", default=None, help="our key pair for --bus (.key_secret)")
 @click.option("--bus-client-keys", default=None,
               help="folder of the client public keys (.key) allowed on --bus")
-def start(path: str, workers: int | None, run_dir: str | None, log_level: str,
-          endpoint: str | None, bus_secret_key: str | None,
+def start(path: str, workers: int | None, run_dir: str | None, log_level: str | None,
+          env_files: tuple[str, ...], endpoint: str | None, bus_secret_key: str | None,
           bus_client_keys: str | None) -> None:
     """Run the neighbors and processes of PATH (a file, or a folder of *.conf)."""
     import os
@@ -104,7 +130,9 @@ def start(path: str, workers: int | None, run_dir: str | None, log_level: str,
         remote = {"endpoint": endpoint, "secret_key": bus_secret_key,
                   "client_keys": bus_client_keys}
     config = _load(path)
-    log.setup(log_level)
+    environment = _environment(path, env_files)
+    log.setup(log_level or environment.get("log", "level"))
+    workers = workers or environment.get("workers", "count", "bgpmesh") or None
     supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
                             run_dir=_run_dir(run_dir), config_path=path, remote=remote,
                             banner=lambda text: click.echo(text, err=True))
@@ -113,9 +141,15 @@ def start(path: str, workers: int | None, run_dir: str | None, log_level: str,
 
 @main.command()
 @click.argument("path", type=click.Path())
-def validate(path: str) -> None:
+@click.option("--dump", is_flag=True, help="print the resolved model (templates applied) as JSON")
+def validate(path: str, dump: bool) -> None:
     """Check a configuration; print a summary, or the first error."""
     config = _load(path)
+    if dump:
+        import json
+
+        click.echo(json.dumps(config.to_dict(), indent=1, default=str))
+        return
     click.echo(f"{path}: {len(config.neighbors)} neighbor(s), "
                f"{len(config.processes)} process(es): ok")
 
