@@ -22,6 +22,13 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
     command bus, topic  w/<group>|     (a worker group)   or  sup|  (the supervisor)
       command   id=[publisher, seq] op=str neighbors=[name...] routes=[route...]
                 family=[afi, safi]|None arg=int|None text=str
+      batch     publisher=str seqs=[seq...] op="announce"|"withdraw"
+                neighbors=[name...] routes=[[short route...] per seq]
+                attributes=[wire attributes...]
+                                          consecutive route commands of one publisher
+                                          with the same op and neighbors, in order:
+                                          routes[i] is command (publisher, seqs[i]);
+                                          answered by one ``acks``
       replay    neighbor=name routes=[route...] withdrawn=[route...]
       ready     group=str                 supervisor -> worker: replay is over
       start     group=str                 supervisor -> worker: sessions may start
@@ -33,6 +40,9 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
       ack       id=[publisher, seq] group=str ok=bool error=str matched=int
+      acks      publisher=str seqs=[seq...] group=str errors={seq: str} matched=int
+                                          the acks of one ``batch``: every seq is
+                                          answered, ok unless it is in ``errors``
       reply     id=[publisher, seq] ok=bool data=map   supervisor -> client
       hello     group=str                 worker -> supervisor: my PUB is up
       event     type=str neighbor={peer, local, local_as, peer_as}
@@ -42,7 +52,10 @@ A route on the wire is a flat list (cheap to pack, no per-route map keys)::
 
     [afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities]
 
-where absent values are nil and ``as_path``/``communities`` are lists.
+where absent values are nil and ``as_path``/``communities`` are lists.  In a
+``batch`` each attribute set is sent once, in ``attributes``, as the last five
+items of a route, and a route is short: ``[afi, safi, prefix, next_hop, index]``
+with ``index`` into ``attributes``.
 """
 
 from __future__ import annotations
@@ -100,19 +113,43 @@ def unpack(frames: list[bytes]) -> tuple[bytes, dict]:
 # -- routes ------------------------------------------------------------------
 
 
+def batch(topic: bytes, publisher: str, seqs: list[int], op: str, neighbors: list[str],
+          routes: list[list], attributes: list[list]) -> list[bytes]:
+    """A ``batch`` frame: ``routes[i]`` (short routes) is command ``seqs[i]``."""
+    return pack(topic, "batch", publisher=publisher, seqs=seqs, op=op, neighbors=neighbors,
+                routes=routes, attributes=attributes)
+
+
+def batch_routes(msg: dict):
+    """Every route of a ``batch`` payload, in order, as full wire routes."""
+    table = msg["attributes"]
+    for items in msg["routes"]:
+        for afi, safi, prefix, next_hop, index in items:
+            yield [afi, safi, prefix, next_hop, *table[index]]
+
+
+def acks(publisher: str, seqs: list[int], group: str, errors: dict[int, str] | None = None,
+         matched: int = 0) -> list[bytes]:
+    """The one answer to a ``batch``."""
+    return pack(ack_topic(publisher), "acks", publisher=publisher, seqs=seqs, group=group,
+                errors=errors or {}, matched=matched)
+
+
+def attributes_to_wire(a: Attributes) -> list:
+    """The attribute part of a wire route (its last five items)."""
+    return [a.origin, list(a.as_path) if a.as_path is not None else None, a.med, a.local_pref,
+            list(a.communities)]
+
+
+def attributes_from_wire(item: list) -> Attributes:
+    origin, as_path, med, local_pref, communities = item
+    return Attributes(origin, tuple(as_path) if as_path is not None else None, med, local_pref,
+                      tuple(communities))
+
+
 def route_to_wire(route: Route) -> list:
-    a = route.attributes
-    return [
-        route.family.afi,
-        route.family.safi,
-        route.prefix,
-        route.next_hop,
-        a.origin,
-        list(a.as_path) if a.as_path is not None else None,
-        a.med,
-        a.local_pref,
-        list(a.communities),
-    ]
+    return [route.family.afi, route.family.safi, route.prefix, route.next_hop,
+            *attributes_to_wire(route.attributes)]
 
 
 def route_from_wire(item: list, _cache: dict | None = None) -> Route:

@@ -672,15 +672,20 @@ class Supervisor:
             if topic == bus.TOPIC_SUPERVISOR:
                 self.on_supervisor_message(msg)
                 continue
-            if kind == "command":
+            if kind in ("command", "batch"):
                 self.record(msg)
                 group = topic[2:-1].decode(errors="replace")
                 child = self.workers.get(group)
                 if child is not None and not child.ready:
                     # its worker is (re)starting: the replay will carry this
-                    self.ev_out.send_multipart(bus.pack(
-                        bus.ack_topic(str(msg["id"][0])), "ack", id=msg["id"], group=group,
-                        ok=True, error="", matched=len(msg.get("neighbors", ()))))
+                    matched = len(msg.get("neighbors", ()))
+                    if kind == "batch":
+                        reply = bus.acks(str(msg["publisher"]), msg["seqs"], group,
+                                         matched=matched)
+                    else:
+                        reply = bus.pack(bus.ack_topic(str(msg["id"][0])), "ack", id=msg["id"],
+                                         group=group, ok=True, error="", matched=matched)
+                    self.ev_out.send_multipart(reply)
                     continue
             self.cmd_out.send_multipart(frames)
 
@@ -688,16 +693,21 @@ class Supervisor:
         op = msg.get("op")
         if op not in ("announce", "withdraw"):
             return
+        if msg["kind"] == "batch":
+            routes = list(bus.batch_routes(msg))
+        else:
+            routes = msg["routes"]
+        if not routes:
+            return
         for name in msg.get("neighbors", ()):
             state = self.shadow.get(name)
             if state is None:
                 continue
             if op == "announce":
-                for r in msg["routes"]:
-                    state[(r[0], r[1], r[2])] = r
+                state.update(((r[0], r[1], r[2]), r) for r in routes)
             else:
                 static = self.static_keys(name)
-                for r in msg["routes"]:
+                for r in routes:
                     key = (r[0], r[1], r[2])
                     if key in static:
                         state[key] = None

@@ -7,6 +7,13 @@ to each worker group that owns a matched neighbor.  Each worker acks; the
 bridge folds the acks of every group a command reached into one ``done`` or
 ``error`` and writes them in command order, as ExaBGP does.
 
+Throughput: the program's output is read in 64 KiB chunks.  Consecutive
+``announce``/``withdraw route`` commands of a chunk that reach the same
+neighbors travel as one ``batch`` frame per group (up to ``BATCH_LIMIT``
+commands), answered by one ``acks`` frame; anything else first publishes the
+batch built so far, so every group sees commands in the order printed.  Each
+command still has its own sequence number and gets exactly one done/error.
+
 Events come the other way: states and updates for the neighbors whose ``api``
 blocks name this process and ask for them are written to the program's stdin
 as ExaBGP JSON (or text).  Writing never blocks the bridge: lines wait in a
@@ -34,11 +41,25 @@ from bgpmesh import __version__, bus
 from bgpmesh.api.commands import parse_command
 from bgpmesh.api.dispatch import plan
 from bgpmesh.api.exabgp import json_event, json_shutdown, text_event
+from bgpmesh.api.selector import matching
 from bgpmesh.errors import CommandError
 
 log = logging.getLogger("bgpmesh.bridge")
 
+# route commands that travel in ``batch`` frames (command kind -> bus op)
+_BATCHED = {"announce-route": "announce", "withdraw-route": "withdraw"}
+
+
+def _plain(route) -> bool:
+    """A route a batch carries whole: no qualifier beyond prefix, next hop and
+    the attributes of the wire format (others take the ``command`` path)."""
+    return getattr(route, "rd", None) is None and not getattr(route, "labels", ()) and \
+        getattr(route, "path_id", None) is None
+
 ACK_TIMEOUT = 10.0
+READ_CHUNK = 1 << 16
+LINE_LIMIT = 1 << 20
+BATCH_LIMIT = 2000  # commands per batch frame
 QUEUE_LIMIT = 100_000
 RESPAWN_MIN = 1.0
 RESPAWN_MAX = 30.0
@@ -88,6 +109,16 @@ class Bridge:
         self.host = socket.gethostname()
         self.child: asyncio.subprocess.Process | None = None
         self.stopping = False
+        self.skipping = False
+        # the batch being built: op, neighbors per group, and per group the
+        # seqs and their wire routes (see handle_lines)
+        self.batch_op: str | None = None
+        self.batch_targets: dict[str, list[str]] = {}
+        self.batch_seqs: list[int] = []
+        self.batch_routes: list[list] = []
+        self.batch_attributes: list[list] = []  # each attribute set once per batch
+        self.batch_index: dict = {}  # Attributes -> index in batch_attributes
+        self.targets_cache: dict[tuple, dict[str, list[str]]] = {}
 
     def run(self) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -163,15 +194,34 @@ class Bridge:
             backoff = min(backoff * 2, RESPAWN_MAX)
 
     async def read_stdout(self, child) -> None:
+        """Read the program's output in large chunks and handle every whole line
+        of a chunk before the next read, so consecutive route commands fold
+        into one bus frame per worker group (see ``handle_lines``)."""
+        rest = b""
+        self.skipping = False
         while True:
-            try:
-                line = await child.stdout.readline()
-            except ValueError:  # a line longer than the limit
-                log.error("process %s printed an over-long line; dropped", self.process.name)
-                continue
-            if not line:
+            chunk = await child.stdout.read(READ_CHUNK)
+            if not chunk:
+                if rest.strip() and not self.skipping:
+                    self.handle_lines([rest])
+                self.flush_batch()
                 return
-            self.handle_line(line.decode("utf-8", errors="replace").strip())
+            data = rest + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                if len(rest) > LINE_LIMIT:
+                    log.error("process %s printed an over-long line; dropped",
+                              self.process.name)
+                    rest = b""
+                    self.skipping = True
+                continue
+            lines = data[:cut].split(b"\n")
+            rest = data[cut + 1:]
+            if self.skipping:  # the tail of an over-long line
+                lines = lines[1:]
+                self.skipping = False
+            self.handle_lines(lines)
 
     async def write_stdin(self, child) -> None:
         try:
@@ -229,6 +279,53 @@ class Bridge:
 
     # -- commands --------------------------------------------------------
 
+    def handle_lines(self, lines: list[bytes]) -> None:
+        for raw in lines:
+            self.handle_line(raw.decode("utf-8", errors="replace").strip())
+        self.flush_batch()
+
+    def targets(self, selectors: tuple) -> dict[str, list[str]]:
+        """Group -> names of the neighbors ``selectors`` match (cached: the
+        candidates never change while the bridge runs)."""
+        found = self.targets_cache.get(selectors)
+        if found is None:
+            found = {}
+            for ref in matching(selectors, self.candidates):
+                found.setdefault(ref.group, []).append(ref.name)
+            if len(self.targets_cache) < 1024:
+                self.targets_cache[selectors] = found
+        return found
+
+    def flush_batch(self) -> None:
+        """Publish the batch being built: one frame per group, in order with
+        everything else this bridge publishes."""
+        if not self.batch_seqs:
+            return
+        for group, names in self.batch_targets.items():
+            self.pub.send_multipart(bus.batch(bus.worker_topic(group), self.publisher,
+                                              self.batch_seqs, self.batch_op, names,
+                                              self.batch_routes, self.batch_attributes))
+        self.batch_op = None
+        self.batch_targets = {}
+        self.batch_seqs = []
+        self.batch_routes = []
+        self.batch_attributes = []
+        self.batch_index = {}
+
+    def add_to_batch(self, seq: int, routes) -> None:
+        index = self.batch_index
+        short = []
+        for route in routes:
+            attributes = route.attributes
+            i = index.get(attributes)
+            if i is None:
+                i = index[attributes] = len(self.batch_attributes)
+                self.batch_attributes.append(bus.attributes_to_wire(attributes))
+            family = route.family
+            short.append([family.afi, family.safi, route.prefix, route.next_hop, i])
+        self.batch_seqs.append(seq)
+        self.batch_routes.append(short)
+
     def handle_line(self, line: str) -> None:
         if not line:
             return
@@ -241,6 +338,21 @@ class Bridge:
                         exc.column)
             self.settle(Pending(seq, set(), ok=False, error=exc.message))
             return
+        op = _BATCHED.get(command.kind)
+        if op is not None and all(map(_plain, command.routes)):
+            targets = self.targets(command.selectors)
+            if targets:
+                if op != self.batch_op or targets is not self.batch_targets and \
+                        targets != self.batch_targets or len(self.batch_seqs) >= BATCH_LIMIT:
+                    self.flush_batch()
+                    self.batch_op = op
+                    self.batch_targets = targets
+                self.add_to_batch(seq, command.routes)
+                self.pending[seq] = Pending(seq, set(targets))
+                return
+            # no neighbor matches: plan() words the error as for any command
+        # anything else is published after the batch so far, keeping the order
+        self.flush_batch()
         if command.kind == "comment":
             log.info("process %s says: %s", self.process.name, command.text)
             self.settle(Pending(seq, set()))
@@ -307,7 +419,9 @@ class Bridge:
                 log.warning("dropped a frame on the event bus: %s", exc)
                 continue
             kind = msg["kind"]
-            if kind == "ack":
+            if kind == "acks":
+                self.on_acks(msg)
+            elif kind == "ack":
                 entry = self.pending.get(msg["id"][1])
                 if entry is not None:
                     entry.groups.discard(msg["group"])
@@ -316,6 +430,18 @@ class Bridge:
                     self.flush_acks()
             elif kind == "event":
                 self.on_event(msg)
+
+    def on_acks(self, msg: dict) -> None:
+        group = msg["group"]
+        errors = msg["errors"]
+        pending = self.pending
+        for seq in msg["seqs"]:
+            entry = pending.get(seq)
+            if entry is not None:
+                entry.groups.discard(group)
+                if seq in errors:
+                    entry.ok = False
+        self.flush_acks()
 
     def on_event(self, msg: dict) -> None:
         name = msg["name"]

@@ -32,6 +32,7 @@ import zmq
 import zmq.asyncio
 
 from bgpmesh import bus
+from bgpmesh.codec.nlri import codec_for
 from bgpmesh.errors import Cease
 from bgpmesh.family import Family
 
@@ -221,7 +222,9 @@ class Worker:
             log.warning("worker %s: dropped a frame: %s", self.group, exc)
             return None
         kind = msg["kind"]
-        if kind == "command":
+        if kind == "batch":
+            self.on_batch(msg)
+        elif kind == "command":
             self.on_command(msg)
         elif kind == "replay":
             self.on_replay(msg)
@@ -291,6 +294,47 @@ class Worker:
         self.pub.send_multipart(bus.pack(
             bus.ack_topic(publisher), "ack", id=msg["id"], group=self.group,
             ok=not error, error=error, matched=len(peers)))
+
+    def on_batch(self, msg: dict) -> None:
+        """Consecutive route commands of one publisher (see bus ``batch``):
+        apply them in order, answer them with one ``acks`` frame."""
+        peers = [self.peers[n] for n in msg["neighbors"] if n in self.peers]
+        ribs = [peer.rib for peer in peers]
+        announce = msg["op"] == "announce"
+        errors: dict[int, str] = {}
+        try:
+            table = [bus.attributes_from_wire(item) for item in msg["attributes"]]
+        except (ValueError, TypeError) as exc:
+            table = []
+            errors = {seq: f"bad attributes: {exc}" for seq in msg["seqs"]}
+        # (afi, safi) -> (Family, its NLRI packer)
+        families: dict[tuple[int, int], tuple[Family, object]] = {}
+        for seq, items in zip(msg["seqs"], msg["routes"], strict=True):
+            if seq in errors:
+                continue
+            try:
+                routes = []
+                for afi, safi, prefix, next_hop, index in items:
+                    known = families.get((afi, safi))
+                    if known is None:
+                        family = Family(afi, safi)
+                        known = families[(afi, safi)] = (family, codec_for(family).pack)
+                    routes.append((known[0], known[1](prefix), next_hop or "self",
+                                   table[index]))
+            except (ValueError, TypeError, IndexError) as exc:
+                errors[seq] = f"bad route: {exc}"
+                continue
+            for rib in ribs:
+                if announce:
+                    for family, key, next_hop, attributes in routes:
+                        rib.announce(family, key, next_hop, attributes)
+                else:
+                    for family, key, _next_hop, _attributes in routes:
+                        rib.withdraw(family, key)
+        self.dirty.update(peers)
+        self.schedule_flush()
+        self.pub.send_multipart(bus.acks(msg["publisher"], msg["seqs"], self.group, errors,
+                                         matched=len(peers)))
 
     def schedule_flush(self) -> None:
         if not self.flush_scheduled:

@@ -1,0 +1,566 @@
+#!/usr/bin/env python3
+"""bgpmesh benchmark suite: bgpmesh against ExaBGP 5.0.15 and BIRD, on loopback.
+
+    python scripts/bench.py [--scenario S1 --scenario S2] [--routes 10000 --routes 100000]
+                            [--million] [--attrs] [--repeat 3] [--only bgpmesh,exabgp,bird]
+                            [--workers 1] [--json runs.json]
+
+Scenarios (each run takes its own 127.200.x.y addresses and ports and stops,
+by pid, every process it started):
+
+S1 inject   A script prints N ``announce route 10.x.y.z/32 next-hop ...`` lines
+            (with ``--attrs`` also ``as-path``, ``med`` (16 values) and
+            ``community``); the speaker advertises them to a passive BIRD
+            (``multihop 2``).  The script waits for a trigger file that the
+            bench creates once BIRD shows the session Established, so the
+            clock starts at Established and not at process start.  Done when
+            ``birdc show protocols all NAME`` says ``Routes: N imported``.
+            Speakers: bgpmesh; ExaBGP 5.0.15 (a venv made on first use in
+            ~/.cache/bgpmesh-bench/exabgp) with the very same script; BIRD to
+            BIRD (the sender gets its N static routes by ``birdc configure``
+            once Established).
+S2 receive  A passive BIRD originates N static routes to the speaker; a script
+            reads the speaker's JSON and counts announced prefixes; done when
+            the count is N.  The clock starts at the Established time BIRD
+            reports (``show protocols``, ms resolution).  Speakers: bgpmesh,
+            ExaBGP.
+
+Measured per run: wall seconds from Established to done, routes/s, the peak
+RSS of the speaker's whole process tree (psutil, sampled every 50 ms) and its
+CPU seconds (user + system) spent over the same interval.  Tables show the
+median over ``--repeat`` runs and bgpmesh's ratio to each reference
+(wall: bgpmesh / reference, lower is better).  ``--json FILE`` keeps every run.
+
+Needs bird/birdc on PATH, psutil, and network access to PyPI once for the
+ExaBGP venv (or an existing one).  Absolute numbers depend on the machine;
+compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.daemons.bird import Bird, BirdPeer  # noqa: E402
+
+EXABGP_VENV = Path.home() / ".cache" / "bgpmesh-bench" / "exabgp"
+EXABGP_VERSION = "5.0.15"
+LOCAL_AS = 65001
+PEER_AS = 65002
+POLL = 0.05
+PROFILE_DIR = ""  # --profile: bgpmesh runs under py-spy
+
+# -- the scripts the speakers run ------------------------------------------
+
+INJECT_SCRIPT = r'''
+import os, sys, threading, time
+trigger, result, count, attrs, next_hop = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+
+def line(i):
+    text = f"announce route 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32 next-hop {next_hop}"
+    if attrs:
+        text += f" as-path [ 65001 65100 65200 ] med {i % 16} community [ 65001:1 65001:{i % 4} ]"
+    return text + "\n"
+
+data = "".join(line(i) for i in range(count)).encode()
+
+def acks():
+    seen = errors = 0
+    for raw in sys.stdin:
+        word = raw.strip()
+        if word in ("done", "error"):
+            seen += 1
+            errors += word == "error"
+            if seen == count:
+                with open(result + ".tmp", "w") as f:
+                    f.write(f"{time.time()} {seen} {errors}\n")
+                os.rename(result + ".tmp", result)
+
+threading.Thread(target=acks, daemon=True).start()
+while not os.path.exists(trigger):
+    time.sleep(0.005)
+out = sys.stdout.buffer
+for start in range(0, len(data), 1 << 16):
+    out.write(data[start:start + (1 << 16)])
+out.flush()
+while True:
+    time.sleep(3600)
+'''
+
+RECEIVE_SCRIPT = r'''
+import json, os, sys, time
+result, count = sys.argv[1], int(sys.argv[2])
+up = None
+seen = 0
+reported = False
+for raw in sys.stdin:
+    if not raw.startswith("{"):
+        continue
+    msg = json.loads(raw)
+    kind = msg.get("type")
+    if kind == "state" and msg["neighbor"].get("state") == "up" and up is None:
+        up = time.time()
+    elif kind == "update":
+        announce = msg["neighbor"]["message"].get("update", {}).get("announce", {})
+        for hops in announce.values():
+            for prefixes in hops.values():
+                seen += len(prefixes)
+        if seen >= count and up is not None and not reported:
+            with open(result + ".tmp", "w") as f:
+                f.write(f"{up} {time.time()} {seen}\n")
+            os.rename(result + ".tmp", result)
+            reported = True
+'''
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+class Addresses:
+    """127.200.X.{1,2} and ports unique to this bench process and run."""
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.base = os.getpid() % 200
+
+    def next(self) -> tuple[str, str, int, int]:
+        self.index += 1
+        octet = (self.base + self.index) % 250 + 1
+        port = 20000 + ((os.getpid() % 400) * 100 + self.index * 2) % 40000
+        return f"127.200.{octet}.1", f"127.200.{octet}.2", port, port + 1
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+class Sampler:
+    """Peak RSS (sum over the tree) and per-pid CPU of a process tree."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self.cpu: dict[int, float] = {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def sample(self) -> dict[int, float]:
+        rss = 0
+        cpu = {}
+        for proc in tree(self.pid):
+            try:
+                with proc.oneshot():
+                    rss += proc.memory_info().rss
+                    t = proc.cpu_times()
+                    cpu[proc.pid] = t.user + t.system
+            except psutil.Error:
+                continue
+        self.peak = max(self.peak, rss)
+        for pid, value in cpu.items():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), value)
+        return cpu
+
+    def loop(self) -> None:
+        while not self.stop_event.wait(POLL):
+            self.sample()
+
+    def start(self) -> dict[int, float]:
+        first = self.sample()
+        self.thread.start()
+        return first
+
+    def finish(self, before: dict[int, float]) -> tuple[int, float]:
+        self.stop_event.set()
+        self.thread.join()
+        self.sample()
+        cpu = sum(v - before.get(pid, 0.0) for pid, v in self.cpu.items())
+        return self.peak, cpu
+
+
+def stop_tree(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the root we started, wait, then SIGKILL whatever of its tree is left."""
+    procs = tree(pid)
+    if not procs:
+        return
+    try:
+        procs[0].send_signal(signal.SIGTERM)
+    except psutil.Error:
+        pass
+    _gone, alive = psutil.wait_procs(procs[:1], timeout=timeout)
+    left = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for proc in left:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(left, timeout=3)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(POLL)
+
+
+def prefixes(count: int) -> list[str]:
+    return [f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32" for i in range(count)]
+
+
+def exabgp_binary() -> Path:
+    exe = EXABGP_VENV / "bin" / "exabgp"
+    if not exe.exists():
+        print(f"making the ExaBGP {EXABGP_VERSION} venv in {EXABGP_VENV}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(EXABGP_VENV)], check=True)
+        subprocess.run([str(EXABGP_VENV / "bin" / "pip"), "install", "-q",
+                        f"exabgp=={EXABGP_VERSION}"], check=True)
+    return exe
+
+
+# -- speakers ----------------------------------------------------------------
+
+
+class Speaker:
+    """A bgpmesh or ExaBGP process tree with one neighbor: BIRD at bird_ip:bird_port."""
+
+    def __init__(self, kind: str, workdir: Path, my_ip: str, bird_ip: str, bird_port: int,
+                 process_run: str, receive: bool, workers: int) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        self.log = open(workdir / f"{kind}.log", "w")
+        if kind == "bgpmesh":
+            api = "        processes [ bench ];\n"
+            if receive:
+                api += "        neighbor-changes;\n        receive {\n            parsed;\n" \
+                       "            update;\n        }\n"
+            conf = textwrap.dedent(f"""\
+                process bench {{
+                    run {process_run};
+                    encoder json;
+                }}
+                """) + (
+                f"neighbor {bird_ip} {{\n    router-id {my_ip};\n    local-address {my_ip};\n"
+                f"    local-as {LOCAL_AS};\n    peer-as {PEER_AS};\n    hold-time 90;\n"
+                f"    connect {bird_port};\n    family {{\n        ipv4 unicast;\n    }}\n"
+                f"    api {{\n{api}    }}\n}}\n")
+            path = workdir / "bgpmesh.conf"
+            path.write_text(conf)
+            self.run_dir = Path(tempfile.mkdtemp(prefix="bmb-", dir="/tmp"))
+            command = [sys.executable, "-m", "bgpmesh", "start", str(path), "--workers",
+                       str(workers), "--run-dir", str(self.run_dir), "--log-level", "WARNING"]
+            env = dict(os.environ)
+            if PROFILE_DIR:
+                # py-spy records the whole tree; the figures of such runs are not comparable
+                command = ["py-spy", "record", "--subprocesses", "--nonblocking", "--format",
+                           "raw", "-r", "200", "-o", str(Path(PROFILE_DIR) /
+                                                         f"bgpmesh-{os.getpid()}-{time.time():.0f}.txt"),
+                           "--", *command]
+        else:
+            api = "        processes [ bench ];\n"
+            if receive:
+                api += "        neighbor-changes;\n        receive {\n            parsed;\n" \
+                       "            update;\n        }\n"
+            conf = (f"process bench {{\n    run {process_run};\n    encoder json;\n}}\n"
+                    f"neighbor {bird_ip} {{\n    router-id {my_ip};\n    local-address {my_ip};\n"
+                    f"    local-as {LOCAL_AS};\n    peer-as {PEER_AS};\n    hold-time 90;\n"
+                    f"    family {{\n        ipv4 unicast;\n    }}\n"
+                    f"    api {{\n{api}    }}\n}}\n")
+            path = workdir / "exabgp.conf"
+            path.write_text(conf)
+            self.run_dir = None
+            command = [str(exabgp_binary()), str(path)]
+            env = dict(os.environ)
+            env.update({"exabgp.daemon.user": "root", "exabgp.log.level": "WARNING",
+                        "exabgp.tcp.port": str(bird_port), "exabgp.api.cli": "false",
+                        "exabgp.daemon.drop": "false"})
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env, cwd=workdir)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if PROFILE_DIR and self.kind == "bgpmesh":
+            # stop bgpmesh under py-spy; py-spy then writes its profile and exits
+            for child in tree(self.process.pid)[1:2]:
+                child.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+        stop_tree(self.process.pid)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.log.close()
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def bird_peer(name, bird_ip, bird_port, my_ip, my_port, passive=True, export=(),
+              local_as=PEER_AS, peer_as=LOCAL_AS):
+    return BirdPeer(name=name, local_address=bird_ip, local_port=bird_port, peer_address=my_ip,
+                    peer_port=my_port, local_as=local_as, peer_as=peer_as, passive=passive,
+                    ipv6=False, export_static=[(p, {}) for p in export], hold_time=90,
+                    keepalive_time=30)
+
+
+def established_at(bird: Bird, name: str) -> float:
+    """Epoch seconds at which BIRD's protocol ``name`` last changed state (its
+    "since" column, HH:MM:SS.mmm local time), checked to be Established."""
+    for line in bird.show_protocol(name).splitlines():
+        fields = line.split()
+        if fields and fields[0] == name:
+            assert "Established" in fields, line
+            since = datetime.time.fromisoformat(fields[4])
+            return datetime.datetime.combine(datetime.date.today(), since).timestamp()
+    raise RuntimeError(f"no protocol {name} in birdc output")
+
+
+def imported(bird: Bird, name: str) -> int:
+    try:
+        return bird.imported_count(name)
+    except Exception:
+        return -1
+
+
+# -- scenarios ---------------------------------------------------------------
+
+
+def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addresses,
+           timeout: float) -> dict:
+    my_ip, bird_ip, my_port, bird_port = addresses.next()
+    with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
+        work = Path(tmp)
+        if speaker == "bird":
+            return _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout)
+        script = work / "inject.py"
+        script.write_text(INJECT_SCRIPT)
+        trigger, result = work / "go", work / "acks"
+        run = (f"{sys.executable} {script} {trigger} {result} {count} {int(attrs)} "
+               f"{'self' if speaker == 'bgpmesh' else my_ip}")
+        bird = Bird(work / "bird", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip,
+                                                       my_port)])
+        bird.start()
+        spk = None
+        try:
+            spk = Speaker(speaker, work, my_ip, bird_ip, bird_port, run, False, workers)
+            wait_for(lambda: bird.protocol_state("sink") == "Established", 60,
+                     f"{speaker}: session to BIRD not Established")
+            sampler = Sampler(spk.pid)
+            before = sampler.start()
+            t0 = time.monotonic()
+            trigger.touch()
+            wait_for(lambda: imported(bird, "sink") >= count, timeout,
+                     f"{speaker}: BIRD did not import {count} routes")
+            wall = time.monotonic() - t0
+            peak, cpu = sampler.finish(before)
+            acked = None
+            try:
+                acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
+                                 "acks")
+            except TimeoutError:
+                pass
+            return {"wall": wall, "rss": peak, "cpu": cpu,
+                    "acks": int(acked[1]) if acked else None,
+                    "ack_errors": int(acked[2]) if acked else None}
+        finally:
+            if spk is not None:
+                spk.stop()
+            bird.stop()
+
+
+def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
+    sink = Bird(work / "sink", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip, my_port)])
+    source_peer = bird_peer("feed", my_ip, my_port, bird_ip, bird_port, passive=False,
+                            local_as=LOCAL_AS, peer_as=PEER_AS)
+    source = Bird(work / "source", my_ip, [source_peer])
+    sink.start()
+    try:
+        source.start()
+        wait_for(lambda: sink.protocol_state("sink") == "Established", 60,
+                 "bird: session not Established")
+        sampler = Sampler(source.process.pid)
+        before = sampler.start()
+        t0 = time.monotonic()
+        source_peer.export_static = [(p, {}) for p in prefixes(count)]
+        source.reconfigure()
+        wait_for(lambda: imported(sink, "sink") >= count, timeout,
+                 f"bird: sink did not import {count} routes")
+        wall = time.monotonic() - t0
+        peak, cpu = sampler.finish(before)
+        return {"wall": wall, "rss": peak, "cpu": cpu}
+    finally:
+        source.stop()
+        sink.stop()
+
+
+def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout: float) -> dict:
+    my_ip, bird_ip, my_port, bird_port = addresses.next()
+    with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
+        work = Path(tmp)
+        script = work / "receive.py"
+        script.write_text(RECEIVE_SCRIPT)
+        result = work / "result"
+        run = f"{sys.executable} {script} {result} {count}"
+        bird = Bird(work / "bird", bird_ip, [bird_peer("feed", bird_ip, bird_port, my_ip,
+                                                       my_port, export=prefixes(count))])
+        bird.start(timeout=60)
+        spk = None
+        try:
+            spk = Speaker(speaker, work, my_ip, bird_ip, bird_port, run, True, workers)
+            sampler = Sampler(spk.pid)
+            before = sampler.start()
+            got = wait_for(lambda: result.exists() and result.read_text().split(),
+                           timeout + 60, f"{speaker}: script did not count {count} prefixes")
+            peak, cpu = sampler.finish(before)
+            done = float(got[1])
+            # the clock starts when BIRD saw the session Established (its
+            # "since" stamp, in ms); the script's own "up" time comes too late
+            # to use, as its input is a burst by then.  CPU covers start-up too.
+            return {"wall": done - established_at(bird, "feed"), "rss": peak, "cpu": cpu,
+                    "wall_from_up_message": done - float(got[0])}
+        finally:
+            if spk is not None:
+                spk.stop()
+            bird.stop()
+
+
+# -- report ------------------------------------------------------------------
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def table(runs: list[dict]) -> str:
+    keys = sorted({(r["scenario"], r["routes"]) for r in runs})
+    speakers = ["bgpmesh", "exabgp", "bird"]
+    rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
+             "CPU s", "wall ratio bgpmesh/ref")]
+    for scenario, count in keys:
+        wall_of = {}
+        for speaker in speakers:
+            mine = [r for r in runs if (r["scenario"], r["routes"], r["speaker"]) ==
+                    (scenario, count, speaker)]
+            if not mine:
+                continue
+            good = [r for r in mine if r.get("error") is None]
+            wall = median([r["wall"] for r in good])
+            wall_of[speaker] = wall
+            rss = median([r["rss"] for r in good])
+            cpu = median([r["cpu"] for r in good])
+            rows.append([scenario, str(count), speaker, f"{len(good)}/{len(mine)}",
+                         f"{wall:.2f}" if wall else "-",
+                         f"{count / wall:,.0f}" if wall else "-",
+                         f"{rss / 2**20:.0f}" if rss else "-",
+                         f"{cpu:.2f}" if cpu is not None else "-", ""])
+        mesh = wall_of.get("bgpmesh")
+        for row in rows[1:]:
+            if row[0] == scenario and row[1] == str(count) and row[2] != "bgpmesh":
+                ref = wall_of.get(row[2])
+                row[8] = f"{mesh / ref:.2f}" if mesh and ref else "-"
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__)
+    parser.add_argument("--scenario", action="append", choices=["S1", "S2"],
+                        help="repeatable; default: S1 and S2")
+    parser.add_argument("--routes", action="append", type=int,
+                        help="N, repeatable; default: 10000 and 100000")
+    parser.add_argument("--million", action="store_true", help="add N = 1,000,000")
+    parser.add_argument("--attrs", action="store_true",
+                        help="S1: routes carry as-path, med and community")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="bgpmesh,exabgp,bird",
+                        help="speakers to run, comma separated")
+    parser.add_argument("--workers", type=int, default=1, help="bgpmesh --workers")
+    parser.add_argument("--timeout", type=float, default=0.0,
+                        help="seconds per run (default 60 + N/1000)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run bgpmesh under py-spy (collapsed stacks in DIR); slows it")
+    parser.add_argument("--json", dest="json_path", help="write every run to this file")
+    args = parser.parse_args()
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile or ""
+    scenarios = args.scenario or ["S1", "S2"]
+    counts = args.routes or [10_000, 100_000]
+    if args.million:
+        counts.append(1_000_000)
+    speakers = [s for s in args.only.split(",") if s]
+    addresses = Addresses()
+    runs: list[dict] = []
+    for scenario in scenarios:
+        for count in counts:
+            for speaker in speakers:
+                if scenario == "S2" and speaker == "bird":
+                    continue
+                for attempt in range(args.repeat):
+                    timeout = args.timeout or 60 + count / 1000
+                    record = {"scenario": scenario + ("-attrs" if args.attrs and scenario == "S1"
+                                                      else ""),
+                              "routes": count, "speaker": speaker, "attempt": attempt,
+                              "workers": args.workers, "error": None}
+                    try:
+                        if scenario == "S1":
+                            record.update(run_s1(speaker, count, args.attrs, args.workers,
+                                                 addresses, timeout))
+                        else:
+                            record.update(run_s2(speaker, count, args.workers, addresses,
+                                                 timeout))
+                    except (TimeoutError, Exception) as exc:  # keep going, report it
+                        record["error"] = f"{type(exc).__name__}: {exc}"
+                    runs.append(record)
+                    status = record["error"] or (f"{record['wall']:.2f}s "
+                                                 f"{count / record['wall']:,.0f} routes/s")
+                    print(f"{record['scenario']} N={count} {speaker} #{attempt + 1}: {status}",
+                          file=sys.stderr, flush=True)
+    print(f"\n{platform.node()}  {platform.processor() or platform.machine()}  "
+          f"{os.cpu_count()} CPUs  load {os.getloadavg()[0]:.2f}  Python "
+          f"{platform.python_version()}\n")
+    print(table(runs))
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump({"host": platform.node(), "cpus": os.cpu_count(), "runs": runs}, f,
+                      indent=1)
+    return 0 if all(r["error"] is None for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

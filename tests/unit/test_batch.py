@@ -1,0 +1,161 @@
+"""Route commands in ``batch`` frames: the bridge folds them, the worker and the
+supervisor read them, and every command still gets exactly one done/error in order."""
+
+from __future__ import annotations
+
+import collections
+import types
+
+from bgpmesh import bus
+from bgpmesh.api.commands import parse_command
+from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.supervisor.arbiter import Supervisor
+from bgpmesh.supervisor.bridge import Bridge
+from bgpmesh.topology import NeighborRef
+from bgpmesh.workers.rib import AdjRibOut
+from bgpmesh.workers.worker import Worker
+
+A = NeighborRef("10.0.0.1", "g0", "10.0.0.1", None, 65000, 65001, "192.0.2.1", ("p",))
+B = NeighborRef("10.0.0.2", "g1", "10.0.0.2", None, 65000, 65002, "192.0.2.1", ("p",))
+
+
+class Pub:
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, dict]] = []
+
+    def send_multipart(self, frames) -> None:
+        self.sent.append(bus.unpack(frames))
+
+
+class Flag:
+    def set(self) -> None:
+        pass
+
+
+def bridge() -> Bridge:
+    process = types.SimpleNamespace(name="p", encoder="json")
+    neighbors = [types.SimpleNamespace(apis=[]), types.SimpleNamespace(apis=[])]
+    b = Bridge(process, [A, B], neighbors, {}, supervisor_pid=1)
+    b.pub = Pub()
+    b.out_ready = Flag()
+    return b
+
+
+def lines(*texts: str) -> list[bytes]:
+    return [t.encode() for t in texts]
+
+
+def test_consecutive_routes_travel_as_one_batch_per_group_in_order():
+    b = bridge()
+    b.handle_lines(lines(
+        "announce route 10.1.0.0/24 next-hop 192.0.2.9 med 5",
+        "announce route 10.2.0.0/24 next-hop 192.0.2.9 med 5",
+        "neighbor 10.0.0.1 announce route 10.3.0.0/24 next-hop self",
+        "announce eor",
+        "withdraw route 10.1.0.0/24",
+    ))
+    kinds = [(topic, msg["kind"], msg.get("seqs") or msg["id"][1]) for topic, msg in b.pub.sent]
+    assert kinds == [
+        (b"w/g0|", "batch", [1, 2]), (b"w/g1|", "batch", [1, 2]),
+        (b"w/g0|", "batch", [3]),
+        (b"w/g0|", "command", 4), (b"w/g1|", "command", 4),
+        (b"w/g0|", "batch", [5]), (b"w/g1|", "batch", [5]),
+    ]
+    first = b.pub.sent[0][1]
+    assert first["attributes"] == [[None, None, 5, None, []]]  # shared, sent once
+    assert first["routes"] == [[[1, 1, "10.1.0.0/24", "192.0.2.9", 0]],
+                               [[1, 1, "10.2.0.0/24", "192.0.2.9", 0]]]
+    full = list(bus.batch_routes(first))
+    assert full == [bus.route_to_wire(parse_command(
+        "announce route 10.1.0.0/24 next-hop 192.0.2.9 med 5").routes[0]),
+        bus.route_to_wire(parse_command(
+            "announce route 10.2.0.0/24 next-hop 192.0.2.9 med 5").routes[0])]
+
+
+def test_acks_fold_per_command_in_order_with_parse_errors_between():
+    b = bridge()
+    b.handle_lines(lines(
+        "neighbor 10.0.0.1 announce route 10.1.0.0/24 next-hop self",
+        "announce nonsense",
+        "neighbor 10.0.0.1 announce route 10.2.0.0/24 next-hop self",
+        "neighbor 10.0.0.9 announce route 10.3.0.0/24 next-hop self",  # matches nobody
+    ))
+    assert list(b.out) == []  # the first command waits for its worker
+    # the parse error never reaches a worker, so it does not split the batch
+    batches = [msg for _, msg in b.pub.sent]
+    assert [m["seqs"] for m in batches] == [[1, 3]]
+    b.on_acks(bus.unpack(bus.acks(b.publisher, [1, 3], "g0", {3: "bad route"}))[1])
+    assert list(b.out) == ["done", "error", "error", "error"]
+
+
+def test_a_command_reaching_two_groups_is_done_once_both_ack():
+    b = bridge()
+    b.handle_lines(lines("announce route 10.1.0.0/24 next-hop self"))
+    b.on_acks(bus.unpack(bus.acks(b.publisher, [1], "g1"))[1])
+    assert list(b.out) == []
+    b.on_acks(bus.unpack(bus.acks(b.publisher, [1], "g0"))[1])
+    assert list(b.out) == ["done"]
+
+
+class FakePeer:
+    def __init__(self) -> None:
+        self.rib = AdjRibOut()
+
+
+def worker() -> Worker:
+    w = Worker.__new__(Worker)
+    w.group = "g0"
+    w.peers = {"10.0.0.1": FakePeer()}
+    w.pub = Pub()
+    w.dirty = set()
+    w.flush_scheduled = True  # no loop here: flushing is not under test
+    return w
+
+
+def test_worker_applies_a_batch_and_answers_with_one_acks_frame():
+    b = bridge()
+    b.handle_lines(lines(
+        "neighbor 10.0.0.1 announce route 10.1.0.0/24 next-hop self community [ 65000:1 ]",
+        "neighbor 10.0.0.1 announce route 10.2.0.0/24 next-hop 192.0.2.9",
+    ))
+    msg = b.pub.sent[0][1]
+    msg["routes"].append([[1, 1, "not a prefix", None, 0]])
+    msg["seqs"].append(99)
+    w = worker()
+    w.on_batch(msg)
+    rib = w.peers["10.0.0.1"].rib
+    assert len(rib) == 2
+    [(_topic, ack)] = w.pub.sent
+    assert (ack["kind"], ack["seqs"], ack["group"], list(ack["errors"])) == \
+        ("acks", [1, 2, 99], "g0", [99])
+    announce, _ = rib.take_pending()
+    next_hops = sorted(next_hop for (_f, next_hop, _a) in announce)
+    assert next_hops == ["192.0.2.9", "self"]
+    assert all(family == IPV4_UNICAST for (family, _n, _a) in announce)
+
+
+def test_supervisor_keeps_batched_routes_for_replay():
+    b = bridge()
+    b.handle_lines(lines(
+        "neighbor 10.0.0.1 announce route 10.1.0.0/24 next-hop self med 7",
+        "neighbor 10.0.0.1 announce route 10.2.0.0/24 next-hop self",
+    ))
+    b.handle_lines(lines("neighbor 10.0.0.1 withdraw route 10.1.0.0/24"))
+    s = Supervisor.__new__(Supervisor)
+    s.shadow = {"10.0.0.1": {}}
+    s.neighbors_by_name = {"10.0.0.1": (A, types.SimpleNamespace(static=()))}
+    for _topic, msg in b.pub.sent:
+        s.record(msg)
+    kept = parse_command("announce route 10.2.0.0/24 next-hop self").routes[0]
+    assert s.shadow["10.0.0.1"] == {(1, 1, "10.2.0.0/24"): bus.route_to_wire(kept)}
+
+
+def test_batches_are_capped():
+    b = bridge()
+    from bgpmesh.supervisor import bridge as module
+
+    b.handle_lines(lines(*(f"neighbor 10.0.0.1 announce route 10.0.{i % 256}.{i // 256}/32 "
+                           "next-hop self" for i in range(module.BATCH_LIMIT + 1))))
+    sizes = [len(msg["seqs"]) for _, msg in b.pub.sent]
+    assert sizes == [module.BATCH_LIMIT, 1]
+    assert isinstance(b.pending, collections.OrderedDict)
