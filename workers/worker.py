@@ -191,7 +191,16 @@ class Worker:
         self.peers[name] = peer
         self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
         for route in neighbor.static:
-            peer.add_route(route, route_key(route))
+            if route.withdrawn:
+                continue  # configured, but "withdraw": not announced until asked
+            try:
+                key = route_key(route)
+            except ValueError as exc:
+                log.warning("worker %s: %s: static route %s (%s) cannot be announced by "
+                            "this version: %s", self.group, name, route.prefix,
+                            route.family, exc)
+                continue
+            peer.add_route(route, key)
         return peer
 
     async def heartbeat(self) -> None:
