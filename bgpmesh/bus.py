@@ -50,12 +50,14 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
 
 A route on the wire is a flat list (cheap to pack, no per-route map keys)::
 
-    [afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities]
+    [afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities,
+     as_set, extended_communities, large_communities, originator_id, cluster_list,
+     aggregator, atomic_aggregate, aigp, generic]
 
-where absent values are nil and ``as_path``/``communities`` are lists.  In a
-``batch`` each attribute set is sent once, in ``attributes``, as the last five
-items of a route, and a route is short: ``[afi, safi, prefix, next_hop, index]``
-with ``index`` into ``attributes``.
+that is, every field of ``bgpmesh.route.Attributes`` in order (absent values
+nil, tuples as lists).  In a ``batch`` each attribute set is sent once, in
+``attributes``, as the items after the next hop, and a route is short:
+``[afi, safi, prefix, next_hop, index]`` with ``index`` into ``attributes``.
 """
 
 from __future__ import annotations
@@ -136,15 +138,45 @@ def acks(publisher: str, seqs: list[int], group: str, errors: dict[int, str] | N
 
 
 def attributes_to_wire(a: Attributes) -> list:
-    """The attribute part of a wire route (its last five items)."""
-    return [a.origin, list(a.as_path) if a.as_path is not None else None, a.med, a.local_pref,
-            list(a.communities)]
+    """The attribute part of a wire route: every Attributes field, in order."""
+    return [
+        a.origin,
+        list(a.as_path) if a.as_path is not None else None,
+        a.med,
+        a.local_pref,
+        list(a.communities),
+        list(a.as_set) if a.as_set is not None else None,
+        list(a.extended_communities),
+        [list(c) for c in a.large_communities],
+        a.originator_id,
+        list(a.cluster_list),
+        list(a.aggregator) if a.aggregator is not None else None,
+        a.atomic_aggregate,
+        a.aigp,
+        [list(g) for g in a.generic],
+    ]
+
+
+def _attributes_key(item: list) -> tuple:
+    """Hashable, and the exact Attributes arguments."""
+    (origin, as_path, med, local_pref, communities, as_set, extended, large, originator,
+     clusters, aggregator, atomic, aigp, generic) = item
+    return (origin, tuple(as_path) if as_path is not None else None, med, local_pref,
+            tuple(communities), tuple(as_set) if as_set is not None else None,
+            tuple(extended), tuple(tuple(c) for c in large), originator, tuple(clusters),
+            tuple(aggregator) if aggregator is not None else None, atomic, aigp,
+            tuple(tuple(g) for g in generic))
 
 
 def attributes_from_wire(item: list) -> Attributes:
-    origin, as_path, med, local_pref, communities = item
-    return Attributes(origin, tuple(as_path) if as_path is not None else None, med, local_pref,
-                      tuple(communities))
+    return Attributes(*_attributes_key(item))
+
+
+EMPTY_ATTRIBUTES = attributes_to_wire(Attributes())
+
+
+def withdrawal_to_wire(afi: int, safi: int, prefix: str) -> list:
+    return [afi, safi, prefix, None, *EMPTY_ATTRIBUTES]
 
 
 def route_to_wire(route: Route) -> list:
@@ -156,12 +188,11 @@ def route_from_wire(item: list, _cache: dict | None = None) -> Route:
     """Rebuild a Route.  ``_cache`` (a dict the caller keeps) makes routes that
     share attributes share one Attributes object, so later grouping by
     attribute set is an identity-fast dict lookup."""
-    afi, safi, prefix, next_hop, origin, as_path, med, local_pref, communities = item
-    akey = (origin, tuple(as_path) if as_path is not None else None, med, local_pref,
-            tuple(communities))
+    afi, safi, prefix, next_hop = item[:4]
+    akey = _attributes_key(item[4:])
     attributes = None if _cache is None else _cache.get(akey)
     if attributes is None:
-        attributes = Attributes(origin, akey[1], med, local_pref, akey[4])
+        attributes = Attributes(*akey)
         if _cache is not None:
             _cache[akey] = attributes
     return Route(Family(afi, safi), prefix, next_hop, attributes)

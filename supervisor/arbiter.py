@@ -638,7 +638,7 @@ class Supervisor:
             if not state:
                 continue
             routes = [r for r in state.values() if r is not None]
-            withdrawn = [[k[0], k[1], k[2], None, None, None, None, None, []]
+            withdrawn = [bus.withdrawal_to_wire(k[0], k[1], k[2])
                          for k, r in state.items() if r is None]
             self.cmd_out.send_multipart(bus.pack(topic, "replay", neighbor=name, routes=routes,
                                                  withdrawn=withdrawn))

@@ -39,7 +39,7 @@ import zmq.asyncio
 
 from bgpmesh import __version__, bus
 from bgpmesh.api.commands import parse_command
-from bgpmesh.api.dispatch import plan
+from bgpmesh.api.dispatch import ANNOUNCEABLE, plan
 from bgpmesh.api.exabgp import json_event, json_shutdown, text_event
 from bgpmesh.api.selector import matching
 from bgpmesh.errors import CommandError
@@ -52,9 +52,10 @@ _BATCHED = {"announce-route": "announce", "withdraw-route": "withdraw"}
 
 def _plain(route) -> bool:
     """A route a batch carries whole: no qualifier beyond prefix, next hop and
-    the attributes of the wire format (others take the ``command`` path)."""
-    return getattr(route, "rd", None) is None and not getattr(route, "labels", ()) and \
-        getattr(route, "path_id", None) is None
+    the attributes of the wire format, of a family workers announce.  Others
+    take the ``command`` path, where plan() answers what cannot be done."""
+    return route.family in ANNOUNCEABLE and route.rd is None and not route.labels and \
+        route.path_id is None and route.watchdog is None
 
 ACK_TIMEOUT = 10.0
 READ_CHUNK = 1 << 16

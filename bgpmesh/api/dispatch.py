@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bgpmesh import bus
 from bgpmesh.api.commands import Command
 from bgpmesh.api.selector import matching
-from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
 
 _OPS = {
     "announce-route": "announce",
@@ -36,10 +36,30 @@ class Plan:
     local: bool = False  # not for workers: the caller answers it
 
 
+# what a worker can put on the wire today; anything else is refused here, with
+# a reason, rather than sent on and quietly stripped of what makes it special
+ANNOUNCEABLE = frozenset({IPV4_UNICAST, IPV6_UNICAST})
+
+
+def unsupported(route) -> str:
+    """Why this version cannot announce the route, or ""."""
+    if route.family not in ANNOUNCEABLE:
+        return f"announcing {route.family} routes is not supported yet"
+    if route.path_id is not None:
+        return "path-information (ADD-PATH send) is not supported yet"
+    if route.watchdog is not None:
+        return "watchdog is not supported yet"
+    return ""
+
+
 def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     op = _OPS.get(command.kind)
     if op is None:
         return Plan(local=True)
+    for route in command.routes:
+        reason = unsupported(route)
+        if reason:
+            return Plan(error=f"{route.prefix}: {reason}")
     targets = matching(command.selectors, candidates)
     if not targets:
         return Plan(error="no neighbor matches the command")

@@ -282,3 +282,28 @@ def test_shipped_example_configuration_runs_on_its_own(tmp_path):
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(20) == 0
+
+
+def test_every_attribute_a_script_gives_reaches_bird_and_the_rest_is_refused(
+        tmp_path, addresses, bird_factory, mesh):
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer("mesh", bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    mesh(relay.process_block() + neighbor_block(bird_end, my_end, processes=["script"]))
+    bird.wait_established("mesh", timeout=30)
+    relay.send(
+        "announce route 10.11.0.0/24 next-hop self extended-community [ target:65000:7 ] "
+        "large-community [ 65001:2:3 ] aggregator ( 65001:192.0.2.5 ) atomic-aggregate",
+        "announce ipv4 multicast 10.12.0.0/24 next-hop self",
+        "announce route 10.13.0.0/24 next-hop self watchdog dog",
+        "announce route 10.14.0.0/24 next-hop self",
+    )
+    assert relay.wait_acks(4) == ["done", "error", "error", "done"]
+    routes = bird.wait_routes("mesh", lambda r: {"10.11.0.0/24", "10.14.0.0/24"} <= set(r),
+                              timeout=15)
+    route = routes["10.11.0.0/24"]
+    assert ("rt", "65000", "7") in route["ext_communities"]
+    assert route["large_communities"] == [(65001, 2, 3)]
+    assert route["attributes"]["aggregator"] == "192.0.2.5 AS65001"
+    assert "atomic_aggr:" in route["attributes"]  # BIRD prints the flag with no value
+    assert "10.12.0.0/24" not in routes and "10.13.0.0/24" not in routes

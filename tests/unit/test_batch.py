@@ -9,6 +9,7 @@ import types
 from bgpmesh import bus
 from bgpmesh.api.commands import parse_command
 from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.route import Attributes
 from bgpmesh.supervisor.arbiter import Supervisor
 from bgpmesh.supervisor.bridge import Bridge
 from bgpmesh.topology import NeighborRef
@@ -62,7 +63,7 @@ def test_consecutive_routes_travel_as_one_batch_per_group_in_order():
         (b"w/g0|", "batch", [5]), (b"w/g1|", "batch", [5]),
     ]
     first = b.pub.sent[0][1]
-    assert first["attributes"] == [[None, None, 5, None, []]]  # shared, sent once
+    assert first["attributes"] == [bus.attributes_to_wire(Attributes(med=5))]  # sent once
     assert first["routes"] == [[[1, 1, "10.1.0.0/24", "192.0.2.9", 0]],
                                [[1, 1, "10.2.0.0/24", "192.0.2.9", 0]]]
     full = list(bus.batch_routes(first))

@@ -133,14 +133,16 @@ ROUTE = Route(IPV4_UNICAST, "10.0.0.0/24", "192.0.2.1",
 
 
 def test_route_to_wire_is_a_flat_list():
+    # every Attributes field, in order, after the next hop (see the bus docstring)
     assert bus.route_to_wire(ROUTE) == [
         1, 1, "10.0.0.0/24", "192.0.2.1", 0, [65001, 65002], 10, 200, [(65000 << 16) | 1],
+        None, [], [], None, [], None, False, None, [],
     ]
 
 
 def test_route_to_wire_absent_values_are_nil():
     route = Route(IPV6_UNICAST, "2001:db8::/32")
-    assert bus.route_to_wire(route) == [2, 1, "2001:db8::/32", None, None, None, None, None, []]
+    assert bus.route_to_wire(route) == bus.withdrawal_to_wire(2, 1, "2001:db8::/32")
 
 
 def test_route_wire_keeps_empty_as_path_apart_from_absent():
@@ -185,8 +187,11 @@ def test_route_from_wire_without_cache_builds_new_attributes():
 
 def test_route_from_wire_cache_tells_empty_as_path_from_none():
     cache: dict = {}
-    none = bus.route_from_wire([1, 1, "10.0.0.0/8", "self", None, None, None, None, []], cache)
-    empty = bus.route_from_wire([1, 1, "10.0.0.0/8", "self", None, [], None, None, []], cache)
+    tail = bus.EMPTY_ATTRIBUTES[5:]
+    none = bus.route_from_wire([1, 1, "10.0.0.0/8", "self", None, None, None, None, [], *tail],
+                               cache)
+    empty = bus.route_from_wire([1, 1, "10.0.0.0/8", "self", None, [], None, None, [], *tail],
+                                cache)
     assert none.attributes == NO_ATTRIBUTES
     assert empty.attributes.as_path == ()
     assert len(cache) == 2
@@ -233,3 +238,16 @@ def test_route_wire_round_trip_through_a_frame_with_cache(items):
 def test_neighbor_ident():
     assert bus.neighbor_ident("10.0.0.1", None, 65000, 65001) == {
         "peer": "10.0.0.1", "local": None, "local_as": 65000, "peer_as": 65001}
+
+
+def test_every_attribute_field_crosses_the_bus():
+    full = Attributes(
+        origin=1, as_path=(1, 2), med=3, local_pref=4, communities=(5,), as_set=(6, 7),
+        extended_communities=(0x0002FDE800000001,), large_communities=((1, 2, 3),),
+        originator_id="192.0.2.1", cluster_list=("192.0.2.2",), aggregator=(65000, "192.0.2.3"),
+        atomic_aggregate=True, aigp=9, generic=((0x63, 0xC0, b"\x01"),))
+    route = Route(IPV4_UNICAST, "10.0.0.0/24", "192.0.2.9", full)
+    _, payload = bus.unpack(bus.pack(b"t|", "command", routes=[bus.route_to_wire(route)]))
+    back = bus.route_from_wire(payload["routes"][0], {})
+    assert back == route
+    hash(back.attributes)  # still usable as a grouping key

@@ -45,7 +45,8 @@ def test_no_selector_reaches_every_group_once():
     assert frames[b"w/auto-0|"] == {
         "v": bus.VERSION, "kind": "command", "id": ["cli-1", 7], "op": "announce",
         "neighbors": ["10.0.0.1", "10.0.0.3"],
-        "routes": [[1, 1, "10.0.0.0/24", "192.0.2.1", None, None, 5, None, []]],
+        "routes": [[1, 1, "10.0.0.0/24", "192.0.2.1",
+                    *bus.attributes_to_wire(Attributes(med=5))]],
         "family": None, "arg": None, "text": "",
     }
     assert frames[b"w/auto-1|"]["neighbors"] == ["10.0.0.2"]
@@ -73,7 +74,7 @@ def test_selector_by_address():
     (payload,) = frames_by_group(result).values()
     assert payload["op"] == "withdraw"
     assert payload["neighbors"] == ["10.0.0.2"]
-    assert payload["routes"] == [[1, 1, "10.0.0.0/24", None, None, None, None, None, []]]
+    assert payload["routes"] == [bus.withdrawal_to_wire(1, 1, "10.0.0.0/24")]
 
 
 def test_selector_shared_address_with_qualifier():
@@ -177,3 +178,15 @@ def test_id_carries_publisher_and_seq():
     result = plan(parse_command("teardown 3"), ALL, "bridge-announcer", -5)
     for payload in frames_by_group(result).values():
         assert payload["id"] == ["bridge-announcer", -5]
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("announce route 10.0.0.0/24 rd 65000:1 label [ 100 ] next-hop 192.0.2.1",
+     "not supported"),
+    ("announce route 10.0.0.0/24 next-hop 192.0.2.1 path-information 1", "ADD-PATH"),
+    ("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog dog", "watchdog"),
+])
+def test_routes_this_version_cannot_announce_are_refused_not_stripped(line, reason):
+    refs = [NeighborRef("10.0.0.1", "auto-0", "10.0.0.1", None, 65001, 65002, "10.0.0.254")]
+    result = plan(parse_command(line), refs, "cli-1", 1)
+    assert not result.frames and reason in result.error
