@@ -52,6 +52,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -250,8 +251,12 @@ class Speaker:
     """A bgpmesh or ExaBGP process tree with one neighbor: BIRD at bird_ip:bird_port."""
 
     def __init__(self, kind: str, workdir: Path, my_ip: str, bird_ip: str, bird_port: int,
-                 process_run: str, receive: bool, workers: int) -> None:
+                 process_run: str, receive: bool, workers: int,
+                 pairs: list[tuple[str, str]] | None = None) -> None:
+        """``pairs``: (speaker address, BIRD address) per neighbor, for S3/S4;
+        default one neighbor, (my_ip, bird_ip)."""
         self.kind = kind
+        pairs = pairs or [(my_ip, bird_ip)]
         self.workdir = workdir
         self.log = open(workdir / f"{kind}.log", "w")
         if kind == "bgpmesh":
@@ -264,17 +269,19 @@ class Speaker:
                     run {process_run};
                     encoder json;
                 }}
-                """) + (
-                f"neighbor {bird_ip} {{\n    router-id {my_ip};\n    local-address {my_ip};\n"
+                """) + "".join(
+                f"neighbor {peer} {{\n    router-id {my_ip};\n    local-address {local};\n"
                 f"    local-as {LOCAL_AS};\n    peer-as {PEER_AS};\n    hold-time 90;\n"
                 f"    connect {bird_port};\n    family {{\n        ipv4 unicast;\n    }}\n"
-                f"    api {{\n{api}    }}\n}}\n")
+                f"    api {{\n{api}    }}\n}}\n" for local, peer in pairs)
             path = workdir / "bgpmesh.conf"
             path.write_text(conf)
             self.run_dir = Path(tempfile.mkdtemp(prefix="bmb-", dir="/tmp"))
             command = [sys.executable, "-m", "bgpmesh", "start", str(path), "--workers",
                        str(workers), "--run-dir", str(self.run_dir), "--log-level", "WARNING"]
-            env = dict(os.environ)
+            # as root, bgpmesh runs scripts as exabgp.daemon.user (nobody), which
+            # may not reach this Python: keep root, as for ExaBGP
+            env = dict(os.environ, **{"exabgp.daemon.user": "root"})
             if PROFILE_DIR:
                 # py-spy records the whole tree; the figures of such runs are not comparable
                 command = ["py-spy", "record", "--subprocesses", "--nonblocking", "--format",
@@ -286,11 +293,11 @@ class Speaker:
             if receive:
                 api += "        neighbor-changes;\n        receive {\n            parsed;\n" \
                        "            update;\n        }\n"
-            conf = (f"process bench {{\n    run {process_run};\n    encoder json;\n}}\n"
-                    f"neighbor {bird_ip} {{\n    router-id {my_ip};\n    local-address {my_ip};\n"
-                    f"    local-as {LOCAL_AS};\n    peer-as {PEER_AS};\n    hold-time 90;\n"
-                    f"    family {{\n        ipv4 unicast;\n    }}\n"
-                    f"    api {{\n{api}    }}\n}}\n")
+            conf = f"process bench {{\n    run {process_run};\n    encoder json;\n}}\n" + "".join(
+                f"neighbor {peer} {{\n    router-id {my_ip};\n    local-address {local};\n"
+                f"    local-as {LOCAL_AS};\n    peer-as {PEER_AS};\n    hold-time 90;\n"
+                f"    family {{\n        ipv4 unicast;\n    }}\n"
+                f"    api {{\n{api}    }}\n}}\n" for local, peer in pairs)
             path = workdir / "exabgp.conf"
             path.write_text(conf)
             self.run_dir = None
@@ -454,6 +461,152 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
             bird.stop()
 
 
+# -- many neighbors: S3, S4 (and S5, which runs both with 1 and 2 workers) ---
+
+
+def neighbor_pairs(addresses: Addresses, count: int) -> list[tuple[str, str]]:
+    """(speaker address, BIRD address) for ``count`` neighbors: 127.B.i.1 and
+    127.B.i.2, B in 201..250 and unique to this run (count <= 250)."""
+    addresses.index += 1
+    block = 201 + (addresses.base + addresses.index) % 50
+    return [(f"127.{block}.{i + 1}.1", f"127.{block}.{i + 1}.2") for i in range(count)]
+
+
+def protocol_rows(bird: Bird) -> dict[str, str]:
+    """Protocol name -> its info column ("Established", "Active", ...): one birdc call."""
+    rows = {}
+    for line in bird.birdc("show protocols").splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "BGP":
+            rows[fields[0]] = fields[5]
+    return rows
+
+
+def all_established(bird: Bird, count: int) -> bool:
+    rows = protocol_rows(bird)
+    return sum(state == "Established" for state in rows.values()) >= count
+
+
+def imported_total(bird: Bird) -> int:
+    """Routes imported over every protocol of ``bird`` (one birdc call)."""
+    try:
+        text = bird.birdc("show protocols all")
+    except Exception:
+        return -1
+    total = 0
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] == "Routes:" and fields[2].startswith("imported"):
+            total += int(fields[1])
+    return total
+
+
+def idle_usage(pid: int, seconds: float) -> tuple[float, int]:
+    """CPU (percent of one core) and RSS (bytes) of the tree over ``seconds`` of idling."""
+    sampler = Sampler(pid)
+    before = sampler.start()
+    time.sleep(seconds)
+    _peak, cpu = sampler.finish(before)
+    rss = 0
+    for proc in tree(pid):
+        try:
+            rss += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return 100.0 * cpu / seconds, rss
+
+
+def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
+           addresses: Addresses, timeout: float, idle: float) -> dict:
+    """One BIRD, ``neighbors`` protocols each originating ``per_neighbor`` routes;
+    from the speaker's start to every session Established and every route
+    read by the script, then ``idle`` seconds of idle CPU and RSS."""
+    pairs = neighbor_pairs(addresses, neighbors)
+    _my_ip, _bird_ip, my_port, bird_port = addresses.next()
+    total = neighbors * per_neighbor
+    with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
+        work = Path(tmp)
+        script = work / "receive.py"
+        script.write_text(RECEIVE_SCRIPT)
+        result = work / "result"
+        run = f"{sys.executable} {script} {result} {total}"
+        peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port,
+                           export=[f"10.{100 + i // 250}.{i % 250}.{j}/32"
+                                   for j in range(per_neighbor)])
+                 for i, (my_ip, bird_ip) in enumerate(pairs)]
+        bird = Bird(work / "bird", pairs[0][1], peers)
+        bird.start(timeout=60)
+        spk = None
+        try:
+            t0 = time.time()
+            spk = Speaker(speaker, work, pairs[0][0], pairs[0][1], bird_port, run, True,
+                          workers, pairs)
+            sampler = Sampler(spk.pid)
+            before = sampler.start()
+            wait_for(lambda: all_established(bird, neighbors), timeout,
+                     f"{speaker}: not all {neighbors} sessions Established")
+            up = time.time() - t0
+            got = wait_for(lambda: result.exists() and result.read_text().split(), timeout,
+                           f"{speaker}: script did not count {total} prefixes")
+            peak, cpu = sampler.finish(before)
+            idle_cpu, idle_rss = idle_usage(spk.pid, idle)
+            return {"wall": float(got[1]) - t0, "established": up, "rss": peak, "cpu": cpu,
+                    "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss, "neighbors": neighbors,
+                    "sends": total}
+        finally:
+            if spk is not None:
+                spk.stop()
+            bird.stop()
+
+
+def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Addresses,
+           timeout: float, idle: float) -> dict:
+    """One script announces ``count`` routes, no selector, so to every one of
+    ``neighbors`` passive BIRD protocols; from the trigger (all Established)
+    until BIRD imported count * neighbors routes."""
+    pairs = neighbor_pairs(addresses, neighbors)
+    _my_ip, _bird_ip, my_port, bird_port = addresses.next()
+    with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
+        work = Path(tmp)
+        script = work / "inject.py"
+        script.write_text(INJECT_SCRIPT)
+        trigger, result = work / "go", work / "acks"
+        run = f"{sys.executable} {script} {trigger} {result} {count} 0 self"
+        peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port)
+                 for i, (my_ip, bird_ip) in enumerate(pairs)]
+        bird = Bird(work / "bird", pairs[0][1], peers)
+        bird.start(timeout=60)
+        spk = None
+        try:
+            spk = Speaker(speaker, work, pairs[0][0], pairs[0][1], bird_port, run, False,
+                          workers, pairs)
+            wait_for(lambda: all_established(bird, neighbors), 60 + neighbors,
+                     f"{speaker}: not all {neighbors} sessions Established")
+            sampler = Sampler(spk.pid)
+            before = sampler.start()
+            t0 = time.monotonic()
+            trigger.touch()
+            wait_for(lambda: imported_total(bird) >= count * neighbors, timeout,
+                     f"{speaker}: BIRD did not import {count} routes from each neighbor")
+            wall = time.monotonic() - t0
+            peak, cpu = sampler.finish(before)
+            acked = None
+            try:
+                acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
+                                 "acks")
+            except TimeoutError:
+                pass
+            idle_cpu, idle_rss = idle_usage(spk.pid, idle)
+            return {"wall": wall, "rss": peak, "cpu": cpu, "neighbors": neighbors,
+                    "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
+                    "acks": int(acked[1]) if acked else None,
+                    "ack_errors": int(acked[2]) if acked else None}
+        finally:
+            if spk is not None:
+                spk.stop()
+            bird.stop()
+
+
 # -- report ------------------------------------------------------------------
 
 
@@ -465,8 +618,10 @@ def median(values):
 def table(runs: list[dict]) -> str:
     keys = sorted({(r["scenario"], r["routes"]) for r in runs})
     speakers = ["bgpmesh", "exabgp", "bird"]
+    # routes/s counts route-sends: routes x neighbors in S4.  The idle columns
+    # (S3, S4) are the tree's CPU and RSS over the --idle window after the run.
     rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
-             "CPU s", "wall ratio bgpmesh/ref")]
+             "CPU s", "wall ratio bgpmesh/ref", "idle CPU %", "idle RSS MiB")]
     for scenario, count in keys:
         wall_of = {}
         for speaker in speakers:
@@ -479,11 +634,16 @@ def table(runs: list[dict]) -> str:
             wall_of[speaker] = wall
             rss = median([r["rss"] for r in good])
             cpu = median([r["cpu"] for r in good])
+            sends = median([r.get("sends", count) for r in good]) or count
+            idle_cpu = median([r.get("idle_cpu_pct") for r in good])
+            idle_rss = median([r.get("idle_rss") for r in good])
             rows.append([scenario, str(count), speaker, f"{len(good)}/{len(mine)}",
                          f"{wall:.2f}" if wall else "-",
-                         f"{count / wall:,.0f}" if wall else "-",
+                         f"{sends / wall:,.0f}" if wall else "-",
                          f"{rss / 2**20:.0f}" if rss else "-",
-                         f"{cpu:.2f}" if cpu is not None else "-", ""])
+                         f"{cpu:.2f}" if cpu is not None else "-", "",
+                         f"{idle_cpu:.1f}" if idle_cpu is not None else "-",
+                         f"{idle_rss / 2**20:.0f}" if idle_rss else "-"])
         mesh = wall_of.get("bgpmesh")
         for row in rows[1:]:
             if row[0] == scenario and row[1] == str(count) and row[2] != "bgpmesh":
@@ -500,8 +660,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__)
-    parser.add_argument("--scenario", action="append", choices=["S1", "S2"],
+    parser.add_argument("--scenario", action="append", choices=["S1", "S2", "S3", "S4", "S5"],
                         help="repeatable; default: S1 and S2")
+    parser.add_argument("--neighbors", action="append", type=int,
+                        help="S3/S4/S5: M, repeatable (at most 250); default: 20 and 50")
+    parser.add_argument("--per-neighbor", type=int, default=10,
+                        help="S3: routes each BIRD protocol originates (default 10)")
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="S3/S4: seconds of idle CPU and RSS measured after the run "
+                             "(default 5; the issue asks for 30)")
     parser.add_argument("--routes", action="append", type=int,
                         help="N, repeatable; default: 10000 and 100000")
     parser.add_argument("--million", action="store_true", help="add N = 1,000,000")
@@ -526,31 +693,64 @@ def main() -> int:
     speakers = [s for s in args.only.split(",") if s]
     addresses = Addresses()
     runs: list[dict] = []
+    neighbor_counts = args.neighbors or [20, 50]
+    if any(not 1 <= m <= 250 for m in neighbor_counts):
+        parser.error("--neighbors must be 1..250")
+    # (label, N, speaker, workers, job(timeout) -> dict)
+    jobs: list[tuple] = []
     for scenario in scenarios:
-        for count in counts:
-            for speaker in speakers:
-                if scenario == "S2" and speaker == "bird":
-                    continue
-                for attempt in range(args.repeat):
-                    timeout = args.timeout or 60 + count / 1000
-                    record = {"scenario": scenario + ("-attrs" if args.attrs and scenario == "S1"
-                                                      else ""),
-                              "routes": count, "speaker": speaker, "attempt": attempt,
-                              "workers": args.workers, "error": None}
-                    try:
-                        if scenario == "S1":
-                            record.update(run_s1(speaker, count, args.attrs, args.workers,
-                                                 addresses, timeout))
+        if scenario in ("S1", "S2"):
+            for count in counts:
+                for speaker in speakers:
+                    if scenario == "S2" and speaker == "bird":
+                        continue
+                    if scenario == "S1":
+                        label = "S1-attrs" if args.attrs else "S1"
+                        job = partial(run_s1, speaker, count, args.attrs, args.workers,
+                                      addresses)
+                    else:
+                        label = "S2"
+                        job = partial(run_s2, speaker, count, args.workers, addresses)
+                    jobs.append((label, count, speaker, args.workers, job))
+            continue
+        # S3 and S4 compare bgpmesh with ExaBGP; S5 runs them for bgpmesh
+        # with 1 and then 2 workers.
+        inner = ["S3", "S4"] if scenario == "S5" else [scenario]
+        for kind in inner:
+            for m in neighbor_counts:
+                for count in ([args.per_neighbor * m] if kind == "S3" else counts):
+                    if scenario == "S5":
+                        cases = [("bgpmesh", 1), ("bgpmesh", 2)]
+                    else:
+                        cases = [(s, args.workers) for s in speakers if s != "bird"]
+                    for speaker, workers in cases:
+                        label = f"{kind} M={m}"
+                        if scenario == "S5":
+                            label = f"S5:{label} w{workers}"
+                        if kind == "S3":
+                            job = partial(run_s3, speaker, m, args.per_neighbor, workers,
+                                          addresses, idle=args.idle)
                         else:
-                            record.update(run_s2(speaker, count, args.workers, addresses,
-                                                 timeout))
-                    except (TimeoutError, Exception) as exc:  # keep going, report it
-                        record["error"] = f"{type(exc).__name__}: {exc}"
-                    runs.append(record)
-                    status = record["error"] or (f"{record['wall']:.2f}s "
-                                                 f"{count / record['wall']:,.0f} routes/s")
-                    print(f"{record['scenario']} N={count} {speaker} #{attempt + 1}: {status}",
-                          file=sys.stderr, flush=True)
+                            job = partial(run_s4, speaker, m, count, workers, addresses,
+                                          idle=args.idle)
+                        jobs.append((label, count, speaker, workers, job))
+    for label, count, speaker, workers, job in jobs:
+        for attempt in range(args.repeat):
+            timeout = args.timeout or 60 + count / 1000
+            if "S4" in label:  # count routes to each of M neighbors
+                timeout = args.timeout or 60 + count * int(label.split("M=")[1].split()[0]) / 2000
+            record = {"scenario": label, "routes": count, "speaker": speaker,
+                      "attempt": attempt, "workers": workers, "error": None}
+            try:
+                record.update(job(timeout))
+            except (TimeoutError, Exception) as exc:  # keep going, report it
+                record["error"] = f"{type(exc).__name__}: {exc}"
+            runs.append(record)
+            sends = record.get("sends", count)
+            status = record["error"] or (f"{record['wall']:.2f}s "
+                                         f"{sends / record['wall']:,.0f} routes/s")
+            print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
+                  file=sys.stderr, flush=True)
     print(f"\n{platform.node()}  {platform.processor() or platform.machine()}  "
           f"{os.cpu_count()} CPUs  load {os.getloadavg()[0]:.2f}  Python "
           f"{platform.python_version()}\n")

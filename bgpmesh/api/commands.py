@@ -68,7 +68,7 @@ from bgpmesh.api.routes import (
 from bgpmesh.api.selector import Selector, parse_selectors
 from bgpmesh.errors import CommandError
 from bgpmesh.family import IPV4_UNICAST, Family
-from bgpmesh.route import NO_ATTRIBUTES, FlowRoute, Operational, Route, Vpls
+from bgpmesh.route import NO_ATTRIBUTES, Attributes, FlowRoute, Operational, Route, Vpls
 
 ANNOUNCE_ROUTE = "announce-route"
 WITHDRAW_ROUTE = "withdraw-route"
@@ -424,8 +424,97 @@ def _parse_words(words: list[str]) -> Command:
     return handler(words, index + 1, selectors)
 
 
+# -- the fast path -------------------------------------------------------------
+#
+# Nearly every line a producer sends is "[neighbor ...] announce|withdraw route
+# PREFIX ATTRIBUTES", and producers repeat the same selectors and attributes
+# line after line.  So the selector text before the verb and the attribute
+# text after the prefix are parsed once and cached, keyed by the raw text:
+# the same text always gives the same words, so the same values.  Anything
+# else (other shapes, route-level words such as rd or split, any error)
+# returns None and the general parser does the work and words the errors.
+
+_CACHE_LIMIT = 4096
+_selector_cache: dict[str, tuple[Selector, ...]] = {}
+_attribute_cache: dict[str, tuple[str | None, Attributes]] = {}
+_WITHDRAW_VERB = {"announce": False, "withdraw": True}
+
+
+def _cached_selectors(head: str) -> tuple[Selector, ...] | None:
+    selectors = _selector_cache.get(head)
+    if selectors is None:
+        # With a '{' later in the line the general split pads '}' and ';' too.
+        if "{" in head or "}" in head or ";" in head:
+            return None
+        words = split_words(head)
+        try:
+            selectors, index = parse_selectors(words)
+        except WordError:
+            return None
+        if index != len(words) or not selectors:
+            return None
+        if len(_selector_cache) >= _CACHE_LIMIT:
+            _selector_cache.clear()
+        _selector_cache[head] = selectors
+    return selectors
+
+
+def _cached_attributes(text: str) -> tuple[str | None, Attributes] | None:
+    found = _attribute_cache.get(text)
+    if found is None:
+        try:
+            next_hop, attributes, extra, _ = parse_attributes(split_words(text), 0)
+        except WordError:
+            return None
+        if extra is not None:
+            return None
+        found = (next_hop, attributes)
+        if len(_attribute_cache) >= _CACHE_LIMIT:
+            _attribute_cache.clear()
+        _attribute_cache[text] = found
+    return found
+
+
+def _fast_route(line: str) -> Command | None:
+    selectors: tuple[Selector, ...] = ()
+    if line.startswith("neighbor "):
+        at = line.find(" announce route ")
+        if at < 0:
+            at = line.find(" withdraw route ")
+            if at < 0:
+                return None
+        found = _cached_selectors(line[:at])
+        if found is None:
+            return None
+        selectors, line = found, line[at + 1:]
+    parts = line.split(None, 3)
+    if len(parts) < 3 or parts[1] != "route":
+        return None
+    withdraw = _WITHDRAW_VERB.get(parts[0])
+    if withdraw is None:
+        return None
+    # A prefix that parses holds none of the characters the general split pads,
+    # so the words after it are exactly the split of the rest of the line.
+    try:
+        family, prefix = parse_prefix(parts[2], 2)
+    except WordError:
+        return None
+    found = _cached_attributes(parts[3] if len(parts) == 4 else "")
+    if found is None:
+        return None
+    if withdraw:
+        return Command(WITHDRAW_ROUTE, selectors, (Route(family, prefix),))
+    next_hop, attributes = found
+    if next_hop is None:
+        return None
+    return Command(ANNOUNCE_ROUTE, selectors, (Route(family, prefix, next_hop, attributes),))
+
+
 def parse_command(line: str) -> Command:
     """Parse one API line; raises CommandError naming the column at fault."""
+    command = _fast_route(line)
+    if command is not None:
+        return command
     stripped = line.strip()
     if stripped.startswith("#"):
         return Command(COMMENT, text=stripped[1:].strip())

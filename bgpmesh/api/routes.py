@@ -125,10 +125,29 @@ def parse_ipv4(word: str, index: int, what: str = "IPv4 address") -> str:
     return word
 
 
+_IPV4_LENGTHS = {str(length): length for length in range(33)}
+_IPV4_MASKS = [(MAX_U32 << (32 - length)) & MAX_U32 for length in range(33)]
+
+
 def parse_prefix(word: str, index: int) -> tuple[Family, str]:
     """``10.0.0.1/24`` -> (IPv4 unicast, ``10.0.0.0/24``); a bare address is a host route."""
     slash = word.find("/")
     address = word if slash < 0 else word[:slash]
+    if slash > 0 and ":" not in address:
+        # The common case, IPv4 with a length written plainly: any text
+        # inet_pton accepts for IPv4 is canonical, so when no host bit is set
+        # the word is already the answer.
+        length = _IPV4_LENGTHS.get(word[slash + 1:])
+        if length is not None:
+            try:
+                value = int.from_bytes(_inet_pton(_AF_INET, address), "big")
+            except (OSError, ValueError):
+                raise WordError(f"invalid prefix {_describe(word)}, expected ADDRESS/LENGTH",
+                                index) from None
+            masked = value & _IPV4_MASKS[length]
+            if masked == value:
+                return IPV4_UNICAST, word
+            return IPV4_UNICAST, f"{_inet_ntop(_AF_INET, masked.to_bytes(4, 'big'))}/{length}"
     if ":" in address:
         af, family, width = _AF_INET6, IPV6_UNICAST, 128
     else:
