@@ -15,6 +15,7 @@ into the already encoded bytes at its place.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from functools import lru_cache
 from struct import Struct
@@ -43,11 +44,29 @@ from bgpmesh.codec.attributes.base import (
     TRANSITIVE,
     pack_attribute,
 )
+from bgpmesh.codec.attributes.extended_communities import flow_actions
 from bgpmesh.codec.attributes.mp_reach import encode_next_hops
 from bgpmesh.codec.header import MARKER, UPDATE
+from bgpmesh.codec.nlri import codec_for
+from bgpmesh.codec.nlri.base import WITHDRAWN_LABEL, path_id_octets
+from bgpmesh.codec.nlri.flowspec import FlowSpec, FlowSpecVpn, components_from_match
+from bgpmesh.codec.nlri.labeled import LabeledPrefix
+from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
+from bgpmesh.codec.nlri.prefix import PrefixCodec
+from bgpmesh.codec.nlri.rd import RouteDistinguisher
+from bgpmesh.codec.nlri.vpls import Vpls as VplsNlri
 from bgpmesh.codec.session import Session
-from bgpmesh.family import IPV4_UNICAST, Family
-from bgpmesh.route import Attributes
+from bgpmesh.family import (
+    AFI_L2VPN,
+    IPV4_UNICAST,
+    SAFI_FLOW,
+    SAFI_FLOW_VPN,
+    SAFI_MPLS_LABEL,
+    SAFI_MPLS_VPN,
+    SAFI_VPLS,
+    Family,
+)
+from bgpmesh.route import Attributes, FlowRoute, Route, Vpls
 
 _HEAD = Struct("!HB")
 _NO_WITHDRAWN = b"\x00\x00"
@@ -180,6 +199,132 @@ def _update(withdrawn: bytes, attributes: bytes, nlri: bytes) -> bytes:
     )
 
 
+# -- Adj-RIB-Out keys -----------------------------------------------------------
+#
+# A plain prefix (no path id) is its own key: the wire NLRI, as ``nlri_key``
+# makes it.  Any other route's key is an ``NlriKey``: bytes that name the
+# route (so equal routes are equal keys), carrying the wire forms to send.
+# Labels are not part of the name: "withdraw route P rd RD" must find the
+# route announced with "label [ 100 ]", and RFC 8277 section 2.4 lets a
+# withdrawal carry 0x800000 in place of the labels.  The Path Identifier is
+# kept apart and written only on sessions that negotiated ADD-PATH send for
+# the family (RFC 7911 section 3).
+
+
+class NlriKey(bytes):
+    """An Adj-RIB-Out key whose wire NLRI differ from the key itself.
+
+    ``announce`` and ``withdraw`` are the NLRI without Path Identifier,
+    ``path_id`` is the identifier or None.  (bytes subclasses cannot have
+    slots; the three live in the instance dict.)
+    """
+
+    announce: bytes
+    withdraw: bytes
+    path_id: int | None
+
+
+def _key(name: bytes, announce: bytes, withdraw: bytes, path_id: int | None) -> NlriKey:
+    # 0xff never starts a plain prefix NLRI (its length octet is at most 128):
+    # a prefix with a path id cannot collide with one without
+    key = NlriKey(b"\xff" + path_id_octets(path_id) + name if path_id is not None else name)
+    key.announce = announce
+    key.withdraw = withdraw
+    key.path_id = path_id
+    return key
+
+
+def _raw_labels(labels: tuple[int, ...]) -> tuple[int, ...]:
+    """Label values (20 bits) to RFC 3032 label fields, S set on the last."""
+    if not labels:
+        return (WITHDRAWN_LABEL,)
+    return tuple((label << 4) | (index == len(labels) - 1) for index, label in enumerate(labels))
+
+
+def route_nlri_key(route: Route | FlowRoute | Vpls) -> bytes:
+    """The Adj-RIB-Out key of any route a producer can give; ValueError if it
+    cannot be encoded."""
+    if type(route) is Route:
+        family = route.family
+        codec = codec_for(family)
+        if type(codec) is PrefixCodec:
+            nlri = codec.pack(route.prefix)
+            if route.path_id is None:
+                return nlri
+            return _key(nlri, nlri, nlri, route.path_id)
+        afi = family.afi
+        withdrawn = (WITHDRAWN_LABEL,)
+        if family.safi == SAFI_MPLS_LABEL:
+            value = LabeledPrefix(afi, route.prefix, _raw_labels(route.labels))
+            gone = LabeledPrefix(afi, route.prefix, withdrawn)
+        elif family.safi == SAFI_MPLS_VPN:
+            if route.rd is None:
+                raise ValueError(f"{family} route {route.prefix} has no rd")
+            rd = RouteDistinguisher.parse(route.rd)
+            value = VpnPrefix(afi, rd, route.prefix, _raw_labels(route.labels))
+            gone = VpnPrefix(afi, rd, route.prefix, withdrawn)
+        else:
+            raise ValueError(f"routes of {family} are not prefixes")
+        name = gone.encode()
+        return _key(name, value.encode(), name, route.path_id)
+    if type(route) is FlowRoute:
+        family = route.family
+        components = components_from_match(family.afi, route.match)
+        if family.safi == SAFI_FLOW:
+            nlri = FlowSpec(family.afi, components).encode()
+        elif family.safi == SAFI_FLOW_VPN:
+            if route.rd is None:
+                raise ValueError("flow-vpn route has no rd")
+            nlri = FlowSpecVpn(family.afi, components, RouteDistinguisher.parse(route.rd)).encode()
+        else:
+            raise ValueError(f"{family} is not a FlowSpec family")
+        return _key(nlri, nlri, nlri, None)
+    if type(route) is Vpls:
+        nlri = VplsNlri(RouteDistinguisher.parse(route.rd), route.endpoint, route.offset,
+                        route.size, (route.base << 4) | 1).encode()
+        return _key(nlri, nlri, nlri, None)
+    raise ValueError(f"not a route: {route!r}")
+
+
+VPLS = Family(AFI_L2VPN, SAFI_VPLS)
+
+
+def rib_entry(route: Route | FlowRoute | Vpls) -> tuple[Family, bytes, str, Attributes]:
+    """(family, key, next hop, attributes) as the Adj-RIB-Out stores a route.
+
+    The next hop is an address, "self", or "" for none (FlowSpec, RFC 8955
+    section 4: a zero-length next hop unless an action redirects to one).
+    A FlowRoute's actions join its extended communities.
+    """
+    key = route_nlri_key(route)
+    if type(route) is FlowRoute:
+        communities, redirect = flow_actions(route.actions)
+        attributes = route.attributes
+        if communities:
+            attributes = dataclasses.replace(
+                attributes,
+                extended_communities=attributes.extended_communities + communities)
+        return route.family, key, redirect or route.next_hop or "", attributes
+    family = VPLS if type(route) is Vpls else route.family
+    return family, key, route.next_hop or "self", route.attributes
+
+
+_NO_PATH = bytes(4)
+
+
+def _wire(nlris: list[bytes], add_path: bool, withdraw: bool) -> list[bytes]:
+    """Adj-RIB-Out keys to the NLRI this session reads."""
+    if add_path:
+        # RFC 7911 section 3: every NLRI of the family carries an identifier;
+        # a route given none is path 0, as ExaBGP sends it
+        return [_NO_PATH + k if type(k) is bytes else
+                path_id_octets(k.path_id or 0) + (k.withdraw if withdraw else k.announce)
+                for k in nlris]
+    if withdraw:
+        return [k if type(k) is bytes else k.withdraw for k in nlris]
+    return [k if type(k) is bytes else k.announce for k in nlris]
+
+
 def _family_head(family: Family) -> bytes:
     return family.afi.to_bytes(2, "big") + bytes((family.safi,))
 
@@ -189,11 +334,15 @@ def pack_announce(
 ) -> list[bytes]:
     """Whole UPDATE messages announcing ``nlris`` with one next hop.
 
-    IPv4 unicast uses NEXT_HOP and the NLRI field; other families an
-    MP_REACH_NLRI (RFC 4760), whose next hop may be "global,link-local".
+    IPv4 unicast uses NEXT_HOP and the NLRI field; every other family (IPv4
+    multicast too) an MP_REACH_NLRI (RFC 4760), whose next hop may be
+    "global,link-local", follows an all-zero RD for mpls-vpn (RFC 4364
+    section 4.3.2), and is empty when ``next_hop`` is "" (FlowSpec, RFC 8955
+    section 4).  ``nlris`` are Adj-RIB-Out keys (see ``NlriKey``).
     """
     if not nlris:
         return []
+    nlris = _wire(nlris, family in session.add_path_send, False)
     max_size = session.max_size
     if family == IPV4_UNICAST:
         try:
@@ -206,7 +355,8 @@ def pack_announce(
         return [_update(b"", full, chunk) for chunk in _chunks(nlris, budget)]
 
     try:
-        hop = encode_next_hops(family, tuple(part.strip() for part in next_hop.split(",")))
+        hop = encode_next_hops(family, tuple(part.strip() for part in next_hop.split(","))) \
+            if next_hop else b""
     except OSError:
         raise ValueError(f"bad next hop {next_hop!r}") from None
     fixed = _family_head(family) + bytes((len(hop),)) + hop + b"\x00"
@@ -224,6 +374,7 @@ def pack_withdraw(family: Family, nlris: list[bytes], session: Session) -> list[
     """Whole UPDATE messages withdrawing ``nlris``."""
     if not nlris:
         return []
+    nlris = _wire(nlris, family in session.add_path_send, True)
     if family == IPV4_UNICAST:
         budget = session.max_size - _UPDATE_FIXED
         return [_update(chunk, b"", b"") for chunk in _chunks(nlris, budget)]

@@ -242,3 +242,129 @@ IPV4_FLOW_CODEC = NlriCodec(Family(AFI_IPV4, SAFI_FLOW), "ipv4 flow", FlowSpec)
 IPV6_FLOW_CODEC = NlriCodec(Family(AFI_IPV6, SAFI_FLOW), "ipv6 flow", FlowSpec)
 IPV4_FLOW_VPN_CODEC = NlriCodec(Family(AFI_IPV4, SAFI_FLOW_VPN), "ipv4 flow-vpn", FlowSpecVpn)
 IPV6_FLOW_VPN_CODEC = NlriCodec(Family(AFI_IPV6, SAFI_FLOW_VPN), "ipv6 flow-vpn", FlowSpecVpn)
+
+
+# -- from the producer's words ------------------------------------------------
+#
+# ``FlowRoute.match`` holds ExaBGP's words: ("destination-port", ("=80",
+# ">1024&<2000")).  Each value is one OR-ed term; "&" joins AND-ed pairs
+# inside it (ExaBGP 5.0 ``configuration/flow/parser.py`` ``_generic_condition``).
+# A numeric value with no operator means "="; a bitmask one means "any of
+# these bits" (operator 0), "=" all of them, "!" none, "!=" not all.
+
+COMPONENT_TYPES = {
+    "destination": DESTINATION,
+    "source": SOURCE,
+    "protocol": IP_PROTOCOL,
+    "next-header": IP_PROTOCOL,
+    "port": PORT,
+    "destination-port": DESTINATION_PORT,
+    "source-port": SOURCE_PORT,
+    "icmp-type": ICMP_TYPE,
+    "icmp-code": ICMP_CODE,
+    "tcp-flags": TCP_FLAGS,
+    "packet-length": PACKET_LENGTH,
+    "dscp": DSCP,
+    "traffic-class": DSCP,
+    "fragment": FRAGMENT,
+    "flow-label": FLOW_LABEL,
+}
+
+_NUMERIC_OPS = (("<=", 0x05), (">=", 0x03), ("!=", 0x06), ("=", 0x01), ("<", 0x04),
+                (">", 0x02), ("true", 0x07), ("false", 0x00))
+_BITMASK_OPS = (("!=", 0x03), ("=", 0x01), ("!", 0x02))
+PROTOCOL_NUMBERS = {
+    "icmp": 1, "igmp": 2, "tcp": 6, "egp": 8, "udp": 17, "rsvp": 46, "gre": 47, "esp": 50,
+    "ah": 51, "icmpv6": 58, "ospf": 89, "ipip": 94, "pim": 103, "sctp": 132,
+}
+ICMP_TYPE_NUMBERS = {
+    "echo-reply": 0, "unreachable": 3, "redirect": 5, "echo-request": 8,
+    "router-advertisement": 9, "router-solicit": 10, "time-exceeded": 11,
+    "parameter-problem": 12, "timestamp": 13, "timestamp-reply": 14, "photuris": 40,
+    "experimental-mobility": 41, "extended-echo-request": 42, "extended-echo-reply": 43,
+    "experimental-one": 253, "experimental-two": 254,
+}
+TCP_FLAG_BITS = {"fin": 1, "syn": 2, "rst": 4, "push": 8, "ack": 16, "urg": 32, "urgent": 32,
+                 "ece": 64, "cwr": 128, "ns": 256}
+FRAGMENT_BITS = {"not-a-fragment": 0, "dont-fragment": 1, "is-fragment": 2,
+                 "first-fragment": 4, "last-fragment": 8}
+
+
+def _term_value(kind: int, text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    names = {IP_PROTOCOL: PROTOCOL_NUMBERS, ICMP_TYPE: ICMP_TYPE_NUMBERS,
+             TCP_FLAGS: TCP_FLAG_BITS, FRAGMENT: FRAGMENT_BITS}.get(kind)
+    if names is None:
+        raise ValueError(f"flow value {text!r} is not a number")
+    value = 0
+    # bitmask values may name several bits: "syn+ack"
+    for part in text.lower().split("+"):
+        if part not in names:
+            raise ValueError(f"unknown flow value {part!r}")
+        value |= names[part]
+    return value
+
+
+def _op_length(value: int) -> int:
+    # the len field: value is 1 << len octets
+    if value < 0x100:
+        return 0x00
+    if value < 0x10000:
+        return 0x10
+    if value < 0x100000000:
+        return 0x20
+    raise ValueError(f"flow value {value} exceeds 32 bits")
+
+
+def _terms(kind: int, values: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    table = _BITMASK_OPS if kind in BITMASK_TYPES else _NUMERIC_OPS
+    default = 0x00 if kind in BITMASK_TYPES else 0x01
+    ops: list[tuple[int, int]] = []
+    for value in values:
+        for position, term in enumerate(value.split("&")):
+            if not term:
+                if position == 0:
+                    continue  # "&>10": ExaBGP's leading AND joins the previous term
+                raise ValueError(f"empty flow term in {value!r}")
+            op = default
+            for symbol, code in table:
+                if term.lower().startswith(symbol):
+                    op, term = code, term[len(symbol):]
+                    break
+            number = 0 if op in (0x00, 0x07) and kind not in BITMASK_TYPES and not term \
+                else _term_value(kind, term)
+            joined = AND if position or value.startswith("&") else 0
+            ops.append((joined | _op_length(number) | op, number))
+    if not ops:
+        raise ValueError("flow component without a value")
+    return tuple(ops)
+
+
+def components_from_match(afi: int, match: tuple[tuple[str, tuple[str, ...]], ...]
+                          ) -> tuple[FlowComponent, ...]:
+    """``FlowRoute.match`` to components in ascending type order (RFC 8955
+    section 4.2: a component "MUST precede any component of higher numeric
+    type value"); a component named twice has its terms OR-ed."""
+    prefixes: dict[int, FlowPrefix] = {}
+    terms: dict[int, list[tuple[int, int]]] = {}
+    for name, values in match:
+        kind = COMPONENT_TYPES.get(name)
+        if kind is None or kind > _LAST_TYPE[afi]:
+            raise ValueError(f"flow component {name!r} is not one of {Family(afi, 133)}")
+        if kind in (DESTINATION, SOURCE):
+            if kind in prefixes or len(values) != 1:
+                raise ValueError(f"flow {name} takes one prefix")
+            text = values[0]
+            offset = 0
+            if afi == AFI_IPV6 and text.count("/") == 2:
+                text, _, skip = text.rpartition("/")
+                offset = int(skip)
+            prefix_octets(afi, text)  # ValueError if not of this AFI
+            prefixes[kind] = FlowPrefix(kind, text, offset)
+        else:
+            terms.setdefault(kind, []).extend(_terms(kind, values))
+    out: list[FlowComponent] = []
+    for kind in sorted((*prefixes, *terms)):
+        out.append(prefixes[kind] if kind in prefixes else FlowMatch(kind, tuple(terms[kind])))
+    return tuple(out)
