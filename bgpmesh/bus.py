@@ -35,7 +35,11 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
                                           (every bridge is on the bus by now)
       ping      id=[publisher, seq] [bridge=process name]
                                           client -> supervisor: am I connected?
-      control   id=[publisher, seq] op="shutdown"|...
+      query     id=[publisher, seq] op=str neighbors=[name...] options=[str...]
+                                          client -> worker: op is show-neighbor,
+                                          show-adj-rib-out, flush-adj-rib-out or
+                                          clear-adj-rib-out; answered by ``answer``
+      control   id=[publisher, seq] op="shutdown"|"reload"
       status    id=[publisher, seq]       client -> supervisor: send a ``reply``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
@@ -44,9 +48,21 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
                                           the acks of one ``batch``: every seq is
                                           answered, ok unless it is in ``errors``
       reply     id=[publisher, seq] ok=bool data=map   supervisor -> client
+      answer    id=[publisher, seq] group=str ok=bool error=str rows=[map...]
+                                          worker -> client: the answer to a ``query``,
+                                          a row per matched neighbor
+      topology  neighbors=[NeighborRef as map...] wants={process: {name: [type...]}}
+                                          on sys/topology|, after a reload
       hello     group=str                 worker -> supervisor: my PUB is up
       event     type=str neighbor={peer, local, local_as, peer_as}
-                body=dict (state: {state, reason}; update: ExaBGP "message" map)
+                body=dict (state: {state, reason}; update: ExaBGP "message" map;
+                open, notification, refresh, negotiated: ExaBGP's section, e.g.
+                {"open": {...}}; keepalive: {}; fsm: {state}; packets: {category,
+                header, body} in hex).  type is a received message's name
+                (update, open, notification, keepalive, refresh, packets),
+                send-<name> for what we sent, or state, negotiated, fsm.  Workers
+                publish the kinds beyond state and update only for neighbors
+                whose api blocks ask for them.
 
 A route on the wire is a flat list (cheap to pack, no per-route map keys)::
 
@@ -58,6 +74,19 @@ that is, every field of ``bgpmesh.route.Attributes`` in order (absent values
 nil, tuples as lists).  In a ``batch`` each attribute set is sent once, in
 ``attributes``, as the items after the next hop, and a route is short:
 ``[afi, safi, prefix, next_hop, index]`` with ``index`` into ``attributes``.
+
+A route with more than a prefix has one more item, ``extra``, whose first
+word says what it is; ``prefix`` is then a text that names the route (for the
+supervisor's replay keys and the logs)::
+
+    ["route", labels, rd, path_id, watchdog, name, withdrawn]    Route
+    ["flow", [[component, [value...]]...], [[action, [argument...]]...], rd, name]
+                                          FlowRoute; prefix is its match as text
+    ["vpls", endpoint, base, offset, size, rd, name, withdrawn]  Vpls (AFI 25 SAFI 65)
+
+Batches carry plain routes only (no ``extra``).  ``route_identity`` is what
+tells two routes apart (rd and path id included, labels and actions not);
+``withdrawal_from_identity`` rebuilds a withdrawal from it.
 """
 
 from __future__ import annotations
@@ -65,7 +94,7 @@ from __future__ import annotations
 import msgpack
 
 from bgpmesh.family import Family
-from bgpmesh.route import Attributes, Route
+from bgpmesh.route import Attributes, FlowRoute, Route, Vpls
 
 VERSION = 1
 
@@ -110,6 +139,17 @@ def unpack(frames: list[bytes]) -> tuple[bytes, dict]:
     if not isinstance(payload, dict) or payload.get("v") != VERSION or "kind" not in payload:
         raise FrameError("payload lacks v/kind or has another schema version")
     return frames[0], payload
+
+
+def query(topic: bytes, publisher: str, seq: int, op: str, neighbors: list[str],
+          options: list[str] | tuple[str, ...] = ()) -> list[bytes]:
+    return pack(topic, "query", id=[publisher, seq], op=op, neighbors=neighbors,
+                options=list(options))
+
+
+def answer(ident: list, group: str, rows: list[dict], error: str = "") -> list[bytes]:
+    return pack(ack_topic(str(ident[0])), "answer", id=ident, group=group, ok=not error,
+                error=error, rows=rows)
 
 
 # -- routes ------------------------------------------------------------------
@@ -179,9 +219,68 @@ def withdrawal_to_wire(afi: int, safi: int, prefix: str) -> list:
     return [afi, safi, prefix, None, *EMPTY_ATTRIBUTES]
 
 
-def route_to_wire(route: Route) -> list:
-    return [route.family.afi, route.family.safi, route.prefix, route.next_hop,
-            *attributes_to_wire(route.attributes)]
+_ATTRIBUTE_ITEMS = len(EMPTY_ATTRIBUTES)
+_PLAIN_ITEMS = 4 + _ATTRIBUTE_ITEMS
+_VPLS = (25, 65)
+
+
+def flow_text(match) -> str:
+    """A FlowRoute's match as ExaBGP writes it: "destination 10.0.0.0/8 port =80"."""
+    return " ".join(f"{name} {values[0]}" if len(values) == 1 else
+                    f"{name} [ {' '.join(values)} ]" for name, values in match)
+
+
+def vpls_text(v: Vpls) -> str:
+    return f"endpoint {v.endpoint} base {v.base} offset {v.offset} size {v.size} rd {v.rd}"
+
+
+def route_to_wire(route: Route | FlowRoute | Vpls) -> list:
+    if type(route) is Route:
+        item = [route.family.afi, route.family.safi, route.prefix, route.next_hop,
+                *attributes_to_wire(route.attributes)]
+        if route.labels or route.rd is not None or route.path_id is not None or \
+                route.watchdog is not None or route.name is not None or route.withdrawn:
+            item.append(["route", list(route.labels), route.rd, route.path_id, route.watchdog,
+                         route.name, route.withdrawn])
+        return item
+    if type(route) is FlowRoute:
+        return [route.family.afi, route.family.safi, flow_text(route.match), route.next_hop,
+                *attributes_to_wire(route.attributes),
+                ["flow", [[n, list(v)] for n, v in route.match],
+                 [[a, list(v)] for a, v in route.actions], route.rd, route.name]]
+    return [*_VPLS, vpls_text(route), route.next_hop, *attributes_to_wire(route.attributes),
+            ["vpls", route.endpoint, route.base, route.offset, route.size, route.rd, route.name,
+             route.withdrawn]]
+
+
+def route_identity(item: list) -> tuple:
+    """What names a wire route: (afi, safi, prefix) for a plain one; rd and
+    path id, or a flow's match, added for the others."""
+    if len(item) == _PLAIN_ITEMS:
+        return (item[0], item[1], item[2])
+    extra = item[_PLAIN_ITEMS]
+    kind = extra[0]
+    if kind == "route":
+        if extra[2] is None and extra[3] is None:
+            return (item[0], item[1], item[2])  # labels and names do not tell routes apart
+        return (item[0], item[1], item[2], kind, extra[2], extra[3])
+    if kind == "flow":
+        return (item[0], item[1], item[2], kind, extra[3],
+                tuple((n, tuple(v)) for n, v in extra[1]))
+    return (item[0], item[1], item[2], kind, *extra[1:6])
+
+
+def withdrawal_from_identity(key: tuple) -> list:
+    if len(key) == 3:
+        return withdrawal_to_wire(*key)
+    afi, safi, prefix, kind = key[:4]
+    if kind == "route":
+        extra = ["route", [], key[4], key[5], None, None, False]
+    elif kind == "flow":
+        extra = ["flow", [[n, list(v)] for n, v in key[5]], [], key[4], None]
+    else:
+        extra = ["vpls", *key[4:9], None, False]
+    return [afi, safi, prefix, None, *EMPTY_ATTRIBUTES, extra]
 
 
 def route_from_wire(item: list, _cache: dict | None = None) -> Route:
@@ -189,13 +288,30 @@ def route_from_wire(item: list, _cache: dict | None = None) -> Route:
     share attributes share one Attributes object, so later grouping by
     attribute set is an identity-fast dict lookup."""
     afi, safi, prefix, next_hop = item[:4]
-    akey = _attributes_key(item[4:])
+    akey = _attributes_key(item[4:_PLAIN_ITEMS])
     attributes = None if _cache is None else _cache.get(akey)
     if attributes is None:
         attributes = Attributes(*akey)
         if _cache is not None:
             _cache[akey] = attributes
-    return Route(Family(afi, safi), prefix, next_hop, attributes)
+    if len(item) == _PLAIN_ITEMS:
+        return Route(Family(afi, safi), prefix, next_hop, attributes)
+    extra = item[_PLAIN_ITEMS]
+    kind = extra[0]
+    if kind == "route":
+        labels, rd, path_id, watchdog, name, withdrawn = extra[1:]
+        return Route(Family(afi, safi), prefix, next_hop, attributes, tuple(labels), rd,
+                     path_id, watchdog, name, bool(withdrawn))
+    if kind == "flow":
+        match, actions, rd, name = extra[1:]
+        return FlowRoute(Family(afi, safi), tuple((n, tuple(v)) for n, v in match),
+                         tuple((a, tuple(v)) for a, v in actions), rd, next_hop, attributes,
+                         name)
+    if kind == "vpls":
+        endpoint, base, offset, size, rd, name, withdrawn = extra[1:]
+        return Vpls(endpoint, base, offset, size, rd, next_hop, attributes, name,
+                    bool(withdrawn))
+    raise ValueError(f"unknown route kind {kind!r}")
 
 
 def neighbor_ident(peer: str, local: str | None, local_as: int, peer_as: int) -> dict:

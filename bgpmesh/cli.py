@@ -135,7 +135,8 @@ def start(path: str, workers: int | None, run_dir: str | None, log_level: str | 
     workers = workers or environment.get("workers", "count", "bgpmesh") or None
     supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
                             run_dir=_run_dir(run_dir), config_path=path, remote=remote,
-                            banner=lambda text: click.echo(text, err=True))
+                            banner=lambda text: click.echo(text, err=True),
+                            environment=environment)
     sys.exit(supervisor.run())
 
 

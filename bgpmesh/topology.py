@@ -17,6 +17,8 @@ import json
 import zlib
 from dataclasses import asdict, dataclass
 
+from bgpmesh.api.exabgp import api_wants
+
 
 @dataclass(frozen=True)
 class NeighborRef:
@@ -72,11 +74,7 @@ def process_wants(config, refs) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     for ref, neighbor in zip(refs, config.neighbors, strict=True):
         for api in neighbor.apis:
-            kinds = []
-            if api.neighbor_changes:
-                kinds.append("state")
-            if "update" in api.receive:
-                kinds.append("update")
+            kinds = api_wants(api)
             if not kinds:
                 continue
             for process in api.processes:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import ipaddress
 import logging
 import os
 import pickle
@@ -83,8 +84,10 @@ class Child:
 
 class Supervisor:
     def __init__(self, config, *, workers: int, run_dir: str, banner=print,
-                 config_path: str | None = None, remote: dict | None = None) -> None:
+                 config_path: str | None = None, remote: dict | None = None,
+                 environment=None) -> None:
         self.remote_options = remote  # {"endpoint", "secret_key", "client_keys"}
+        self.environment = environment  # bgpmesh.environment.Environment, or defaults
         self.remote = None
         self.worker_count = workers
         self.config_path = config_path
@@ -172,12 +175,22 @@ class Supervisor:
             signal.signal(sig, self.signal)
 
     def wanted_listeners(self) -> set[tuple[str, int]]:
+        return self.passive_listeners() | self.active_listeners()
+
+    def passive_listeners(self) -> set[tuple[str, int]]:
         wanted = set()
         for _ref, n in self.neighbors_by_name.values():
             if n.passive:
                 host = n.local_address or ("::" if ":" in n.peer_address else "0.0.0.0")
                 wanted.add((host, n.listen))
         return wanted
+
+    def active_listeners(self) -> set[tuple[str, int]]:
+        """An active neighbor with a local address also takes the peer's
+        connections (RFC 4271 6.8 collisions, resolved by its worker); not
+        being able to listen there is not fatal."""
+        return {(n.local_address, n.listen) for _ref, n in self.neighbors_by_name.values()
+                if not n.passive and n.local_address}
 
     def bind_listeners(self) -> None:
         have = {where for _, where in self.listeners.values()}
@@ -196,6 +209,10 @@ class Supervisor:
                 sock.bind((host, port))
             except OSError as exc:
                 sock.close()
+                if (host, port) not in self.passive_listeners():
+                    log.info("not listening on %s port %d for active neighbors: %s", host,
+                             port, exc.strerror)
+                    continue
                 raise ListenError(f"cannot listen on {host} port {port}: "
                                   f"{exc.strerror}") from None
             sock.listen(128)
@@ -280,7 +297,8 @@ class Supervisor:
                 from bgpmesh.supervisor.bridge import Bridge
 
                 code = Bridge(process, refs, self.config.neighbors, self.endpoints(),
-                              supervisor_pid=self.pid, supervisor_ppid=os.getppid()).run()
+                              supervisor_pid=self.pid, supervisor_ppid=os.getppid(),
+                              **self.bridge_settings()).run()
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -289,6 +307,20 @@ class Supervisor:
         child.started = time.monotonic()
         self.by_pid[pid] = child
         log.info("process %s started, pid %d: %s", child.name, pid, " ".join(process.run))
+
+    def bridge_settings(self) -> dict:
+        """What a bridge reads from ExaBGP's environment (api.ack, api.respawn,
+        daemon.user)."""
+        env = self.environment
+        if env is None:
+            return {}
+        # ExaBGP drops to daemon.user ("nobody" by default) when run as root;
+        # bgpmesh does it for the scripts only when the setting is given, so
+        # an existing root setup does not lose access to its own files
+        given = env.origin.get(("exabgp", "daemon", "user"), "default") != "default"
+        return {"ack": env.get("api", "ack"), "respawn": env.get("api", "respawn"),
+                "user": env.get("daemon", "user") if given and env.get("daemon", "drop")
+                else None}
 
     def _fork(self) -> int:
         sys.stdout.flush()
@@ -533,6 +565,12 @@ class Supervisor:
         for name in plan.added:
             self.shadow[name] = {}
         moved = set(plan.changed) | set(plan.added)
+        # bridges first: they subscribe to the new neighbors' events while
+        # the workers are still opening those sessions
+        self.ev_out.send_multipart(bus.pack(
+            bus.system_topic("topology"), "topology",
+            neighbors=[dataclasses.asdict(r) for r in self.refs],
+            wants=topology.process_wants(self.config, self.refs)))
         for group in plan.groups_removed:
             child = self.workers.pop(group)
             if child.pid:
@@ -557,10 +595,6 @@ class Supervisor:
             child = self.bridges[name] = Child(name, "bridge")
             self.spawn_bridge(child)
         self.write_topology()
-        self.ev_out.send_multipart(bus.pack(
-            bus.system_topic("topology"), "topology",
-            neighbors=[dataclasses.asdict(r) for r in self.refs],
-            wants=topology.process_wants(self.config, self.refs)))
         return True, "", plan
 
     def send_reconfigure(self, child: Child, routes: dict) -> None:
@@ -638,11 +672,13 @@ class Supervisor:
             if not state:
                 continue
             routes = [r for r in state.values() if r is not None]
-            withdrawn = [bus.withdrawal_to_wire(k[0], k[1], k[2])
-                         for k, r in state.items() if r is None]
+            withdrawn = [bus.withdrawal_from_identity(k) for k, r in state.items() if r is None]
             self.cmd_out.send_multipart(bus.pack(topic, "replay", neighbor=name, routes=routes,
                                                  withdrawn=withdrawn))
-        self.cmd_out.send_multipart(bus.pack(topic, "ready", group=child.name))
+        # a worker restarted after a crash sets the Restart State bit of
+        # graceful restart in its OPENs (RFC 4724 section 3)
+        self.cmd_out.send_multipart(bus.pack(topic, "ready", group=child.name,
+                                             restarted=child.restarts > 0))
         child.ready = True
         log.info("worker %s ready", child.name)
         self.send_start(child)
@@ -672,6 +708,8 @@ class Supervisor:
             if topic == bus.TOPIC_SUPERVISOR:
                 self.on_supervisor_message(msg)
                 continue
+            if kind == "query":
+                self.record(msg)  # clear adj-rib out empties the shadow too
             if kind in ("command", "batch"):
                 self.record(msg)
                 group = topic[2:-1].decode(errors="replace")
@@ -691,6 +729,12 @@ class Supervisor:
 
     def record(self, msg: dict) -> None:
         op = msg.get("op")
+        if op == "clear-adj-rib-out":
+            # nothing announced is left; static routes stay withdrawn after a restart
+            for name in msg.get("neighbors", ()):
+                if name in self.shadow:
+                    self.shadow[name] = dict.fromkeys(self.static_keys(name))
+            return
         if op not in ("announce", "withdraw"):
             return
         if msg["kind"] == "batch":
@@ -704,11 +748,11 @@ class Supervisor:
             if state is None:
                 continue
             if op == "announce":
-                state.update(((r[0], r[1], r[2]), r) for r in routes)
+                state.update((bus.route_identity(r), r) for r in routes)
             else:
                 static = self.static_keys(name)
                 for r in routes:
-                    key = (r[0], r[1], r[2])
+                    key = bus.route_identity(r)
                     if key in static:
                         state[key] = None
                     else:
@@ -716,7 +760,9 @@ class Supervisor:
 
     def static_keys(self, name: str) -> set:
         neighbor = self.neighbors_by_name[name][1]
-        return {(r.family.afi, r.family.safi, r.prefix) for r in neighbor.static}
+        configured = (*neighbor.static, *getattr(neighbor, "flows", ()),
+                      *getattr(neighbor, "vpls", ()))
+        return {bus.route_identity(bus.route_to_wire(r)) for r in configured}
 
     def on_supervisor_message(self, msg: dict) -> None:
         kind = msg["kind"]
@@ -787,17 +833,35 @@ class Supervisor:
                     keep.append((conn, peer_ip, when))
             self.waiting[group] = keep
 
+    def owner_of(self, peer_ip: str, local_ip: str) -> str | None:
+        """The neighbor a connection from peer_ip to local_ip is for: the exact
+        address first, then the narrowest passive range holding it."""
+        name = self.owner.get((peer_ip, local_ip)) or self.owner.get((peer_ip, None))
+        if name is not None:
+            return name
+        try:
+            address = ipaddress.ip_address(peer_ip)
+        except ValueError:
+            return None
+        best = None
+        for ref, neighbor in self.neighbors_by_name.values():
+            if neighbor.peer_range is None or neighbor.local_address not in (None, local_ip):
+                continue
+            network = ipaddress.ip_network(neighbor.peer_range, strict=False)
+            if address.version == network.version and address in network and (
+                    best is None or network.prefixlen > best[0]):
+                best = (network.prefixlen, ref.name)
+        return best[1] if best else None
+
     def hand_over(self, conn: socket.socket, peer_ip: str) -> bool:
         """Pass conn to its worker; True if we keep it for later (worker booting)."""
         local_ip = conn.getsockname()[0]
-        name = self.owner.get((peer_ip, local_ip)) or self.owner.get((peer_ip, None))
+        name = self.owner_of(peer_ip, local_ip)
         if name is None:
             log.warning("connection from unknown peer %s to %s: closed", peer_ip, local_ip)
             return False
-        ref, neighbor = self.neighbors_by_name[name]
-        if not neighbor.passive:
-            log.info("connection from %s, an active neighbor: closed", peer_ip)
-            return False
+        ref, _neighbor = self.neighbors_by_name[name]
+        # active neighbors too: their worker resolves the collision (RFC 4271 6.8)
         child = self.workers[ref.group]
         if not child.ready or child.control is None:
             queue = self.waiting.setdefault(ref.group, [])

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import os
+import pwd
 import signal
 import socket
 import time
@@ -38,11 +40,33 @@ import zmq
 import zmq.asyncio
 
 from bgpmesh import __version__, bus
-from bgpmesh.api.commands import parse_command
-from bgpmesh.api.dispatch import ANNOUNCEABLE, plan
-from bgpmesh.api.exabgp import json_event, json_shutdown, text_event
+from bgpmesh.api.commands import (
+    CLEAR_ADJ_RIB,
+    DISABLE_ACK,
+    ENABLE_ACK,
+    FLUSH_ADJ_RIB_OUT,
+    RELOAD,
+    RESET,
+    SHOW_ADJ_RIB,
+    SHOW_NEIGHBOR,
+    SILENCE_ACK,
+    parse_command,
+)
+from bgpmesh.api.dispatch import BATCHABLE, plan
+from bgpmesh.api.exabgp import (
+    SUMMARY_HEADER,
+    adj_rib_line,
+    api_wants,
+    json_event,
+    json_shutdown,
+    neighbor_extensive,
+    neighbor_summary,
+    text_event,
+)
 from bgpmesh.api.selector import matching
 from bgpmesh.errors import CommandError
+from bgpmesh.route import Route
+from bgpmesh.topology import NeighborRef
 
 log = logging.getLogger("bgpmesh.bridge")
 
@@ -54,8 +78,8 @@ def _plain(route) -> bool:
     """A route a batch carries whole: no qualifier beyond prefix, next hop and
     the attributes of the wire format, of a family workers announce.  Others
     take the ``command`` path, where plan() answers what cannot be done."""
-    return route.family in ANNOUNCEABLE and route.rd is None and not route.labels and \
-        route.path_id is None and route.watchdog is None
+    return type(route) is Route and route.family in BATCHABLE and route.rd is None and \
+        not route.labels and route.path_id is None and route.watchdog is None
 
 ACK_TIMEOUT = 10.0
 READ_CHUNK = 1 << 16
@@ -66,41 +90,55 @@ RESPAWN_MIN = 1.0
 RESPAWN_MAX = 30.0
 
 
+# the pseudo group a command waits on while the supervisor answers it (reload)
+SUPERVISOR = "@supervisor"
+
+
 class Pending:
-    __slots__ = ("seq", "groups", "ok", "error", "lines", "started")
+    __slots__ = ("seq", "groups", "ok", "error", "lines", "started", "command", "rows")
 
     def __init__(self, seq: int, groups: set[str], ok: bool = True, error: str = "",
-                 lines: tuple[str, ...] = ()) -> None:
+                 lines: tuple[str, ...] = (), command=None) -> None:
         self.seq = seq
         self.groups = groups
         self.ok = ok
         self.error = error
         self.lines = lines  # printed before the ack (version, shutdown...)
         self.started = time.monotonic()
+        self.command = command  # a show command: its answer rows are rendered
+        self.rows: list[dict] = []
 
 
 class Bridge:
     def __init__(self, process, refs, neighbors, endpoints: dict, supervisor_pid: int,
-                 supervisor_ppid: int = 0) -> None:
+                 supervisor_ppid: int = 0, *, ack: bool = True, respawn: bool = True,
+                 user: str | None = None) -> None:
+        """``ack``, ``respawn``: ExaBGP's exabgp.api.ack and exabgp.api.respawn
+        (false beats the process's own ``respawn``); ``user``: run the program
+        as this user when we are root (exabgp.daemon.user)."""
         self.process = process
         self.endpoints = endpoints
         self.supervisor_pid = supervisor_pid
         self.supervisor_ppid = supervisor_ppid
         self.publisher = f"process-{process.name}-{os.getpid()}"
+        self.refs = list(refs)
         self.candidates = [r for r in refs if process.name in r.processes]
         # what each neighbor's api blocks ask this process to receive
         self.wants: dict[str, set[str]] = {}
         for ref, neighbor in zip(refs, neighbors, strict=True):
             wants: set[str] = set()
             for api in neighbor.apis:
-                if process.name not in api.processes:
-                    continue
-                if api.neighbor_changes:
-                    wants.add("state")
-                if "update" in api.receive:
-                    wants.add("update")
+                if process.name in api.processes:
+                    wants.update(api_wants(api))
             if wants:
                 self.wants[ref.name] = wants
+        # acknowledgements: on unless exabgp.api.ack=false; 5.0's enable-ack,
+        # disable-ack and silence-ack switch them; ``silent`` holds the seqs
+        # whose done/error is not written
+        self.ack = ack
+        self.silent: set[int] = set()
+        self.respawn = respawn  # and the process's own ``respawn``
+        self.user = user
         self.seq = 0
         self.pending: collections.OrderedDict[int, Pending] = collections.OrderedDict()
         self.out: collections.deque[str] = collections.deque()
@@ -142,6 +180,10 @@ class Bridge:
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.RCVHWM, 0)
         self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
+        self.sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
+        # every neighbor's state events (few; on_event filters them): a
+        # neighbor a reload adds may come up before its own subscription lands
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"ev/state/")
         for name in self.wants:
             for kind in self.wants[name]:
                 self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
@@ -169,7 +211,7 @@ class Bridge:
                 self.child = await asyncio.create_subprocess_exec(
                     *self.process.run, stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE, start_new_session=True,
-                    limit=1 << 20)
+                    limit=1 << 20, **self.credentials())
             except OSError as exc:
                 log.error("cannot run %s: %s", " ".join(self.process.run), exc)
                 self.child = None
@@ -186,7 +228,8 @@ class Bridge:
                 self.out.clear()
                 # acks still owed to the dead program have no reader
                 self.pending.clear()
-            if not self.process.respawn:
+                self.silent.clear()
+            if not (self.respawn and self.process.respawn):
                 log.warning("process %s is not respawned (respawn false)", self.process.name)
                 return
             if time.monotonic() - started > 60:
@@ -332,6 +375,8 @@ class Bridge:
             return
         self.seq += 1
         seq = self.seq
+        if not self.ack:
+            self.silent.add(seq)
         try:
             command = parse_command(line)
         except CommandError as exc:
@@ -371,6 +416,9 @@ class Bridge:
                                              id=[self.publisher, seq], op="shutdown"))
             self.settle(Pending(seq, set(), lines=("shutdown in progress",)))
             return
+        if command.kind in _LOCAL:
+            _LOCAL[command.kind](self, command, seq)
+            return
         p = plan(command, self.candidates, self.publisher, seq)
         if p.local:
             self.settle(Pending(seq, set(), ok=False, error=f"{command.kind} is not supported"))
@@ -395,7 +443,151 @@ class Bridge:
             del self.pending[seq]
             for line in head.lines:
                 self.write(line)
+            if self.silent and seq in self.silent:
+                self.silent.discard(seq)
+                continue
             self.write("done" if head.ok else "error")
+
+    # -- commands answered here, by the supervisor or by queries ----------
+
+    def credentials(self) -> dict:
+        """create_subprocess_exec arguments that run the program as
+        exabgp.daemon.user when we are root; OSError if there is no such user."""
+        if not self.user or os.geteuid() != 0:
+            return {}
+        try:
+            entry = pwd.getpwnam(self.user)
+        except KeyError:
+            raise OSError(f"no user {self.user!r} (exabgp.daemon.user)") from None
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def cmd_reload(self, command, seq: int) -> None:
+        self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
+                                         id=[self.publisher, seq], op="reload"))
+        self.pending[seq] = Pending(seq, {SUPERVISOR})
+
+    def cmd_reset(self, command, seq: int) -> None:
+        # ExaBGP drops the commands it still has queued; we queue none
+        self.settle(Pending(seq, set()))
+
+    def cmd_ack(self, command, seq: int) -> None:
+        """5.0: enable-ack answers done; disable-ack answers done, then no
+        more; silence-ack stops at once, its own answer included."""
+        if command.kind == ENABLE_ACK:
+            self.ack = True
+            self.silent.discard(seq)
+        elif command.kind == DISABLE_ACK:
+            self.ack = False
+        else:
+            self.ack = False
+            self.silent.add(seq)
+        self.settle(Pending(seq, set()))
+
+    def cmd_query(self, command, seq: int) -> None:
+        """show neighbor / adj-rib, flush and clear adj-rib: a ``query`` to
+        each group owning a matched neighbor, the answers rendered here."""
+        kind = command.kind
+        show = kind in (SHOW_NEIGHBOR, SHOW_ADJ_RIB)
+        if kind == SHOW_NEIGHBOR and not command.options:
+            self.settle(Pending(seq, set(), lines=(
+                "please specify summary, extensive or configuration",
+                "you can filter by peer ip address adding it after the word neighbor")))
+            return
+        if kind in (SHOW_ADJ_RIB, CLEAR_ADJ_RIB) and command.text == "in":
+            # no Adj-RIB-In is kept: nothing to show or forget
+            self.settle(Pending(seq, set()))
+            return
+        if kind == SHOW_NEIGHBOR:
+            op = "show-neighbor"
+        elif kind == SHOW_ADJ_RIB:
+            op = "show-adj-rib-out"
+        elif kind == FLUSH_ADJ_RIB_OUT:
+            op = "flush-adj-rib-out"
+        else:
+            op = "clear-adj-rib-out"
+        # show and clear reach every neighbor (as ExaBGP); flush, this
+        # process's own
+        pool = self.candidates if kind == FLUSH_ADJ_RIB_OUT else self.refs
+        by_group: dict[str, list[str]] = {}
+        for ref in matching(command.selectors, pool):
+            by_group.setdefault(ref.group, []).append(ref.name)
+        entry = Pending(seq, set(by_group), command=command if show else None)
+        if not by_group:
+            if not show:
+                entry.ok = False
+            else:
+                entry.lines = self.render(entry)
+            self.settle(entry)
+            return
+        self.pending[seq] = entry
+        for group, names in by_group.items():
+            self.pub.send_multipart(bus.query(bus.worker_topic(group), self.publisher, seq, op,
+                                              names, command.options))
+
+    def render(self, entry: Pending) -> tuple[str, ...]:
+        command = entry.command
+        options = command.options
+        rows = sorted(entry.rows, key=lambda r: r["peer-address"])
+        if "json" in options:
+            return (json.dumps(rows, separators=(", ", ": ")),)
+        if command.kind == SHOW_ADJ_RIB:
+            extensive = "extensive" in options
+            return tuple(adj_rib_line(r, route, extensive) for r in rows for route in r["routes"])
+        if "summary" in options:
+            return (SUMMARY_HEADER, *(neighbor_summary(r) for r in rows
+                                      if r["state"] == "ESTABLISHED"))
+        if "configuration" in options:
+            return tuple(line for r in rows for line in r["configuration"])
+        return tuple(line for r in rows for line in neighbor_extensive(r))
+
+    def on_answer(self, msg: dict) -> None:
+        entry = self.pending.get(msg["id"][1])
+        if entry is None or msg["group"] not in entry.groups:
+            return
+        entry.groups.discard(msg["group"])
+        entry.rows.extend(msg["rows"])
+        if not msg["ok"]:
+            log.warning("process %s: worker %s: %s", self.process.name, msg["group"],
+                        msg["error"])
+            entry.ok = False
+        if not entry.groups and entry.command is not None:
+            entry.lines = self.render(entry)
+        self.flush_acks()
+
+    def on_reply(self, msg: dict) -> None:
+        entry = self.pending.get(msg["id"][1])
+        if entry is None or SUPERVISOR not in entry.groups:
+            return
+        entry.groups.discard(SUPERVISOR)
+        if msg["ok"]:
+            entry.lines = ("reload in progress",)
+        else:
+            log.warning("process %s: reload refused: %s", self.process.name,
+                        (msg.get("data") or {}).get("error", ""))
+            entry.ok = False
+        self.flush_acks()
+
+    def on_topology(self, msg: dict) -> None:
+        """A reload changed the neighbors: new candidates for our commands,
+        new subscriptions for our events."""
+        self.flush_batch()
+        self.refs = [NeighborRef(**{**r, "processes": tuple(r["processes"])})
+                     for r in msg["neighbors"]]
+        self.candidates = [r for r in self.refs if self.process.name in r.processes]
+        self.targets_cache.clear()
+        wants = {name: set(kinds)
+                 for name, kinds in msg["wants"].get(self.process.name, {}).items()}
+        old = {(kind, name) for name, kinds in self.wants.items() for kind in kinds}
+        new = {(kind, name) for name, kinds in wants.items() for kind in kinds}
+        for kind, name in old - new:
+            self.sub.setsockopt(zmq.UNSUBSCRIBE, bus.event_topic(kind, name))
+        for kind, name in new - old:
+            self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        self.wants = wants
+        for name in set(self.counters) - set(wants):
+            del self.counters[name]
+        log.info("process %s: %d neighbor(s) after a reload", self.process.name,
+                 len(self.candidates))
 
     async def expire_acks(self) -> None:
         while True:
@@ -431,6 +623,12 @@ class Bridge:
                     self.flush_acks()
             elif kind == "event":
                 self.on_event(msg)
+            elif kind == "answer":
+                self.on_answer(msg)
+            elif kind == "reply":
+                self.on_reply(msg)
+            elif kind == "topology":
+                self.on_topology(msg)
 
     def on_acks(self, msg: dict) -> None:
         group = msg["group"]
@@ -457,6 +655,19 @@ class Bridge:
         else:
             for line in text_event(kind, msg["neighbor"], msg["body"]):
                 self.write(line)
+
+
+_LOCAL = {
+    RELOAD: Bridge.cmd_reload,
+    RESET: Bridge.cmd_reset,
+    ENABLE_ACK: Bridge.cmd_ack,
+    DISABLE_ACK: Bridge.cmd_ack,
+    SILENCE_ACK: Bridge.cmd_ack,
+    SHOW_NEIGHBOR: Bridge.cmd_query,
+    SHOW_ADJ_RIB: Bridge.cmd_query,
+    FLUSH_ADJ_RIB_OUT: Bridge.cmd_query,
+    CLEAR_ADJ_RIB: Bridge.cmd_query,
+}
 
 
 async def handshake(pub, sub, publisher: str, timeout: float | None = None,

@@ -19,13 +19,20 @@ traceback and the session is closed with a Cease, never blamed on the peer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 
+from bgpmesh import __version__
 from bgpmesh import fsm as F
 from bgpmesh.api.json import update_message
 from bgpmesh.codec import (
+    AddPath,
+    EnhancedRouteRefresh,
+    ExtendedMessage,
     FourOctetAs,
+    Fqdn,
+    GracefulRestart,
     MessageReader,
     Multiprotocol,
     Notification,
@@ -33,6 +40,7 @@ from bgpmesh.codec import (
     RouteRefresh,
     RouteRefreshCapability,
     Session,
+    SoftwareVersion,
     Update,
     encode_attributes,
     end_of_rib,
@@ -40,6 +48,12 @@ from bgpmesh.codec import (
     pack_announce,
     pack_withdraw,
 )
+from bgpmesh.codec.capabilities import ADD_PATH_RECEIVE, ADD_PATH_SEND
+from bgpmesh.codec.packer import NlriKey, rib_entry, route_nlri_key
+from bgpmesh.codec.route_refresh import BEGIN as ROUTE_REFRESH_BEGIN
+from bgpmesh.codec.route_refresh import END as ROUTE_REFRESH_END
+from bgpmesh.codec.route_refresh import NORMAL as ROUTE_REFRESH_NORMAL
+from bgpmesh.collision import Direction, resolve_collision
 from bgpmesh.errors import BgpError, Cease
 from bgpmesh.family import Family
 from bgpmesh.route import Route
@@ -80,15 +94,44 @@ class _Protocol(asyncio.Protocol):
         self.peer.writing_paused(self, False)
 
 
+class _Inbound:
+    """The peer's connection while ours is still opening (a collision)."""
+
+    __slots__ = ("fsm", "protocol", "reader", "session", "timer")
+
+    def __init__(self, fsm: F.Fsm) -> None:
+        self.fsm = fsm
+        self.protocol: _Protocol | None = None
+        self.reader = MessageReader()
+        self.session = Session()
+        self.timer: asyncio.TimerHandle | None = None
+
+
 class Peer:
-    def __init__(self, worker, neighbor, name: str) -> None:
+    def __init__(self, worker, neighbor, name: str, *, restarting: bool = False,
+                 max_prefixes: int = 0, max_prefixes_teardown: bool = True) -> None:
+        """``restarting``: the worker was restarted, so the first OPEN says so
+        (Graceful Restart).  ``max_prefixes`` > 0 limits the prefixes the peer
+        may announce: past it the session is torn down with Cease 6/1, or only
+        a warning is logged when ``max_prefixes_teardown`` is False."""
         self.worker = worker
+        self.restarting = restarting
+        self.max_prefixes = max_prefixes
+        self.max_prefixes_teardown = max_prefixes_teardown
+        self.received: set[tuple[Family, str]] = set()
+        self.over_limit = False
+        # the peer's AS as its OPEN said ("peer-as auto" leaves it unknown)
+        self.peer_as = neighbor.peer_as
+        # a passive range ("neighbor 10.0.0.0/24") runs no session itself: it
+        # holds the routes for, and makes, one Peer per address that connects
+        self.children: dict[str, Peer] | None = {} if neighbor.peer_range else None
         self.loop = worker.loop
         self.neighbor = neighbor
         self.name = name
         self.rib = AdjRibOut()
         self.fsm: F.Fsm | None = None
         self.protocol: _Protocol | None = None
+        self.inbound: _Inbound | None = None  # a colliding connection from the peer
         self.reader = MessageReader()
         self.session = Session()
         self.negotiated = None
@@ -104,6 +147,7 @@ class Peer:
         self.paused = False
         self.flush_handle: asyncio.Handle | None = None
         self.eor_due: list[Family] = []
+        self.eorr_due: list[Family] = []  # RFC 7313 EoRR after a refresh's table
         self.ident = {
             "peer": neighbor.peer_address,
             "local": neighbor.local_address,
@@ -114,17 +158,29 @@ class Peer:
     # -- lifecycle -------------------------------------------------------
 
     def local_open(self) -> Open:
-        n = self.neighbor
-        caps = [Multiprotocol(f) for f in n.families]
-        caps.append(RouteRefreshCapability())
-        caps.append(FourOctetAs(n.local_as))
-        return Open(asn=n.local_as, hold_time=n.hold_time, router_id=n.router_id,
-                    capabilities=tuple(caps))
+        return local_open(self.neighbor, restarting=self.restarting,
+                          hostname=socket.gethostname())
+
+    def spawn(self, peer_ip: str) -> Peer:
+        """The session of one address of this passive range, with our routes."""
+        child = self.children.get(peer_ip)
+        if child is None or child.stopping:
+            neighbor = dataclasses.replace(self.neighbor, peer_address=peer_ip, peer_range=None)
+            child = Peer(self.worker, neighbor, self.name, restarting=self.restarting,
+                         max_prefixes=self.max_prefixes,
+                         max_prefixes_teardown=self.max_prefixes_teardown)
+            for (family, key), (next_hop, attributes) in self.rib.routes.items():
+                child.rib.announce(family, key, next_hop, attributes)
+            self.children[peer_ip] = child
+            log.info("%s: %s connects, a session of its own", self.name, peer_ip)
+        return child
 
     def start(self) -> None:
         self.restart_handle = None
         if self.stopping:
             return
+        if self.children is not None:
+            return  # a range: its peers' sessions start as they connect
         n = self.neighbor
         self.fsm = F.Fsm(self.local_open(), n.peer_as, n.passive, n.hold_time)
         self.reader = MessageReader()
@@ -134,18 +190,28 @@ class Peer:
     def stop(self, subcode: int = Cease.ADMINISTRATIVE_SHUTDOWN, text: str = "") -> None:
         """Close with a Cease and do not come back (worker shutdown)."""
         self.stopping = True
+        for child in (self.children or {}).values():
+            child.stop(subcode, text)
         if self.restart_handle:
             self.restart_handle.cancel()
         if self.connect_task:
             self.connect_task.cancel()
         if self.fsm is not None and self.fsm.state is not F.State.Idle:
             self.run(self.fsm.handle(F.ManualStop(subcode=subcode, communication=text), self.loop.time()))
+        if self.inbound is not None:
+            self._inbound_run(self.inbound.fsm.handle(
+                F.ManualStop(subcode=subcode, communication=text), self.loop.time()))
+            self._drop_inbound()
         self._drop_transport()
 
-    def teardown(self, subcode: int) -> None:
-        """Close with a Cease and come back after the usual back-off."""
+    def teardown(self, subcode: int, text: str = "") -> None:
+        """Close with a Cease (and an RFC 9003 Shutdown Communication, if
+        ``text``) and come back after the usual back-off."""
+        for child in (self.children or {}).values():
+            child.teardown(subcode, text)
         if self.fsm is not None and self.fsm.state is not F.State.Idle:
-            self.run(self.fsm.handle(F.ManualStop(subcode=subcode), self.loop.time()))
+            self.run(self.fsm.handle(F.ManualStop(subcode=subcode, communication=text),
+                                     self.loop.time()))
 
     @property
     def established(self) -> bool:
@@ -186,6 +252,11 @@ class Peer:
 
     def accept(self, sock: socket.socket) -> None:
         """A connection the supervisor accepted for us."""
+        if not self.neighbor.passive and not self.stopping and self.inbound is None and \
+                self.protocol is not None and self.fsm is not None and \
+                self.fsm.state in (F.State.OpenSent, F.State.OpenConfirm):
+            self._accept_inbound(sock)
+            return
         if self.stopping or self.protocol is not None or self.fsm is None or \
                 self.fsm.state not in (F.State.Active, F.State.Connect, F.State.Idle):
             log.info("%s: refusing a second connection from %s", self.name,
@@ -207,6 +278,10 @@ class Peer:
             self.loop.connect_accepted_socket(lambda: _Protocol(self), sock))
 
     def connection_made(self, protocol: _Protocol, transport) -> None:
+        inbound = self.inbound
+        if inbound is not None and protocol is inbound.protocol:
+            self._inbound_run(inbound.fsm.handle(F.TcpConnectionConfirmed(), self.loop.time()))
+            return
         if self.protocol is not None or self.fsm is None:
             transport.close()
             return
@@ -222,10 +297,16 @@ class Peer:
         self.run(self.fsm.handle(event, self.loop.time()))
 
     def data_received(self, protocol: _Protocol, data: bytes) -> None:
+        if self.inbound is not None and protocol is self.inbound.protocol:
+            self._inbound_data(data)
+            return
         if protocol is not self.protocol or self.fsm is None:
             return
         now = self.loop.time()
         error = None
+        api = getattr(self.worker, "api", None)
+        if api is not None:  # open, keepalive, packets... events, when asked for
+            api.wire(self, "receive", data)
         try:
             messages = self.reader.feed(data, self.session)
         except BgpError as exc:
@@ -239,10 +320,15 @@ class Peer:
             if self.protocol is not protocol:
                 break
             self.run(self.fsm.handle(F.event_for_message(message), now))
+            if self.inbound is not None and isinstance(message, Open):
+                self._collide(Direction.OUTBOUND, message, now)
         if error is not None and self.protocol is protocol:
             self.run(self.fsm.handle(F.event_for_error(error), now))
 
     def connection_lost(self, protocol: _Protocol, exc) -> None:
+        if self.inbound is not None and protocol is self.inbound.protocol:
+            self._inbound_run(self.inbound.fsm.handle(F.TcpConnectionFails(), self.loop.time()))
+            return
         if protocol is not self.protocol:
             return
         self.protocol = None
@@ -267,11 +353,14 @@ class Peer:
     # -- actions ---------------------------------------------------------
 
     def run(self, actions) -> None:
+        api = getattr(self.worker, "api", None)
         for action in actions:
             kind = type(action)
             if kind is F.Send:
                 if self.protocol is not None:
                     self.protocol.transport.write(action.data)
+                    if api is not None:
+                        api.wire(self, "send", action.data)
             elif kind is F.Deliver:
                 self.delivered(action.message)
             elif kind is F.Connect:
@@ -280,9 +369,11 @@ class Peer:
             elif kind is F.Close:
                 self._drop_transport()
             elif kind is F.SessionEstablished:
-                self.session_up(action.negotiated)
+                self.session_up(action.negotiated, action.remote_open)
             elif kind is F.SessionDown:
                 self.session_down(action.reason)
+        if api is not None:
+            api.fsm_moved(self)
         self._arm_timer()
         self._maybe_restart()
 
@@ -304,6 +395,10 @@ class Peer:
     def _maybe_restart(self) -> None:
         if self.stopping or self.fsm is None or self.fsm.state is not F.State.Idle:
             return
+        if self.inbound is not None and self.protocol is None and self.connect_task is None:
+            # our connection failed while the peer's goes on: it is the session now
+            self._promote()
+            return
         if self.restart_handle is not None or self.protocol is not None:
             return
         if self.connect_task is not None:
@@ -312,34 +407,211 @@ class Peer:
         self.backoff = min(self.backoff * 2, BACKOFF_MAX)
         self.restart_handle = self.loop.call_later(delay, self.start)
 
+    # -- connection collisions (RFC 4271 section 6.8) --------------------
+    #
+    # An active neighbor whose own connection is in OpenSent or OpenConfirm
+    # may get one from the peer too.  That one runs its own Fsm (``inbound``)
+    # until an OPEN on either lets ``collision.resolve_collision`` pick the
+    # survivor; the loser sends Cease 6/7 and closes.  If the inbound one wins
+    # it becomes the session (``_promote``).
+
+    def _accept_inbound(self, sock: socket.socket) -> None:
+        now = self.loop.time()
+        fsm = F.Fsm(self.local_open(), self.neighbor.peer_as, True, self.neighbor.hold_time)
+        fsm.handle(F.ManualStart(), now)
+        inbound = self.inbound = _Inbound(fsm)
+        sock.setblocking(False)
+        try:
+            tcp.prepare(sock, self.neighbor)
+        except (OSError, ValueError) as exc:
+            log.warning("%s: socket options failed: %s", self.name, exc)
+
+        def factory() -> _Protocol:
+            inbound.protocol = _Protocol(self)
+            return inbound.protocol
+
+        log.info("%s: second connection, from the peer: collision detection", self.name)
+        self.loop.create_task(self.loop.connect_accepted_socket(factory, sock))
+
+    def _inbound_data(self, data: bytes) -> None:
+        inbound = self.inbound
+        now = self.loop.time()
+        try:
+            messages = inbound.reader.feed(data, inbound.session)
+        except BgpError as exc:
+            self._inbound_run(inbound.fsm.handle(F.event_for_error(exc), now))
+            return
+        for i, message in enumerate(messages):
+            if self.inbound is not inbound:
+                # promoted: the rest is the session's
+                for rest in messages[i:]:
+                    if self.fsm is inbound.fsm and self.protocol is not None:
+                        self.run(self.fsm.handle(F.event_for_message(rest), now))
+                return
+            self._inbound_run(inbound.fsm.handle(F.event_for_message(message), now))
+            if self.inbound is inbound and isinstance(message, Open):
+                self._collide(Direction.INBOUND, message, now)
+
+    def _inbound_run(self, actions) -> None:
+        inbound = self.inbound
+        if inbound is None:
+            return
+        for action in actions:
+            kind = type(action)
+            if kind is F.Send and inbound.protocol is not None and \
+                    inbound.protocol.transport is not None:
+                inbound.protocol.transport.write(action.data)
+            elif kind is F.Close:
+                self._drop_inbound()
+                return
+            elif kind is F.SessionEstablished:
+                # only when our own connection is already gone
+                self._promote()
+                self.session_up(action.negotiated, action.remote_open)
+                return
+        if inbound.timer is not None:
+            inbound.timer.cancel()
+            inbound.timer = None
+        deadline = inbound.fsm.next_deadline()
+        if deadline is not None:
+            inbound.timer = self.loop.call_at(deadline, self._inbound_timer, inbound)
+        if inbound.fsm.state is F.State.Idle:
+            self._drop_inbound()
+
+    def _inbound_timer(self, inbound: _Inbound) -> None:
+        inbound.timer = None
+        if inbound is self.inbound:
+            self._inbound_run(inbound.fsm.expire(self.loop.time()))
+
+    def _drop_inbound(self) -> None:
+        inbound, self.inbound = self.inbound, None
+        if inbound is None:
+            return
+        if inbound.timer is not None:
+            inbound.timer.cancel()
+        if inbound.protocol is not None and inbound.protocol.transport is not None:
+            inbound.protocol.transport.close()
+
+    def _collide(self, received_on: Direction, message: Open, now: float) -> None:
+        if self.inbound is None or self.fsm is None:
+            return
+        n = self.neighbor
+        collision = resolve_collision(n.router_id, message.router_id, self.inbound.fsm, self.fsm,
+                                      received_on, now, local_as=n.local_as,
+                                      remote_as=message.peer_asn)
+        if collision is None:
+            return
+        log.info("%s: %s", self.name, collision.reason)
+        if collision.dump is Direction.INBOUND:
+            self._inbound_run(collision.actions)
+            self._drop_inbound()
+            return
+        # our connection loses: its 6/7 goes out, the peer's takes its place
+        old, self.protocol = self.protocol, None
+        if old is not None and old.transport is not None:
+            for action in collision.actions:
+                if type(action) is F.Send:
+                    old.transport.write(action.data)
+            old.transport.close()
+        if self.connect_task is not None:
+            self.connect_task.cancel()
+            self.connect_task = None
+        self._promote()
+
+    def _promote(self) -> None:
+        inbound, self.inbound = self.inbound, None
+        if inbound.timer is not None:
+            inbound.timer.cancel()
+        self.fsm = inbound.fsm
+        self.protocol = inbound.protocol
+        self.reader = inbound.reader
+        self.session = inbound.session
+        self.paused = False
+        if self.protocol is not None and self.protocol.transport is not None:
+            transport = self.protocol.transport
+            transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+            self.local_ip = transport.get_extra_info("sockname")[0]
+        self._arm_timer()
+
     # -- session ---------------------------------------------------------
 
-    def session_up(self, negotiated) -> None:
+    def session_up(self, negotiated, remote_open: Open | None = None) -> None:
         self.negotiated = negotiated
         self.session = negotiated.session
         self.attr_cache = {}
         self.backoff = BACKOFF_MIN
+        # the Restart State bit is for the first session after the restart
+        self.restarting = False
+        self.received = set()
+        self.over_limit = False
+        if remote_open is not None:
+            # "peer-as auto": the OPEN decides, and eBGP or iBGP with it
+            self.peer_as = remote_open.peer_asn
+            self.ident["peer_as"] = self.peer_as
         log.info("%s: session established (hold time %ds)", self.name, negotiated.hold_time)
         self.worker.publish_state(self, "up")
-        # the whole table, in slices as the socket takes them, then End-of-RIB
+        # the whole table, in slices as the socket takes them, then End-of-RIB.
+        # RFC 4724 section 4.1: after a restart the End-of-RIB tells the peer
+        # that the routes it still holds as stale and we did not resend are
+        # gone; it must follow the replayed table, never precede it.  With
+        # manual-eor the producers say when (``announce eor``).
         self.rib.resend_all()
-        self.eor_due = [f for f in self.neighbor.families if f in negotiated.families]
+        self.eor_due = [] if self.neighbor.manual_eor else [
+            f for f in self.neighbor.families if f in negotiated.families]
+        self.eorr_due = []
         self.flush()
 
     def session_down(self, reason: str) -> None:
         log.info("%s: session down: %s", self.name, reason)
         self.negotiated = None
+        self.received = set()
         self.worker.publish_state(self, "down", reason)
 
     def delivered(self, message) -> None:
         if isinstance(message, Update):
+            if self.max_prefixes and not self.count_prefixes(message):
+                return
             self.worker.publish_event(self, "update", update_message(message))
         elif isinstance(message, RouteRefresh):
+            if message.subtype != ROUTE_REFRESH_NORMAL:
+                return  # the peer's BoRR/EoRR: we keep no Adj-RIB-In to mark stale
             if self.established:
-                self.rib.resend_all()
-                if message.family not in self.eor_due:
+                if self.negotiated.enhanced_route_refresh:
+                    # RFC 7313 section 4: "the BGP speaker MUST send a BoRR
+                    # message before it starts the route re-advertisement ...
+                    # [and] an EoRR message after it completes"
+                    self.protocol.transport.write(
+                        RouteRefresh(message.family, ROUTE_REFRESH_BEGIN).encode(self.session))
+                    if message.family not in self.eorr_due:
+                        self.eorr_due.append(message.family)
+                elif message.family not in self.eor_due:
                     self.eor_due.append(message.family)
+                self.rib.resend_all()
                 self.flush()
+
+    def count_prefixes(self, message: Update) -> bool:
+        """Track what the peer announces against ``max_prefixes``; False when
+        the session was torn down for it."""
+        received = self.received
+        for family, nlri in message.withdrawals():
+            received.discard((family, nlri))
+        for family, nlri, _hops in message.announced():
+            received.add((family, nlri))
+        if len(received) <= self.max_prefixes:
+            self.over_limit = False
+            return True
+        if not self.max_prefixes_teardown:
+            if not self.over_limit:
+                log.warning("%s: the peer announces %d prefixes, over the limit of %d",
+                            self.name, len(received), self.max_prefixes)
+            self.over_limit = True
+            return True
+        log.warning("%s: the peer announces %d prefixes, over the limit of %d: closing with "
+                    "Cease/Maximum Number of Prefixes Reached", self.name, len(received),
+                    self.max_prefixes)
+        self.run(self.fsm.handle(F.ManualStop(subcode=Cease.MAXIMUM_PREFIXES),
+                                 self.loop.time()))
+        return False
 
     # -- Adj-RIB-Out -----------------------------------------------------
 
@@ -353,6 +625,9 @@ class Peer:
         """Send what the Adj-RIB-Out has pending, a slice per loop turn, while
         the socket takes it; End-of-RIB once the table is out."""
         self.flush_handle = None
+        if self.children is not None:
+            self._flush_range()
+            return
         if not self.established or self.protocol is None:
             return
         if self.paused:
@@ -367,6 +642,25 @@ class Peer:
         if self.eor_due and not self.paused:
             due, self.eor_due = self.eor_due, []
             self.protocol.transport.write(b"".join(end_of_rib(f) for f in due))
+        if self.eorr_due and not self.paused:
+            due, self.eorr_due = self.eorr_due, []
+            self.protocol.transport.write(b"".join(
+                RouteRefresh(f, ROUTE_REFRESH_END).encode(self.session) for f in due))
+
+    def _flush_range(self) -> None:
+        """A range passes its changes on to each of its peers' Adj-RIB-Out."""
+        if not self.rib.pending:
+            return
+        announce, withdraw = self.rib.take_pending()
+        for child in self.children.values():
+            rib = child.rib
+            for (family, next_hop, attributes), keys in announce.items():
+                for key in keys:
+                    rib.announce(family, key, next_hop, attributes)
+            for family, keys in withdraw.items():
+                for key in keys:
+                    rib.withdraw(family, key)
+            child.flush()
 
     def writing_paused(self, protocol: _Protocol, paused: bool) -> None:
         if protocol is not self.protocol:
@@ -376,10 +670,14 @@ class Peer:
             self.flush()
 
     def send_eor(self, family: Family) -> None:
+        for child in (self.children or {}).values():
+            child.send_eor(family)
         if self.established and self.protocol is not None:
             self.protocol.transport.write(end_of_rib(family))
 
     def send_route_refresh(self, family: Family) -> None:
+        for child in (self.children or {}).values():
+            child.send_route_refresh(family)
         if self.established and self.protocol is not None:
             self.protocol.transport.write(RouteRefresh(family).encode(self.session))
 
@@ -395,14 +693,100 @@ class Peer:
         for (family, next_hop, attributes), keys in announce.items():
             raw = cache.get(attributes)
             if raw is None:
-                raw = cache[attributes] = encode_attributes(attributes, n.local_as, n.peer_as,
+                raw = cache[attributes] = encode_attributes(attributes, n.local_as, self.peer_as,
                                                             session)
             if next_hop == "self":
                 next_hop = self.local_ip
-            out.extend(pack_announce(family, raw, next_hop, keys, session))
+            try:
+                out.extend(pack_announce(family, raw, next_hop, keys, session))
+            except ValueError as exc:
+                # a next hop this family cannot carry: the producer's error
+                log.warning("%s: %d %s routes not sent: %s", self.name, len(keys), family, exc)
         if out:
             self.protocol.transport.write(b"".join(out))
+            api = getattr(self.worker, "api", None)
+            if api is not None:
+                api.sent_updates(self, out)
 
 
 def route_key(route: Route) -> bytes:
-    return nlri_key(route.family, route.prefix)
+    """The Adj-RIB-Out key of a route of any family (``packer.NlriKey``);
+    a plain prefix is its wire NLRI.  ValueError if it cannot be encoded."""
+    if type(route) is Route and route.rd is None and not route.labels and \
+            route.path_id is None and route.family.safi in _PREFIX_SAFIS:
+        return nlri_key(route.family, route.prefix)
+    return route_nlri_key(route)
+
+
+_PREFIX_SAFIS = frozenset((1, 2))
+
+
+def announce_route(rib, route) -> None:
+    """Put any route in an Adj-RIB-Out: Route, FlowRoute (its actions become
+    extended communities) or Vpls.  For the ``static``, ``flow`` and ``l2vpn``
+    routes of the configuration as for the API's.  ValueError if it cannot be
+    encoded."""
+    announce_entry(rib, *rib_entry(route))
+
+
+def announce_entry(rib, family: Family, key: bytes, next_hop: str, attributes) -> None:
+    """``announce_route`` with ``packer.rib_entry`` done once for many peers."""
+    if type(key) is NlriKey and key.announce != key.withdraw:
+        # labelled: an equal key may hold other labels, and a dict keeps the
+        # key it has; replace it (the peer takes the new NLRI as a
+        # replacement, RFC 4271 section 3.1)
+        rib.routes.pop((family, key), None)
+        rib.pending.pop((family, key), None)
+    rib.announce(family, key, next_hop, attributes)
+
+
+def withdraw_route(rib, route) -> None:
+    family, key, _, _ = rib_entry(route)
+    rib.withdraw(family, key)
+
+
+_ADD_PATH_MODES = {"receive": ADD_PATH_RECEIVE, "send": ADD_PATH_SEND,
+                   "send/receive": ADD_PATH_RECEIVE | ADD_PATH_SEND}
+
+
+def local_open(neighbor, *, restarting: bool = False, hostname: str | None = None) -> Open:
+    """The OPEN the neighbor's configuration asks for (ExaBGP's capability set).
+
+    ``restarting``: this worker was killed and restarted, so the Graceful
+    Restart capability carries the Restart State bit (RFC 4724 section 3).
+    """
+    n = neighbor
+    cap = n.capability
+    caps: list = [Multiprotocol(f) for f in n.families]
+    # route refresh is always answered, so always offered; enhanced route
+    # refresh (RFC 7313) when configured, as ExaBGP does with route-refresh
+    caps.append(RouteRefreshCapability())
+    if cap.route_refresh:
+        caps.append(EnhancedRouteRefresh())
+    if cap.asn4:
+        caps.append(FourOctetAs(n.local_as))
+    if cap.graceful_restart is not None:
+        # RFC 4724 section 3: "the Forwarding State bit ... indicates whether
+        # the peer has been able to preserve the forwarding state"; the
+        # supervisor's shadow table is that state: a restarted worker gets it
+        # all back before its sessions start.
+        flags = GracefulRestart.RESTART_STATE if restarting else 0
+        caps.append(GracefulRestart(flags, cap.graceful_restart, tuple(
+            (f, GracefulRestart.FORWARDING_STATE) for f in n.families)))
+    mode = _ADD_PATH_MODES.get(cap.add_path or "", 0)
+    if mode:
+        # the packer writes no Path Identifiers yet: offer to receive only,
+        # so that a peer never expects them from us
+        mode &= ADD_PATH_RECEIVE
+        families = n.add_path_families or n.families
+        if mode:
+            caps.append(AddPath(tuple((f, mode) for f in families)))
+    if cap.extended_message:
+        caps.append(ExtendedMessage())
+    if n.host_name is not None or n.domain_name is not None or hostname is not None:
+        caps.append(Fqdn(n.host_name if n.host_name is not None else (hostname or ""),
+                         n.domain_name or ""))
+    if cap.software_version:
+        caps.append(SoftwareVersion(f"bgpmesh/{__version__}"))
+    return Open(asn=n.local_as, hold_time=n.hold_time, router_id=n.router_id,
+                capabilities=tuple(caps))

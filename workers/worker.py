@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import logging
 import os
 import pickle
@@ -33,14 +34,19 @@ import zmq.asyncio
 
 from bgpmesh import bus
 from bgpmesh.codec.nlri import codec_for
+from bgpmesh.codec.packer import rib_entry
 from bgpmesh.errors import Cease
 from bgpmesh.family import Family
+from bgpmesh.route import Route
 
-from .peer import Peer, route_key
+from .api_events import ApiEvents
+from .peer import Peer, announce_entry, announce_route, route_key, withdraw_route
 
 log = logging.getLogger("bgpmesh.worker")
 
 HEARTBEAT_INTERVAL = 1.0
+_PREFIX_SAFIS = frozenset((1, 2))  # unicast, multicast: the NLRI is the prefix
+SHUTDOWN_COMMUNICATION = "bgpmesh shutting down"
 DRAIN_DEADLINE = 2.0
 
 
@@ -59,6 +65,8 @@ class Worker:
         self.flush_scheduled = False
         self.stopped: asyncio.Event | None = None
         self.started = False
+        # the supervisor restarted us after a crash: OPENs say so (graceful restart)
+        self.restarted = False
 
     # -- entry -----------------------------------------------------------
 
@@ -111,8 +119,9 @@ class Worker:
                         return
 
     async def shutdown(self) -> None:
-        for peer in self.peers.values():
-            peer.stop()
+        for peer in self.all_peers():
+            # RFC 9003: say why, so the operator of the peer need not guess
+            peer.stop(text=SHUTDOWN_COMMUNICATION)
         deadline = self.loop.time() + DRAIN_DEADLINE
         while self.loop.time() < deadline and any(p.connect_task for p in self.peers.values()):
             await asyncio.sleep(0.05)
@@ -149,13 +158,46 @@ class Worker:
             except ValueError:
                 sock.close()
                 continue
-            peer = self.by_address.get((peer_ip, local_ip)) or self.by_address.get((peer_ip, None))
+            peer = self.by_address.get((peer_ip, local_ip)) or \
+                self.by_address.get((peer_ip, None)) or self.range_peer(peer_ip, local_ip)
             if peer is None:
                 log.warning("worker %s: no neighbor %s on %s; closing", self.group, peer_ip,
                             local_ip)
                 sock.close()
             else:
                 peer.accept(sock)
+
+    def range_peer(self, peer_ip: str, local_ip: str) -> Peer | None:
+        """A session of its own for a peer inside a passive range (the
+        narrowest range holding it wins), made on its first connection."""
+        try:
+            address = ipaddress.ip_address(peer_ip)
+        except ValueError:
+            return None
+        best = None
+        for peer in self.peers.values():
+            n = peer.neighbor
+            if n.peer_range is None or n.local_address not in (None, local_ip):
+                continue
+            network = ipaddress.ip_network(n.peer_range, strict=False)
+            if address.version == network.version and address in network and (
+                    best is None or network.prefixlen > best[0]):
+                best = (network.prefixlen, peer)
+        if best is None:
+            return None
+        child = best[1].spawn(peer_ip)
+        self.by_address[(peer_ip, child.neighbor.local_address)] = child
+        if self.started:
+            child.start()
+        return child
+
+    def all_peers(self) -> list[Peer]:
+        """Every session: configured neighbors and the peers of passive ranges."""
+        out = []
+        for peer in self.peers.values():
+            out.append(peer)
+            out.extend(peer.children.values() if peer.children is not None else ())
+        return out
 
     def reconfigure(self, path: str) -> None:
         """A reload: keep equal neighbors untouched, restart changed ones, stop
@@ -175,14 +217,14 @@ class Worker:
             peer.stop(subcode)
             del self.peers[name]
             self.by_address.pop((peer.neighbor.peer_address, peer.neighbor.local_address), None)
-        cache: dict = {}
+            for child in (peer.children or {}).values():
+                self.by_address.pop((child.neighbor.peer_address, child.neighbor.local_address),
+                                    None)
         for name, neighbor in wanted.items():
             if name in self.peers:
                 continue
             peer = self.add_peer(neighbor, name)
-            for item in payload["routes"].get(name, ()):
-                route = bus.route_from_wire(item, cache)
-                peer.add_route(route, route_key(route))
+            self.restore_routes(peer, payload["routes"].get(name, ()))
             if self.started:
                 peer.start()
 
@@ -190,17 +232,18 @@ class Worker:
         peer = Peer(self, neighbor, name)
         self.peers[name] = peer
         self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
-        for route in neighbor.static:
-            if route.withdrawn:
+        configured = (*neighbor.static, *getattr(neighbor, "flows", ()),
+                      *getattr(neighbor, "vpls", ()))
+        for route in configured:
+            if getattr(route, "withdrawn", False):
                 continue  # configured, but "withdraw": not announced until asked
             try:
-                key = route_key(route)
+                announce_route(peer.rib, route)
             except ValueError as exc:
-                log.warning("worker %s: %s: static route %s (%s) cannot be announced by "
-                            "this version: %s", self.group, name, route.prefix,
-                            route.family, exc)
-                continue
-            peer.add_route(route, key)
+                log.warning("worker %s: %s: configured route %s cannot be announced by "
+                            "this version: %s", self.group, name,
+                            getattr(route, "prefix", None) or getattr(route, "name", route),
+                            exc)
         return peer
 
     async def heartbeat(self) -> None:
@@ -237,8 +280,13 @@ class Worker:
             self.on_command(msg)
         elif kind == "replay":
             self.on_replay(msg)
+        elif kind == "query":
+            self.on_query(msg)
         elif kind == "ready":
-            return "ready" if msg.get("group") == self.group else None
+            if msg.get("group") != self.group:
+                return None
+            self.restarted = bool(msg.get("restarted"))
+            return "ready"
         elif kind == "start" and msg.get("group") == self.group:
             self.start_sessions()
         return kind
@@ -249,19 +297,37 @@ class Worker:
             return
         self.started = True
         for peer in self.peers.values():
+            peer.restarting = self.restarted
             peer.start()
+
+    def restore_routes(self, peer: Peer, items: list) -> None:
+        """Wire routes (a replay, or a reload's hand-over) into a peer's Adj-RIB-Out."""
+        cache: dict = {}
+        for item in items:
+            route = bus.route_from_wire(item, cache)
+            try:
+                if type(route) is Route and route.family.safi in _PREFIX_SAFIS and \
+                        route.path_id is None:
+                    peer.add_route(route, route_key(route))
+                else:
+                    announce_route(peer.rib, route)
+            except ValueError as exc:
+                log.warning("worker %s: %s: route %s dropped: %s", self.group, peer.name,
+                            item[2], exc)
 
     def on_replay(self, msg: dict) -> None:
         peer = self.peers.get(msg["neighbor"])
         if peer is None:
             return
+        self.restore_routes(peer, msg["routes"])
         cache: dict = {}
-        for item in msg["routes"]:
-            route = bus.route_from_wire(item, cache)
-            peer.add_route(route, route_key(route))
         for item in msg["withdrawn"]:
             route = bus.route_from_wire(item, cache)
-            peer.remove_route(route.family, route_key(route))
+            try:
+                withdraw_route(peer.rib, route)
+            except ValueError as exc:
+                log.warning("worker %s: replayed withdrawal %s dropped: %s", self.group,
+                            item[2], exc)
 
     def on_command(self, msg: dict) -> None:
         op = msg["op"]
@@ -269,21 +335,21 @@ class Worker:
         error = ""
         if op in ("announce", "withdraw"):
             cache: dict = {}
-            routes = []
+            entries = []
             try:
+                # any family: Route, FlowRoute or Vpls, keyed by its wire NLRI
                 for item in msg["routes"]:
-                    route = bus.route_from_wire(item, cache)
-                    routes.append((route, route_key(route)))
-            except (ValueError, TypeError) as exc:
+                    entries.append(rib_entry(bus.route_from_wire(item, cache)))
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
                 error = f"bad route: {exc}"
-                routes = []
+                entries = []
             for peer in peers:
                 if op == "announce":
-                    for route, key in routes:
-                        peer.add_route(route, key)
+                    for entry in entries:
+                        announce_entry(peer.rib, *entry)
                 else:
-                    for route, key in routes:
-                        peer.remove_route(route.family, key)
+                    for family, key, _next_hop, _attributes in entries:
+                        peer.remove_route(family, key)
                 self.dirty.add(peer)
             self.schedule_flush()
         elif op == "eor":
@@ -363,11 +429,29 @@ class Worker:
         if reason:
             body["reason"] = reason
         self.publish_event(peer, "state", body)
+        self.api.state_changed(peer, state)
 
     def publish_event(self, peer: Peer, kind: str, body: dict) -> None:
+        if kind == "update":
+            self.api.received_update(peer)
         self.pub.send_multipart(bus.pack(
             bus.event_topic(kind, peer.name), "event", type=kind, neighbor=peer.ident,
             name=peer.name, body=body))
+
+    # -- queries and the events only some api blocks ask for --------------
+
+    @property
+    def api(self) -> ApiEvents:
+        api = self.__dict__.get("_api")
+        if api is None:
+            api = self.__dict__["_api"] = ApiEvents(self)
+        return api
+
+    def on_query(self, msg: dict) -> None:
+        """show neighbor / adj-rib out, flush and clear adj-rib out (bus ``query``)."""
+        self.pub.send_multipart(bus.answer(msg["id"], self.group,
+                                           *self.api.query(msg["op"], msg["neighbors"],
+                                                           msg.get("options") or ())))
 
 
 def _same(a, b) -> bool:

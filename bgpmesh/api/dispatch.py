@@ -17,11 +17,31 @@ from dataclasses import dataclass, field
 from bgpmesh import bus
 from bgpmesh.api.commands import Command
 from bgpmesh.api.selector import matching
-from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
+from bgpmesh.codec.packer import rib_entry
+from bgpmesh.family import (
+    AFI_IPV4,
+    AFI_IPV6,
+    AFI_L2VPN,
+    IPV4_MULTICAST,
+    IPV4_UNICAST,
+    IPV6_MULTICAST,
+    IPV6_UNICAST,
+    SAFI_FLOW,
+    SAFI_FLOW_VPN,
+    SAFI_MPLS_LABEL,
+    SAFI_MPLS_VPN,
+    SAFI_VPLS,
+    Family,
+)
+from bgpmesh.route import FlowRoute, Route, Vpls
 
 _OPS = {
     "announce-route": "announce",
     "withdraw-route": "withdraw",
+    "announce-flow": "announce",
+    "withdraw-flow": "withdraw",
+    "announce-vpls": "announce",
+    "withdraw-vpls": "withdraw",
     "announce-eor": "eor",
     "announce-route-refresh": "route-refresh",
     "teardown": "teardown",
@@ -36,19 +56,46 @@ class Plan:
     local: bool = False  # not for workers: the caller answers it
 
 
-# what a worker can put on the wire today; anything else is refused here, with
-# a reason, rather than sent on and quietly stripped of what makes it special
-ANNOUNCEABLE = frozenset({IPV4_UNICAST, IPV6_UNICAST})
+# what a worker can put on the wire; anything else is refused here, with a
+# reason, rather than sent on and quietly stripped of what makes it special
+ANNOUNCEABLE = frozenset({
+    IPV4_UNICAST, IPV6_UNICAST, IPV4_MULTICAST, IPV6_MULTICAST,
+    Family(AFI_IPV4, SAFI_MPLS_LABEL), Family(AFI_IPV6, SAFI_MPLS_LABEL),
+    Family(AFI_IPV4, SAFI_MPLS_VPN), Family(AFI_IPV6, SAFI_MPLS_VPN),
+    Family(AFI_IPV4, SAFI_FLOW), Family(AFI_IPV6, SAFI_FLOW),
+    Family(AFI_IPV4, SAFI_FLOW_VPN), Family(AFI_IPV6, SAFI_FLOW_VPN),
+    Family(AFI_L2VPN, SAFI_VPLS),
+})
+# the families whose routes may ride a bridge's batch frames: a prefix is the
+# whole NLRI (workers key them with the family's prefix codec)
+BATCHABLE = frozenset({IPV4_UNICAST, IPV6_UNICAST, IPV4_MULTICAST, IPV6_MULTICAST})
 
 
-def unsupported(route) -> str:
-    """Why this version cannot announce the route, or ""."""
-    if route.family not in ANNOUNCEABLE:
-        return f"announcing {route.family} routes is not supported yet"
-    if route.path_id is not None:
-        return "path-information (ADD-PATH send) is not supported yet"
-    if route.watchdog is not None:
+def describe(route) -> str:
+    """How an error names a route."""
+    if type(route) is Route:
+        return route.prefix if route.rd is None else f"{route.prefix} rd {route.rd}"
+    if type(route) is FlowRoute:
+        return "flow " + bus.flow_text(route.match)
+    if type(route) is Vpls:
+        return "vpls " + bus.vpls_text(route)
+    return repr(route)
+
+
+def unsupported(route, announce: bool = True) -> str:
+    """Why this version cannot announce (or withdraw) the route, or ""."""
+    family = rib_entry(route)[0] if type(route) is Vpls else getattr(route, "family", None)
+    if family not in ANNOUNCEABLE:
+        return f"announcing {family} routes is not supported yet"
+    if type(route) is Route and route.watchdog is not None:
         return "watchdog is not supported yet"
+    if announce and type(route) is Route and not route.labels and \
+            family.safi in (SAFI_MPLS_LABEL, SAFI_MPLS_VPN):
+        return f"a {family} route needs a label, expected 'label [ N ]'"
+    try:
+        rib_entry(route)  # the NLRI, and a FlowRoute's actions, encode
+    except (ValueError, OverflowError) as exc:
+        return str(exc)
     return ""
 
 
@@ -57,9 +104,9 @@ def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     if op is None:
         return Plan(local=True)
     for route in command.routes:
-        reason = unsupported(route)
+        reason = unsupported(route, op == "announce")
         if reason:
-            return Plan(error=f"{route.prefix}: {reason}")
+            return Plan(error=f"{describe(route)}: {reason}")
     targets = matching(command.selectors, candidates)
     if not targets:
         return Plan(error="no neighbor matches the command")

@@ -11,6 +11,7 @@ string a peer sent can never add keys or lines.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 JSON_VERSION = "4.0.1"
@@ -26,13 +27,21 @@ def _neighbor(ident: dict) -> dict:
 def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float, host: str,
                pid: int, ppid: int) -> str:
     neighbor = _neighbor(ident)
+    name, direction = event_name(kind)
+    if direction:
+        neighbor["direction"] = direction
     if kind == "state":
         neighbor["state"] = body["state"]
         if "reason" in body:
             neighbor["reason"] = body["reason"]
-    else:
-        neighbor["direction"] = "receive"
+    elif name == "update":
         neighbor["message"] = body
+    elif name == "packets":
+        name = MESSAGE_NAMES.get(body["category"], str(body["category"]))
+        neighbor["message"] = {"category": body["category"], "header": body["header"],
+                               "body": body["body"]}
+    else:  # the message's own section: "open", "notification", "route-refresh"...
+        neighbor.update(body)
     out = {
         "exabgp": JSON_VERSION,
         "time": time,
@@ -40,7 +49,7 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
         "pid": pid,
         "ppid": ppid,
         "counter": counter,
-        "type": kind,
+        "type": name,
         "neighbor": neighbor,
     }
     return json.dumps(out, separators=(", ", ": "))
@@ -73,23 +82,194 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
         if body["state"] == "down":
             return [f"neighbor {peer} down - {_text_value(body.get('reason', ''))}"]
         return [f"neighbor {peer} {body['state']}"]
-    if kind != "update":
-        return [f"neighbor {peer} receive {kind}"]
+    name, direction = event_name(kind)
+    head = f"neighbor {peer} {direction}"
+    if name in ("negotiated", "fsm", "signal"):
+        return []  # ExaBGP's text encoder has no line for these
+    if name == "keepalive":
+        return [f"{head} keepalive"]
+    if name == "notification":
+        n = body["notification"]
+        return [f"{head} notification code {n['code']} subcode {n['subcode']} "
+                f"data {_text_value(n['data'])}"]
+    if name == "refresh":
+        r = body["route-refresh"]
+        return [f"{head} route-refresh afi {r['afi']} safi {r['safi']} {r['subtype']}"]
+    if name == "open":
+        o = body["open"]
+        capabilities = ", ".join(_text_value(c) for c in o["capabilities"])
+        return [f"{head} open version {o['version']} asn {o['asn']} hold_time "
+                f"{o['hold_time']} router_id {o['router_id']} capabilities [{capabilities}]"]
+    if name == "packets":
+        return [f"{head} {body['category']} header {body['header']} body {body['body']}"]
+    if name != "update":
+        return [f"{head} {name} {_text_value(body)}"]
     if "eor" in body:
         eor = body["eor"]
-        return [f"neighbor {peer} receive update end-of-rib {eor['afi']} {eor['safi']}"]
+        return [f"{head} update end-of-rib {eor['afi']} {eor['safi']}"]
     update = body.get("update", {})
     attributes = " ".join(f"{k} {_text_value(v)}" for k, v in update.get("attribute", {}).items())
-    lines = [f"neighbor {peer} receive update start"]
+    lines = [f"{head} update start"]
     for family, hops in update.get("announce", {}).items():
         for next_hop, nlris in hops.items():
             for item in nlris:
                 nlri = item["nlri"] if isinstance(item, dict) else item
-                lines.append(f"neighbor {peer} receive update announced {nlri} next-hop "
+                lines.append(f"{head} update announced {nlri} next-hop "
                              f"{next_hop} {attributes}".rstrip() + f" family {family}")
     for family, nlris in update.get("withdraw", {}).items():
         for item in nlris:
             nlri = item["nlri"] if isinstance(item, dict) else item
-            lines.append(f"neighbor {peer} receive update withdrawn {nlri} family {family}")
-    lines.append(f"neighbor {peer} receive update end")
+            lines.append(f"{head} update withdrawn {nlri} family {family}")
+    lines.append(f"{head} update end")
     return lines
+
+
+# -- what a process subscribes to ---------------------------------------------
+
+# BGP message names as ``api { receive {...}; send {...} }`` spells them
+MESSAGE_KINDS = ("open", "update", "notification", "keepalive", "refresh", "operational")
+# wire type code -> name, for ``packets`` and the ``type`` of raw events
+MESSAGE_NAMES = {1: "open", 2: "update", 3: "notification", 4: "keepalive", 5: "refresh"}
+
+
+def api_wants(api) -> list[str]:
+    """The event types (bus topics) one ``api`` block asks for.
+
+    A received message keeps its name (``update``, ``open``...), a sent one
+    is ``send-<name>``; ``packets`` / ``send-packets`` are raw messages;
+    ``state`` is ``neighbor-changes``; ``negotiated``, ``fsm``, ``signal`` as
+    written."""
+    kinds = []
+    if api.neighbor_changes:
+        kinds.append("state")
+    for name in (*MESSAGE_KINDS, "packets"):
+        if name in api.receive:
+            kinds.append(name)
+        if name in api.send:
+            kinds.append("send-" + name)
+    kinds.extend(e for e in ("negotiated", "fsm", "signal") if e in api.events)
+    return kinds
+
+
+def event_name(kind: str) -> tuple[str, str]:
+    """Bus event type -> (ExaBGP message type, direction or "")."""
+    if kind.startswith("send-"):
+        return kind[5:], "send"
+    if kind in MESSAGE_KINDS or kind == "packets":
+        return kind, "receive"
+    return kind, ""
+
+
+# -- answers to show commands --------------------------------------------------
+#
+# A worker answers a query with plain data (a row per neighbor, per route);
+# the bridge prints it here, in ExaBGP 4.2's layouts
+# (``reactor/api/command/neighbor.py`` ``Neighbor``, ``command/rib.py``).
+
+SUMMARY_HEADER = "Peer            AS        up/down state       |     #sent     #recvd"
+_KV = "   %-20s %15s %15s %15s"
+_ORIGINS = {0: "igp", 1: "egp", 2: "incomplete"}
+
+
+def _since(seconds: float) -> str:
+    return str(datetime.timedelta(seconds=int(seconds)))
+
+
+def _na(value) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def _enabled(value) -> str:
+    if value is None:
+        return "n/a"
+    return "enabled" if value else "disabled"
+
+
+def neighbor_summary(row: dict) -> str:
+    updates = row["messages"].get("update", (0, 0))
+    up = _since(row["duration"]) if row["duration"] else "down"
+    return (f"{row['peer-address']:<15} {_na(row['peer-as']):<7} {up:>9} "
+            f"{row['state'].lower():<12} {updates[0]:>10d} {updates[1]:>10d}")
+
+
+def neighbor_extensive(row: dict) -> list[str]:
+    if row["duration"]:
+        duration = _KV % ("up for", _since(row["duration"]), "", "")
+    else:
+        duration = _KV % ("down for", _since(row["down"]), "", "")
+    lines = [f"Neighbor {row['peer-address']}", "",
+             "  Session                         Local",
+             _KV % ("local", _na(row["local-address"]), "", ""),
+             _KV % ("state", row["state"], "", ""),
+             duration, "",
+             "  Setup                           Local          Remote",
+             _KV % ("AS", row["local-as"], _na(row["peer-as"]), ""),
+             _KV % ("ID", row["local-id"], _na(row["peer-id"]), ""),
+             _KV % ("hold-time", row["local-hold"], _na(row["peer-hold"]), ""), "",
+             "  Capability                      Local          Remote"]
+    lines += [_KV % (f"{name}:", _enabled(local), _enabled(remote), "")
+              for name, (local, remote) in row["capabilities"].items()]
+    lines += ["", "  Families                        Local          Remote        Add-Path"]
+    lines += [_KV % (f"{family}:", _enabled(local), _enabled(remote), _enabled(add_path))
+              for family, local, remote, add_path in row["families"]]
+    lines += ["", "  Message Statistic                Sent        Received"]
+    lines += [_KV % (f"{name}:", _na(sent), _na(received), "")
+              for name, (sent, received) in row["messages"].items()]
+    return lines + [""]
+
+
+def attributes_text(next_hop: str, a) -> str:
+    """A route's attributes as the text API writes them (``next-hop ... med ...``)."""
+    words = [f"next-hop {next_hop}"]
+    if a.origin is not None:
+        words.append(f"origin {_ORIGINS.get(a.origin, a.origin)}")
+    if a.as_path is not None:
+        path = " ".join(map(str, a.as_path))
+        if a.as_set:
+            path += " ( " + " ".join(map(str, a.as_set)) + " )"
+        words.append(f"as-path [ {path} ]")
+    if a.med is not None:
+        words.append(f"med {a.med}")
+    if a.local_pref is not None:
+        words.append(f"local-preference {a.local_pref}")
+    if a.communities:
+        words.append("community [ " + " ".join(f"{c >> 16}:{c & 0xFFFF}"
+                                               for c in a.communities) + " ]")
+    if a.extended_communities:
+        words.append("extended-community [ " + " ".join(
+            f"0x{c:016x}" for c in a.extended_communities) + " ]")
+    if a.large_communities:
+        words.append("large-community [ " + " ".join(
+            ":".join(map(str, c)) for c in a.large_communities) + " ]")
+    if a.originator_id:
+        words.append(f"originator-id {a.originator_id}")
+    if a.cluster_list:
+        words.append("cluster-list [ " + " ".join(a.cluster_list) + " ]")
+    if a.aggregator:
+        words.append(f"aggregator ( {a.aggregator[0]}:{a.aggregator[1]} )")
+    if a.atomic_aggregate:
+        words.append("atomic-aggregate")
+    if a.aigp is not None:
+        words.append(f"aigp {a.aigp}")
+    return " ".join(words)
+
+
+def neighbor_name(row: dict) -> str:
+    """ExaBGP's ``Neighbor.name()``: the neighbor and its qualifiers."""
+    return (f"neighbor {row['peer-address']} local-ip {_na(row['local-address'])} "
+            f"local-as {row['local-as']} peer-as {_na(row['peer-as'])} "
+            f"router-id {row['local-id']} family-allowed in-open")
+
+
+def adj_rib_line(row: dict, route: list, extensive: bool) -> str:
+    """``route`` is [family, prefix, attributes text] from the worker."""
+    family, prefix, text = route
+    if extensive:
+        return f"{neighbor_name(row)} {family} {prefix} {text}"
+    return f"neighbor {row['peer-address']} {family} {prefix}"
+
+
+def answer_json(ok: bool, message: str = "") -> str:
+    """ExaBGP 5.0's JSON acknowledgement."""
+    return json.dumps({"answer": "done" if ok else "error", "message": message},
+                      separators=(", ", ": "))

@@ -294,7 +294,7 @@ def test_every_attribute_a_script_gives_reaches_bird_and_the_rest_is_refused(
     relay.send(
         "announce route 10.11.0.0/24 next-hop self extended-community [ target:65000:7 ] "
         "large-community [ 65001:2:3 ] aggregator ( 65001:192.0.2.5 ) atomic-aggregate",
-        "announce ipv4 multicast 10.12.0.0/24 next-hop self",
+        "announce route 10.12.0.0/24 rd 65000:1 next-hop self",  # mpls-vpn needs a label
         "announce route 10.13.0.0/24 next-hop self watchdog dog",
         "announce route 10.14.0.0/24 next-hop self",
     )

@@ -168,8 +168,10 @@ def test_text_eor():
         "neighbor 10.0.0.1 receive update end-of-rib ipv4 unicast"]
 
 
-def test_text_other_kind():
-    assert text_event("notification", IDENT, {}) == ["neighbor 10.0.0.1 receive notification"]
+def test_text_notification_as_exabgp_4_2():
+    body = {"notification": {"code": 6, "subcode": 2, "data": "ab"}}
+    assert text_event("notification", IDENT, body) == [
+        "neighbor 10.0.0.1 receive notification code 6 subcode 2 data ab"]
 
 
 def test_text_dict_attribute_is_json():
@@ -208,3 +210,75 @@ def test_text_hostile_attribute_is_one_line(text):
 def test_text_any_reason_is_one_line(text):
     (line,) = text_event("state", IDENT, {"state": "down", "reason": text})
     assert len(line.splitlines()) == 1
+
+
+# -- events beyond state and update (ExaBGP 4.2 response/json.py, text.py) ----
+
+from types import SimpleNamespace  # noqa: E402
+
+from bgpmesh.api.exabgp import (  # noqa: E402
+    SUMMARY_HEADER,
+    answer_json,
+    api_wants,
+    neighbor_summary,
+)
+
+
+def test_json_open_keeps_its_section_and_direction():
+    body = {"open": {"version": 4, "asn": 65001, "hold_time": 90, "router_id": "1.1.1.1",
+                     "capabilities": {}}}
+    out = json.loads(json_event("open", IDENT, body, **ENV))
+    assert out["type"] == "open"
+    assert out["neighbor"]["direction"] == "receive"
+    assert out["neighbor"]["open"]["asn"] == 65001
+
+
+def test_json_sent_update_says_send():
+    out = json.loads(json_event("send-update", IDENT, UPDATE, **ENV))
+    assert out["type"] == "update" and out["neighbor"]["direction"] == "send"
+    assert out["neighbor"]["message"] == UPDATE
+
+
+def test_json_packets_are_typed_by_the_message_they_carry():
+    body = {"category": 4, "header": "F" * 32 + "001304", "body": ""}
+    out = json.loads(json_event("packets", IDENT, body, **ENV))
+    assert out["type"] == "keepalive"
+    assert out["neighbor"]["message"] == {"category": 4, "header": body["header"], "body": ""}
+
+
+def test_json_keepalive_fsm_negotiated_shapes():
+    keepalive = json.loads(json_event("keepalive", IDENT, {}, **ENV))
+    assert keepalive["type"] == "keepalive" and "message" not in keepalive["neighbor"]
+    fsm = json.loads(json_event("fsm", IDENT, {"state": "ESTABLISHED"}, **ENV))
+    assert fsm["neighbor"]["state"] == "ESTABLISHED" and "direction" not in fsm["neighbor"]
+    neg = json.loads(json_event("negotiated", IDENT, {"negotiated": {"hold_time": 9}}, **ENV))
+    assert neg["neighbor"]["negotiated"] == {"hold_time": 9}
+
+
+def test_text_forms_of_the_other_messages():
+    assert text_event("send-keepalive", IDENT, {}) == ["neighbor 10.0.0.1 send keepalive"]
+    refresh = {"route-refresh": {"afi": "ipv4", "safi": "unicast", "subtype": "query"}}
+    assert text_event("refresh", IDENT, refresh) == [
+        "neighbor 10.0.0.1 receive route-refresh afi ipv4 safi unicast query"]
+    assert text_event("packets", IDENT, {"category": 4, "header": "FF", "body": ""}) == [
+        "neighbor 10.0.0.1 receive 4 header FF body "]
+    assert text_event("fsm", IDENT, {"state": "IDLE"}) == []  # as ExaBGP's text encoder
+    assert text_event("send-update", IDENT, UPDATE)[0] == "neighbor 10.0.0.1 send update start"
+
+
+def test_api_wants_names_every_kind_asked():
+    api = SimpleNamespace(neighbor_changes=True, receive=frozenset({"update", "open", "packets"}),
+                          send=frozenset({"update"}), events=frozenset({"fsm"}))
+    assert api_wants(api) == ["state", "open", "update", "send-update", "packets", "fsm"]
+
+
+def test_summary_row_matches_exabgp_columns():
+    row = {"peer-address": "10.0.0.1", "peer-as": 65001, "duration": 65, "state": "ESTABLISHED",
+           "messages": {"update": [3, 4]}}
+    assert SUMMARY_HEADER.startswith("Peer            AS")
+    assert neighbor_summary(row) == ("10.0.0.1        65001     0:01:05 established  "
+                                     "         3          4")
+
+
+def test_json_answer_of_5_0():
+    assert json.loads(answer_json(False, "x")) == {"answer": "error", "message": "x"}
