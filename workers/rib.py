@@ -10,6 +10,11 @@ so grouping pending routes by attribute set is a dict lookup on a small tuple.
 for a withdrawal.  A route announced then withdrawn before a flush leaves one
 withdrawal (harmless if the peer never had it, and simpler than tracking what
 the peer has).  On a new session everything in ``routes`` is sent again.
+
+``token`` is for update groups (``update_groups.py``): Adj-RIB-Outs whose
+pending changes were found equal and flushed together carry the same token
+object, and any change to ``pending`` other than a shared flush clears it, so
+equal tokens mean equal pending without comparing the dicts again.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from bgpmesh.route import Attributes
 
 
 class AdjRibOut:
-    __slots__ = ("routes", "pending")
+    __slots__ = ("routes", "pending", "token")
 
     def __init__(self) -> None:
         self.routes: dict[tuple[Family, bytes], tuple[str, Attributes]] = {}
         self.pending: dict[tuple[Family, bytes], tuple[str, Attributes] | None] = {}
+        self.token: object | None = None
 
     def __len__(self) -> int:
         return len(self.routes)
@@ -37,16 +43,19 @@ class AdjRibOut:
             return
         self.routes[k] = value
         self.pending[k] = value
+        self.token = None
 
     def withdraw(self, family: Family, key: bytes) -> None:
         k = (family, key)
         if self.routes.pop(k, None) is not None or k in self.pending:
             self.pending[k] = None
+            self.token = None
 
     def clear(self) -> None:
         for k in self.routes:
             self.pending[k] = None
         self.routes.clear()
+        self.token = None
 
     def take_pending(self, limit: int | None = None):
         """(announcements grouped, withdrawals grouped) and forget them; at most
@@ -55,23 +64,40 @@ class AdjRibOut:
         announcements: {(family, next_hop, attributes): [key, ...]}
         withdrawals:   {family: [key, ...]}
         """
+        return self.take_shared(limit, ())
+
+    def take_shared(self, limit: int | None, others):
+        """take_pending, and drop the same changes from ``others``, Adj-RIB-Outs
+        whose pending is equal to ours (the caller checked): they are sent to
+        them from the same bytes."""
         pending = self.pending
+        self.token = None
         if limit is None or len(pending) <= limit:
             self.pending = {}
+            for other in others:
+                other.pending = {}
+                other.token = None
             return _group(pending.items())
         items = [(k, pending[k]) for k in itertools.islice(pending, limit)]
         for k, _ in items:
             del pending[k]
+        for other in others:
+            other.token = None
+            theirs = other.pending
+            for k, _ in items:
+                del theirs[k]
         return _group(items)
 
     def resend_all(self) -> None:
         """Queue the whole table again (new session, route refresh)."""
         self.pending = dict(self.routes)
+        self.token = None
 
     def take_all(self):
         """Everything announced, grouped as take_pending does; pending is dropped
         since the full table supersedes it."""
         self.pending = {}
+        self.token = None
         return _group(self.routes.items())
 
 
