@@ -14,6 +14,7 @@ as the pipe bridges do.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import asdict, dataclass
 
@@ -58,12 +59,24 @@ def assign_groups(neighbors, workers: int) -> list[str]:
     return groups
 
 
+def api_processes(api, process_names) -> tuple[str, ...]:
+    """The processes one ``api`` block serves: those it names, then those whose
+    name a ``processes-match`` expression matches (5.0; ``re.match`` as
+    ExaBGP does: anchored at the start of the name, case-sensitive)."""
+    found = list(api.processes)
+    for pattern in getattr(api, "processes_match", ()):
+        expression = re.compile(pattern)
+        found.extend(p for p in process_names if expression.match(p))
+    return tuple(dict.fromkeys(found))
+
+
 def build(config, workers: int) -> list[NeighborRef]:
     names = neighbor_names(config.neighbors)
     groups = assign_groups(config.neighbors, workers)
+    known = [p.name for p in config.processes]
     refs = []
     for n, name, group in zip(config.neighbors, names, groups, strict=True):
-        processes = tuple(dict.fromkeys(p for api in n.apis for p in api.processes))
+        processes = tuple(dict.fromkeys(p for api in n.apis for p in api_processes(api, known)))
         refs.append(NeighborRef(name, group, n.peer_address, n.local_address, n.local_as,
                                 n.peer_as, n.router_id, processes))
     return refs
@@ -72,12 +85,13 @@ def build(config, workers: int) -> list[NeighborRef]:
 def process_wants(config, refs) -> dict[str, dict[str, list[str]]]:
     """process -> neighbor name -> event kinds its api blocks ask for."""
     out: dict[str, dict[str, list[str]]] = {}
+    known = [p.name for p in config.processes]
     for ref, neighbor in zip(refs, config.neighbors, strict=True):
         for api in neighbor.apis:
             kinds = api_wants(api)
             if not kinds:
                 continue
-            for process in api.processes:
+            for process in api_processes(api, known):
                 have = out.setdefault(process, {}).setdefault(ref.name, [])
                 have.extend(k for k in kinds if k not in have)
     return out

@@ -47,6 +47,7 @@ from bgpmesh.api.commands import (
     FLUSH_ADJ_RIB_OUT,
     RELOAD,
     RESET,
+    RESTART,
     SHOW_ADJ_RIB,
     SHOW_NEIGHBOR,
     SILENCE_ACK,
@@ -66,9 +67,12 @@ from bgpmesh.api.exabgp import (
 from bgpmesh.api.selector import matching
 from bgpmesh.errors import CommandError
 from bgpmesh.route import Route
-from bgpmesh.topology import NeighborRef
+from bgpmesh.topology import NeighborRef, api_processes
 
 log = logging.getLogger("bgpmesh.bridge")
+# exabgp.log.message / exabgp.log.routes: what a process says and is told
+message_log = logging.getLogger("bgpmesh.message")
+routes_log = logging.getLogger("bgpmesh.routes")
 
 # route commands that travel in ``batch`` frames (command kind -> bus op)
 _BATCHED = {"announce-route": "announce", "withdraw-route": "withdraw"}
@@ -81,6 +85,7 @@ def _plain(route) -> bool:
     return type(route) is Route and route.family in BATCHABLE and route.rd is None and \
         not route.labels and route.path_id is None and route.watchdog is None
 
+ADMINISTRATIVE_RESET = 4  # Cease subcode (RFC 4486) a ``restart`` closes with
 ACK_TIMEOUT = 10.0
 READ_CHUNK = 1 << 16
 LINE_LIMIT = 1 << 20
@@ -112,10 +117,12 @@ class Pending:
 class Bridge:
     def __init__(self, process, refs, neighbors, endpoints: dict, supervisor_pid: int,
                  supervisor_ppid: int = 0, *, ack: bool = True, respawn: bool = True,
-                 user: str | None = None) -> None:
+                 user: str | None = None, compact: bool = False) -> None:
         """``ack``, ``respawn``: ExaBGP's exabgp.api.ack and exabgp.api.respawn
         (false beats the process's own ``respawn``); ``user``: run the program
-        as this user when we are root (exabgp.daemon.user)."""
+        as this user when we are root (exabgp.daemon.user); ``compact``:
+        exabgp.api.compact, bare prefixes in JSON announce/withdraw lists."""
+        self.compact = compact
         self.process = process
         self.endpoints = endpoints
         self.supervisor_pid = supervisor_pid
@@ -128,7 +135,7 @@ class Bridge:
         for ref, neighbor in zip(refs, neighbors, strict=True):
             wants: set[str] = set()
             for api in neighbor.apis:
-                if process.name in api.processes:
+                if process.name in api_processes(api, (process.name,)):
                     wants.update(api_wants(api))
             if wants:
                 self.wants[ref.name] = wants
@@ -377,6 +384,8 @@ class Bridge:
         seq = self.seq
         if not self.ack:
             self.silent.add(seq)
+        if message_log.isEnabledFor(logging.DEBUG):
+            message_log.debug("process %s: command %d: %s", self.process.name, seq, line)
         try:
             command = parse_command(line)
         except CommandError as exc:
@@ -465,6 +474,30 @@ class Bridge:
         self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
                                          id=[self.publisher, seq], op="reload"))
         self.pending[seq] = Pending(seq, {SUPERVISOR})
+
+    def cmd_restart(self, command, seq: int) -> None:
+        """ExaBGP's ``restart``: reload the configuration, then restart every
+        session.  Here: the supervisor's ``reload`` control op, and once it
+        answers (see ``on_reply``) a ``teardown`` (Cease, Administrative
+        Reset) of every neighbor, which reconnects after its back-off."""
+        self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
+                                         id=[self.publisher, seq], op="reload"))
+        self.pending[seq] = Pending(seq, {SUPERVISOR}, command=command)
+
+    def restart_sessions(self, entry: Pending) -> None:
+        by_group: dict[str, list[str]] = {}
+        for ref in self.refs:
+            by_group.setdefault(ref.group, []).append(ref.name)
+        entry.command = None
+        entry.groups = set(by_group)
+        entry.started = time.monotonic()
+        for group, names in by_group.items():
+            self.pub.send_multipart(bus.pack(
+                bus.worker_topic(group), "command", id=[self.publisher, entry.seq],
+                op="teardown", neighbors=names, routes=[], family=None,
+                arg=ADMINISTRATIVE_RESET, text=""))
+        log.info("process %s: restart: closing %d session(s)", self.process.name,
+                 sum(map(len, by_group.values())))
 
     def cmd_reset(self, command, seq: int) -> None:
         # ExaBGP drops the commands it still has queued; we queue none
@@ -559,10 +592,14 @@ class Bridge:
         if entry is None or SUPERVISOR not in entry.groups:
             return
         entry.groups.discard(SUPERVISOR)
+        restart = entry.command is not None and entry.command.kind == RESTART
         if msg["ok"]:
-            entry.lines = ("reload in progress",)
+            entry.lines = ("restart in progress",) if restart else ("reload in progress",)
+            if restart:
+                self.restart_sessions(entry)
         else:
-            log.warning("process %s: reload refused: %s", self.process.name,
+            log.warning("process %s: %s refused: %s", self.process.name,
+                        "restart" if restart else "reload",
                         (msg.get("data") or {}).get("error", ""))
             entry.ok = False
         self.flush_acks()
@@ -647,11 +684,14 @@ class Bridge:
         kind = msg["type"]
         if kind not in self.wants.get(name, ()):
             return
+        if routes_log.isEnabledFor(logging.DEBUG) and kind in ("update", "send-update"):
+            routes_log.debug("neighbor %s: %s event to process %s", name, kind,
+                             self.process.name)
         if self.process.encoder == "json":
             counter = self.counters[name] = self.counters.get(name, 0) + 1
             self.write(json_event(kind, msg["neighbor"], msg["body"], counter=counter,
                                   time=time.time(), host=self.host, pid=self.supervisor_pid,
-                                  ppid=self.supervisor_ppid))
+                                  ppid=self.supervisor_ppid, compact=self.compact))
         else:
             for line in text_event(kind, msg["neighbor"], msg["body"]):
                 self.write(line)
@@ -659,6 +699,7 @@ class Bridge:
 
 _LOCAL = {
     RELOAD: Bridge.cmd_reload,
+    RESTART: Bridge.cmd_restart,
     RESET: Bridge.cmd_reset,
     ENABLE_ACK: Bridge.cmd_ack,
     DISABLE_ACK: Bridge.cmd_ack,

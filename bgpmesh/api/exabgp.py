@@ -24,8 +24,33 @@ def _neighbor(ident: dict) -> dict:
     }
 
 
+def _compact_nlri(item):
+    """``{"nlri": "p"}`` -> ``"p"``; an NLRI with more to say stays a map."""
+    if isinstance(item, dict) and len(item) == 1 and "nlri" in item:
+        return item["nlri"]
+    return item
+
+
+def compact_update(body: dict) -> dict:
+    """exabgp.api.compact: bare prefixes in the announce (and withdraw) lists
+    of an update's ``message``; a copy, the body stays as the worker sent it."""
+    update = body.get("update")
+    if not update:
+        return body
+    update = dict(update)
+    if "announce" in update:
+        update["announce"] = {
+            family: {hop: [_compact_nlri(i) for i in nlris] for hop, nlris in hops.items()}
+            for family, hops in update["announce"].items()}
+    if "withdraw" in update:
+        update["withdraw"] = {family: [_compact_nlri(i) for i in nlris]
+                              for family, nlris in update["withdraw"].items()}
+    return {**body, "update": update}
+
+
 def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float, host: str,
-               pid: int, ppid: int) -> str:
+               pid: int, ppid: int, compact: bool = False) -> str:
+    """``compact``: exabgp.api.compact (see ``compact_update``)."""
     neighbor = _neighbor(ident)
     name, direction = event_name(kind)
     if direction:
@@ -35,7 +60,7 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
         if "reason" in body:
             neighbor["reason"] = body["reason"]
     elif name == "update":
-        neighbor["message"] = body
+        neighbor["message"] = compact_update(body) if compact else body
     elif name == "packets":
         name = MESSAGE_NAMES.get(body["category"], str(body["category"]))
         neighbor["message"] = {"category": body["category"], "header": body["header"],
