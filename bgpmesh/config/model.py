@@ -89,6 +89,9 @@ class Neighbor:
     adj_rib_out: bool = True
     manual_eor: bool = False
     rate_limit: int = 0  # UPDATEs per second; 0: no limit
+    # bgpmesh extension "max-prefixes N [teardown|warn];": 0, no limit
+    max_prefixes: int = 0
+    max_prefixes_teardown: bool = True  # False: "warn", only log
     host_name: str | None = None  # None: the system's (RFC 8652 FQDN capability)
     domain_name: str | None = None
     source_interface: str | None = None

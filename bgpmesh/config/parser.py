@@ -575,6 +575,29 @@ def _rate_limit(draft: _Draft, statement: Statement) -> None:
     draft.set("rate_limit", value, token)
 
 
+def _max_prefixes(draft: _Draft, statement: Statement) -> None:
+    # bgpmesh extension, not ExaBGP: "max-prefixes N [teardown|warn];".  Past
+    # N prefixes received, teardown (the default) closes the session with
+    # Cease 6/1 (RFC 4486); warn only logs.
+    _simple(statement)
+    words = statement.words
+    if len(words) < 2:
+        raise statement.end.error("missing prefix count after 'max-prefixes'")
+    if len(words) > 3:
+        raise words[3].error(f"expected ';' after '{_words_text(statement, 3)}', "
+                             f"found {words[3].text!r}")
+    token = words[1]
+    draft.set("max_prefixes", _check(token, parse_int, "max-prefixes", 0, 0xFFFFFFFF), token)
+    if len(words) == 3:
+        action = words[2]
+        if action.quoted or action.text not in ("teardown", "warn"):
+            raise action.error(f"invalid max-prefixes action {action.text!r}, expected one "
+                               "of: teardown, warn")
+        draft.set("max_prefixes_teardown", action.text == "teardown", action)
+    else:
+        draft.set("max_prefixes_teardown", True, token)
+
+
 # api { processes [ A B ]; neighbor-changes; receive { ... } send { ... } }
 
 
@@ -708,6 +731,7 @@ _NEIGHBOR: dict[str, Callable[[_Draft, Statement], None]] = {
     "adj-rib-out": _bool_setting("adj_rib_out"),
     "manual-eor": _bool_setting("manual_eor"),
     "rate-limit": _rate_limit,
+    "max-prefixes": _max_prefixes,
     "host-name": _text_setting("host_name", "host name"),
     "domain-name": _text_setting("domain_name", "domain name"),
     "source-interface": _text_setting("source_interface", "interface name"),
@@ -956,6 +980,8 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         adj_rib_out=settings.get("adj_rib_out", True),
         manual_eor=settings.get("manual_eor", False),
         rate_limit=settings.get("rate_limit", 0),
+        max_prefixes=settings.get("max_prefixes", 0),
+        max_prefixes_teardown=settings.get("max_prefixes_teardown", True),
         host_name=settings.get("host_name"),
         domain_name=settings.get("domain_name"),
         source_interface=settings.get("source_interface"),

@@ -167,8 +167,8 @@ def test_open_carries_what_the_capability_block_asks_for():
     message = local_open(neighbor)
     assert message.capability(GracefulRestart) == GracefulRestart(
         0, 120, ((IPV4_UNICAST, 0x80), (IPV6_UNICAST, 0x80)))
-    # receive only: the packer writes no Path Identifiers yet
-    assert message.capability(AddPath) == AddPath(((IPV4_UNICAST, 1),))
+    # send/receive (3): the packer writes Path Identifiers
+    assert message.capability(AddPath) == AddPath(((IPV4_UNICAST, 3),))
     assert message.capability(EnhancedRouteRefresh) is not None
     assert message.capability(RouteRefreshCapability) is not None
     assert message.capability(ExtendedMessage) is not None
@@ -366,3 +366,105 @@ def test_worker_sigterm_text_is_the_one_documented():
 
     assert worker.SHUTDOWN_COMMUNICATION == "bgpmesh shutting down"
     assert peer_module.BACKOFF_MIN > 0
+
+
+# -- max-prefixes from the configuration, ADD-PATH send ------------------------
+
+
+def configured(statements: str) -> Neighbor:
+    from bgpmesh.config.parser import parse_config
+
+    config = parse_config("neighbor 127.0.0.1 {\n    router-id 192.0.2.1;\n"
+                          "    local-as 65001;\n    peer-as 65002;\n    hold-time 30;\n"
+                          "    passive;\n    family {\n        ipv4 unicast;\n    }\n"
+                          f"{statements}}}\n")
+    return config.neighbors[0]
+
+
+def test_max_prefixes_statement_sets_the_peer_limit():
+    from bgpmesh.errors import ConfigError
+
+    assert (NEIGHBOR.max_prefixes, NEIGHBOR.max_prefixes_teardown) == (0, True)
+    teardown = configured("    max-prefixes 2;\n")
+    assert (teardown.max_prefixes, teardown.max_prefixes_teardown) == (2, True)
+    warn = configured("    max-prefixes 5 warn;\n")
+    assert (warn.max_prefixes, warn.max_prefixes_teardown) == (5, False)
+    assert configured("    max-prefixes 7 teardown;\n").max_prefixes_teardown
+    for bad in ("max-prefixes;", "max-prefixes x;", "max-prefixes 3 drop;",
+                "max-prefixes 3 warn now;"):
+        with pytest.raises(ConfigError):
+            configured(f"    {bad}\n")
+
+    async def scenario(peer: Peer, worker):
+        assert (peer.max_prefixes, peer.max_prefixes_teardown) == (2, True)
+        remote = await connected(peer)
+        await remote.establish()
+        remote.send(announce("10.4.0.0/24", "10.4.1.0/24", "10.4.2.0/24"))
+        notification = await remote.receive(lambda m: isinstance(m, Notification))
+        assert (notification.code, notification.subcode) == (Cease.code,
+                                                              Cease.MAXIMUM_PREFIXES)
+
+    run(scenario, teardown)
+    # a keyword argument still overrides the neighbor's statement
+    run(lambda peer, worker: _limits(peer, (9, False)), teardown, max_prefixes=9,
+        max_prefixes_teardown=False)
+
+
+async def _limits(peer: Peer, expected) -> None:
+    assert (peer.max_prefixes, peer.max_prefixes_teardown) == expected
+
+
+def test_add_path_send_writes_both_paths_of_one_prefix():
+    neighbor = configured("    capability {\n        add-path send;\n    }\n")
+    ours = local_open(neighbor)
+    assert ours.capability(AddPath) == AddPath(((IPV4_UNICAST, 2),))
+    theirs = dataclasses.replace(PEER_OPEN, capabilities=(
+        *PEER_OPEN.capabilities, AddPath(((IPV4_UNICAST, 1),))))
+    first = Route(IPV4_UNICAST, "10.5.0.0/24", "192.0.2.9", Attributes(), path_id=1)
+    second = dataclasses.replace(first, path_id=2, next_hop="192.0.2.10")
+
+    async def scenario(peer: Peer, worker):
+        for one in (first, second):
+            peer.add_route(one, route_key(one))
+        remote = await connected(peer)
+        await remote.establish(theirs)
+        assert IPV4_UNICAST in remote.session.add_path_receive
+        seen = []
+        while len(seen) < 2:
+            update = await remote.receive(lambda m: isinstance(m, Update) and m.nlri)
+            seen.extend(update.nlri)
+        assert seen == ["10.5.0.0/24", "10.5.0.0/24"]
+
+    run(scenario, neighbor)
+
+
+def test_extended_next_hop_offered_and_an_ipv6_next_hop_received():
+    from bgpmesh.codec import ExtendedNextHop
+
+    neighbor = configured("    capability {\n        nexthop;\n    }\n"
+                          "    nexthop {\n        ipv4 unicast ipv6;\n    }\n")
+    assert local_open(neighbor).capability(ExtendedNextHop) == ExtendedNextHop(
+        ((IPV4_UNICAST, 2),))
+    assert local_open(NEIGHBOR).capability(ExtendedNextHop) is None
+    theirs = dataclasses.replace(PEER_OPEN, capabilities=(
+        *PEER_OPEN.capabilities, ExtendedNextHop(((IPV4_UNICAST, 2),))))
+    # RFC 8950: IPv4 NLRI in MP_REACH_NLRI with a 16-octet next hop
+    mp = (b"\x00\x01\x01\x10" + socket.inet_pton(socket.AF_INET6, "2001:db8::7") +
+          b"\x00\x18\x0a\x06\x00")
+    attributes = b"\x40\x01\x01\x00" + b"\x40\x02\x00" + b"\x80\x0e" + bytes((len(mp),)) + mp
+    body = b"\x00\x00" + len(attributes).to_bytes(2, "big") + attributes
+    message = b"\xff" * 16 + (19 + len(body)).to_bytes(2, "big") + b"\x02" + body
+
+    async def scenario(peer: Peer, worker):
+        remote = await connected(peer)
+        await remote.establish(theirs)
+        assert peer.negotiated.extended_next_hop == frozenset({(IPV4_UNICAST, 2)})
+        remote.send(message)
+        for _ in range(100):
+            updates = [body for kind, body in worker.events if kind == "update"]
+            if updates:
+                break
+            await asyncio.sleep(0.02)
+        assert "2001:db8::7" in repr(updates) and "10.6.0.0/24" in repr(updates)
+
+    run(scenario, neighbor)
