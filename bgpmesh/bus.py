@@ -40,6 +40,10 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
                                           show-adj-rib-out, flush-adj-rib-out or
                                           clear-adj-rib-out; answered by ``answer``
       control   id=[publisher, seq] op="shutdown"|"reload"
+                | op="neighbor-create" text=str (one ``neighbor`` block)
+                | op="neighbor-delete"|"neighbor-disable"|"neighbor-enable"
+                  neighbor=name or peer address
+                                          answered by ``reply`` data={error, neighbor}
       status    id=[publisher, seq]       client -> supervisor: send a ``reply``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
@@ -54,7 +58,11 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       topology  neighbors=[NeighborRef as map...] wants={process: {name: [type...]}}
                                           on sys/topology|, after a reload
       hello     group=str                 worker -> supervisor: my PUB is up
-      event     type=str neighbor={peer, local, local_as, peer_as}
+      event     type=str neighbor={peer, local, local_as, peer_as} name=str
+                publisher=str seq=int     seq counts 1, 2, ... per (publisher, topic):
+                                          a subscriber gets whole topics, so a hole
+                                          in seq is frames it lost (XPUB high-water
+                                          mark); ``SequenceGaps`` counts them
                 body=dict (state: {state, reason}; update: ExaBGP "message" map;
                 open, notification, refresh, negotiated: ExaBGP's section, e.g.
                 {"open": {...}}; keepalive: {}; fsm: {state}; packets: {category,
@@ -312,6 +320,30 @@ def route_from_wire(item: list, _cache: dict | None = None) -> Route:
         return Vpls(endpoint, base, offset, size, rd, next_hop, attributes, name,
                     bool(withdrawn))
     raise ValueError(f"unknown route kind {kind!r}")
+
+
+class SequenceGaps:
+    """Counts the events a subscriber lost: holes in each (publisher, topic)
+    sequence.  The first frame of a sequence is a start, not a loss (we may
+    have joined late); so is a new publisher (a restarted worker)."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, bytes], int] = {}
+        self.lost = 0
+
+    def see(self, topic: bytes, msg: dict) -> int:
+        """How many frames of this sequence went missing just before msg."""
+        publisher, seq = msg.get("publisher"), msg.get("seq")
+        if publisher is None or not isinstance(seq, int):
+            return 0
+        key = (publisher, topic)
+        last = self.last.get(key)
+        self.last[key] = seq
+        if last is None or seq <= last + 1:
+            return 0
+        missed = seq - last - 1
+        self.lost += missed
+        return missed
 
 
 def neighbor_ident(peer: str, local: str | None, local_as: int, peer_as: int) -> dict:

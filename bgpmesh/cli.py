@@ -131,7 +131,12 @@ def start(path: str, workers: int | None, run_dir: str | None, log_level: str | 
                   "client_keys": bus_client_keys}
     config = _load(path)
     environment = _environment(path, env_files)
-    log.setup(log_level or environment.get("log", "level"))
+    try:
+        log.setup(log_level, environment)
+    except (ValueError, OSError) as exc:
+        click.echo(f"bgpmesh: exabgp.log.destination "
+                   f"{environment.get('log', 'destination')!r}: {exc}", err=True)
+        sys.exit(1)
     workers = workers or environment.get("workers", "count", "bgpmesh") or None
     supervisor = Supervisor(config, workers=workers or os.cpu_count() or 1,
                             run_dir=_run_dir(run_dir), config_path=path, remote=remote,
@@ -309,3 +314,72 @@ def keys(name: str, directory: str) -> None:
     public, secret = make_keys(directory, name)
     click.echo(f"public key: {public}")
     click.echo(f"secret key: {secret} (mode 0600; keep it private)")
+
+
+@main.group()
+def neighbor() -> None:
+    """Add, remove, stop and start neighbors of a running bgpmesh.
+
+    These change the running configuration only, not the file: a neighbor
+    created here lasts until the next reload, which applies the file as it
+    is (and so removes it, unless the file has it too); one deleted here
+    comes back on a reload if the file still has it.  disable/enable keep
+    the neighbor configured: its session is closed with Cease/Administrative
+    Shutdown and stays down until enable.
+    """
+
+
+def _neighbor_control(run_dir, endpoint, server_key, client_key, op: str, **fields) -> None:
+    from bgpmesh.supervisor.client import ClientError, request
+
+    try:
+        reply = request(_target(run_dir, endpoint, server_key, client_key), "control",
+                        op=op, timeout=30.0, **fields)
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    data = reply["data"]
+    if not reply["ok"]:
+        click.echo(f"bgpmesh: {op} refused, nothing changed: {data['error']}", err=True)
+        sys.exit(1)
+    verb = {"neighbor-create": "created", "neighbor-delete": "deleted",
+            "neighbor-disable": "disabled", "neighbor-enable": "enabled"}[op]
+    click.echo(f"{verb} {data['neighbor']}")
+
+
+@neighbor.command("create")
+@click.argument("text")
+@bus_options
+def neighbor_create(text: str, run_dir, endpoint, server_key, client_key) -> None:
+    """Start the neighbor TEXT defines: one 'neighbor ADDRESS { ... }' block in
+    the configuration's grammar (it may name the running processes).  It goes
+    to the worker with the fewest neighbors and lasts until the next reload."""
+    _neighbor_control(run_dir, endpoint, server_key, client_key, "neighbor-create", text=text)
+
+
+@neighbor.command("delete")
+@click.argument("address")
+@bus_options
+def neighbor_delete(address: str, run_dir, endpoint, server_key, client_key) -> None:
+    """Close ADDRESS with Cease/Peer De-configured and forget it (until the
+    next reload, if the file has it)."""
+    _neighbor_control(run_dir, endpoint, server_key, client_key, "neighbor-delete",
+                      neighbor=address)
+
+
+@neighbor.command("disable")
+@click.argument("address")
+@bus_options
+def neighbor_disable(address: str, run_dir, endpoint, server_key, client_key) -> None:
+    """Close ADDRESS with Cease/Administrative Shutdown; keep it down until enable."""
+    _neighbor_control(run_dir, endpoint, server_key, client_key, "neighbor-disable",
+                      neighbor=address)
+
+
+@neighbor.command("enable")
+@click.argument("address")
+@bus_options
+def neighbor_enable(address: str, run_dir, endpoint, server_key, client_key) -> None:
+    """Start the session of ADDRESS again after disable."""
+    _neighbor_control(run_dir, endpoint, server_key, client_key, "neighbor-enable",
+                      neighbor=address)

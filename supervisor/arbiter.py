@@ -18,6 +18,12 @@ Theory of operation (gunicorn's arbiter is the model):
   then ``ready``, before any later command: no route is lost to a crash.
 * Inbound TCP: an accepted connection is passed with SCM_RIGHTS to the worker
   that owns the (peer, local) pair; an unknown peer is closed and logged.
+* Event bus back-pressure: the XPUB towards subscribers queues at most
+  ``EVENT_HWM`` frames per subscriber; a subscriber that stops reading loses
+  frames past that (the others do not), and sees the loss as a gap in the
+  per-(publisher, topic) ``seq`` of events.  The command bus never drops.
+* Runtime neighbors (``bgpmesh neighbor create|delete|disable|enable``) change
+  the running configuration only; the next reload compares the file with it.
 * A dead worker is reaped and restarted after a back-off that doubles while it
   keeps dying young.  SIGTERM/SIGINT: children get SIGTERM (workers close every
   session with a Cease), are reaped, and the supervisor exits 0.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import ipaddress
+import json
 import logging
 import os
 import pickle
@@ -55,6 +62,11 @@ BACKOFF_MAX = 30.0
 STABLE_AFTER = 30.0
 CONNECTION_WAIT = 10.0  # how long an accepted connection waits for its booting worker
 WAITING_LIMIT = 64
+# Frames the event bus queues per subscriber.  Past it XPUB drops, for that
+# subscriber only, rather than grow without bound or stall the workers; every
+# event carries (publisher, seq), so a subscriber sees the gap and counts it
+# (``bgpmesh watch`` reports it on stderr).
+EVENT_HWM = 100_000
 
 
 class ListenError(OSError):
@@ -105,6 +117,7 @@ class Supervisor:
         # connections accepted while their worker boots: group -> [(sock, peer, when)]
         self.waiting: dict[str, list[tuple[socket.socket, str, float]]] = {}
         self.signals: list[int] = []
+        self.disabled: set[str] = set()  # neighbors ``bgpmesh neighbor disable`` stopped
         # sessions start once every bridge hears the event bus (or after a
         # deadline), so no script misses its neighbors' first events
         self.bridges_heard: set[str] = set()
@@ -148,6 +161,8 @@ class Supervisor:
             s.setsockopt(zmq.SNDHWM, 0)
             s.setsockopt(zmq.RCVHWM, 0)
             s.setsockopt(zmq.LINGER, 0)
+        # a stuck event subscriber costs bounded memory: see EVENT_HWM
+        self.ev_out.setsockopt(zmq.SNDHWM, EVENT_HWM)
         self.cmd_in.bind(ep["command_in"])
         self.cmd_out.bind(ep["command_out"])
         self.ev_in.bind(ep["event_in"])
@@ -310,7 +325,7 @@ class Supervisor:
 
     def bridge_settings(self) -> dict:
         """What a bridge reads from ExaBGP's environment (api.ack, api.respawn,
-        daemon.user)."""
+        api.compact, daemon.user)."""
         env = self.environment
         if env is None:
             return {}
@@ -319,6 +334,7 @@ class Supervisor:
         # an existing root setup does not lose access to its own files
         given = env.origin.get(("exabgp", "daemon", "user"), "default") != "default"
         return {"ack": env.get("api", "ack"), "respawn": env.get("api", "respawn"),
+                "compact": env.get("api", "compact"),
                 "user": env.get("daemon", "user") if given and env.get("daemon", "drop")
                 else None}
 
@@ -620,6 +636,142 @@ class Supervisor:
             f.write(topology.dumps(self.refs, pid=os.getpid(), endpoints=self.endpoints()))
         os.replace(path + ".new", path)
 
+    # -- runtime neighbors -----------------------------------------------
+    #
+    # ``bgpmesh neighbor create|delete|disable|enable``: the running
+    # configuration changes without the file.  A created neighbor lives until
+    # the next reload, which compares the file with what runs (so it is
+    # removed unless the file has it too); a disabled one stays configured,
+    # its session closed with Cease/Administrative Shutdown, until enabled.
+
+    def neighbor_control(self, msg: dict) -> tuple[bool, dict]:
+        """A ``control`` op ``neighbor-*``: (ok, reply data)."""
+        op = msg.get("op")
+        try:
+            if op == "neighbor-create":
+                name = self.create_neighbor(str(msg.get("text", "")))
+            else:
+                name = self.neighbor_named(str(msg.get("neighbor", "")))
+                if op == "neighbor-delete":
+                    self.delete_neighbor(name)
+                elif op in ("neighbor-disable", "neighbor-enable"):
+                    self.set_enabled(name, op == "neighbor-enable")
+                else:
+                    raise ValueError(f"unknown operation {op!r}")
+        except (ValueError, ListenError) as exc:
+            log.error("%s refused: %s", op, exc)
+            return False, {"error": str(exc)}
+        log.info("%s: %s", op, name)
+        return True, {"error": "", "neighbor": name}
+
+    def neighbor_named(self, text: str) -> str:
+        """A neighbor's name from its name or its (unique) peer address."""
+        if text in self.neighbors_by_name:
+            return text
+        found = [r.name for r in self.refs if r.peer_address == text]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValueError(f"{text} names several neighbors: {' '.join(found)}")
+        raise ValueError(f"no neighbor {text!r}")
+
+    def create_neighbor(self, text: str) -> str:
+        from bgpmesh.config import parse_config
+        from bgpmesh.errors import ConfigError
+
+        # the running processes, after the text so that error lines are the text's
+        stubs = "".join(f"\nprocess {p.name} {{\n    run /bin/true;\n}}\n"
+                        for p in self.config.processes)
+        try:
+            parsed = parse_config(text + stubs, "<neighbor create>")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        if len(parsed.neighbors) != 1:
+            raise ValueError(f"expected exactly one neighbor block, found "
+                             f"{len(parsed.neighbors)}")
+        neighbor = parsed.neighbors[0]
+        for ref in self.refs:
+            if ref.peer_address == neighbor.peer_address:
+                raise ValueError(f"neighbor {neighbor.peer_address} exists already ({ref.name})")
+        name = neighbor.peer_address
+        group = self.least_loaded_group()
+        spawn = group is None  # every neighbor was deleted: a worker of its own
+        if spawn:
+            group = topology.assign_groups([neighbor], self.worker_count)[0]
+        ref = topology.build(dataclasses.replace(self.config, neighbors=(neighbor,)), 1)[0]
+        ref = dataclasses.replace(ref, name=name, group=group)
+        config = dataclasses.replace(self.config, neighbors=(*self.config.neighbors, neighbor))
+        self.apply_runtime(config, [*self.refs, ref])
+        self.shadow[name] = {}
+        self.announce_topology()
+        if spawn:
+            self.workers[group] = Child(group, "worker")
+            self.spawn_worker(self.workers[group])
+        else:
+            self.send_reconfigure(self.workers[group], {name: {}})
+        return name
+
+    def least_loaded_group(self) -> str | None:
+        """The running worker group with the fewest neighbors (then by name)."""
+        running = [g for g, child in self.workers.items() if child.pid]
+        if not running:
+            return None
+        return min(running, key=lambda g: (len(self.groups.get(g, ())), g))
+
+    def delete_neighbor(self, name: str) -> None:
+        ref, neighbor = self.neighbors_by_name[name]
+        config = dataclasses.replace(self.config, neighbors=tuple(
+            n for n in self.config.neighbors if n is not neighbor))
+        self.apply_runtime(config, [r for r in self.refs if r.name != name])
+        self.shadow.pop(name, None)
+        self.disabled.discard(name)
+        self.announce_topology()
+        child = self.workers[ref.group]
+        if child.pid:
+            self.send_reconfigure(child, {})  # the worker sends Cease/Peer De-configured
+        if ref.group not in self.groups:  # its last neighbor: retire it, as a reload does
+            del self.workers[ref.group]
+            if child.pid:
+                self.retired.add(child.pid)
+                self._kill(child.pid, signal.SIGTERM)
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        ref, _ = self.neighbors_by_name[name]
+        if enabled:
+            self.disabled.discard(name)
+        else:
+            self.disabled.add(name)
+        self.send_disabled(self.workers[ref.group])
+
+    def send_disabled(self, child: Child) -> None:
+        """Tell a worker which of its neighbors must stay down."""
+        if child.control is None:
+            return
+        names = sorted(self.disabled & set(self.groups.get(child.name, ())))
+        try:
+            child.control.send(b"D" + json.dumps(names).encode())
+        except OSError as exc:
+            log.error("could not tell worker %s its disabled neighbors: %s", child.name, exc)
+
+    def apply_runtime(self, config, refs) -> None:
+        """adopt() a runtime change; listeners follow, or nothing changes."""
+        old_config, old_refs = self.config, self.refs
+        self.adopt(config, refs)
+        try:
+            self.bind_listeners()
+        except ListenError:
+            self.adopt(old_config, old_refs)
+            self.bind_listeners()
+            raise
+        self.write_topology()
+
+    def announce_topology(self) -> None:
+        """The neighbor map for bridges (sys/topology|), as after a reload."""
+        self.ev_out.send_multipart(bus.pack(
+            bus.system_topic("topology"), "topology",
+            neighbors=[dataclasses.asdict(r) for r in self.refs],
+            wants=topology.process_wants(self.config, self.refs)))
+
     # -- status ----------------------------------------------------------
 
     def status(self) -> dict:
@@ -681,6 +833,8 @@ class Supervisor:
                                              restarted=child.restarts > 0))
         child.ready = True
         log.info("worker %s ready", child.name)
+        if self.disabled & set(self.groups[child.name]):
+            self.send_disabled(child)  # a restarted worker learns it again
         self.send_start(child)
         for conn, peer_ip, _ in self.waiting.pop(child.name, []):
             try:
@@ -784,6 +938,10 @@ class Supervisor:
             self.ev_out.send_multipart(bus.pack(
                 bus.ack_topic(str(ident[0])), "reply", id=ident, ok=ok,
                 data={"error": error, "plan": plan.describe() if plan else []}))
+        elif kind == "control" and str(msg.get("op", "")).startswith("neighbor-"):
+            ok, data = self.neighbor_control(msg)
+            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
+                                                id=ident, ok=ok, data=data))
         elif kind == "control" and msg.get("op") == "shutdown":
             log.info("shutdown requested by %s", ident[0])
             self.stopping = True

@@ -11,6 +11,7 @@ one ack from each worker group the command reached.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -186,8 +187,16 @@ def request(target: Target | str, kind: str, timeout: float = 10.0, **fields) ->
 
 
 def watch(target: Target | str, kinds: tuple[str, ...] = (), count: int = 0, echo=print,
-          timeout: float = 10.0) -> int:
-    """Print events as ExaBGP JSON lines until ``count`` (0: forever)."""
+          timeout: float = 10.0, warn=None) -> int:
+    """Print events as ExaBGP JSON lines until ``count`` (0: forever).
+
+    Events lost on the way (the event bus drops for a subscriber that falls
+    ``EVENT_HWM`` frames behind) show as holes in their ``seq``: each is
+    reported through ``warn`` (stderr by default), and the total at the end."""
+    if warn is None:
+        def warn(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+    gaps = bus.SequenceGaps()
     topics = tuple(b"ev/" + (k.encode() + b"/" if k else b"") for k in (kinds or ("",)))
     conn = _Connection(_target(target), timeout, subscribe=topics)
     seen = 0
@@ -195,11 +204,15 @@ def watch(target: Target | str, kinds: tuple[str, ...] = (), count: int = 0, ech
     try:
         while not count or seen < count:
             try:
-                _, msg = bus.unpack(conn.sub.recv_multipart())
+                topic, msg = bus.unpack(conn.sub.recv_multipart())
             except bus.FrameError:
                 continue
             if msg["kind"] != "event":
                 continue
+            missed = gaps.see(topic, msg)
+            if missed:
+                warn(f"bgpmesh: lost {missed} event(s) of {topic.decode(errors='replace')} "
+                     f"from {msg['publisher']} before seq {msg['seq']}")
             name = msg["name"]
             counters[name] = counters.get(name, 0) + 1
             echo(json_event(msg["type"], msg["neighbor"], msg["body"], counter=counters[name],
@@ -208,4 +221,6 @@ def watch(target: Target | str, kinds: tuple[str, ...] = (), count: int = 0, ech
             seen += 1
     finally:
         conn.close()
+        if gaps.lost:
+            warn(f"bgpmesh: {gaps.lost} event(s) lost in all")
     return seen

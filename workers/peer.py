@@ -30,6 +30,7 @@ from bgpmesh.codec import (
     AddPath,
     EnhancedRouteRefresh,
     ExtendedMessage,
+    ExtendedNextHop,
     FourOctetAs,
     Fqdn,
     GracefulRestart,
@@ -42,11 +43,8 @@ from bgpmesh.codec import (
     Session,
     SoftwareVersion,
     Update,
-    encode_attributes,
     end_of_rib,
     nlri_key,
-    pack_announce,
-    pack_withdraw,
 )
 from bgpmesh.codec.capabilities import ADD_PATH_RECEIVE, ADD_PATH_SEND
 from bgpmesh.codec.packer import NlriKey, rib_entry, route_nlri_key
@@ -60,6 +58,7 @@ from bgpmesh.route import Route
 
 from . import tcp
 from .rib import AdjRibOut
+from .update_groups import encode_updates, send_updates
 
 log = logging.getLogger("bgpmesh.worker")
 
@@ -109,15 +108,18 @@ class _Inbound:
 
 class Peer:
     def __init__(self, worker, neighbor, name: str, *, restarting: bool = False,
-                 max_prefixes: int = 0, max_prefixes_teardown: bool = True) -> None:
+                 max_prefixes: int | None = None,
+                 max_prefixes_teardown: bool | None = None) -> None:
         """``restarting``: the worker was restarted, so the first OPEN says so
         (Graceful Restart).  ``max_prefixes`` > 0 limits the prefixes the peer
         may announce: past it the session is torn down with Cease 6/1, or only
-        a warning is logged when ``max_prefixes_teardown`` is False."""
+        a warning is logged when ``max_prefixes_teardown`` is False.  Both
+        default to the neighbor's ``max-prefixes`` statement."""
         self.worker = worker
         self.restarting = restarting
-        self.max_prefixes = max_prefixes
-        self.max_prefixes_teardown = max_prefixes_teardown
+        self.max_prefixes = neighbor.max_prefixes if max_prefixes is None else max_prefixes
+        self.max_prefixes_teardown = neighbor.max_prefixes_teardown \
+            if max_prefixes_teardown is None else max_prefixes_teardown
         self.received: set[tuple[Family, str]] = set()
         self.over_limit = False
         # the peer's AS as its OPEN said ("peer-as auto" leaves it unknown)
@@ -142,6 +144,7 @@ class Peer:
         self.connect_task: asyncio.Task | None = None
         self.backoff = BACKOFF_MIN
         self.stopping = False
+        self.early: socket.socket | None = None  # accepted before sessions started
         # flow control: the transport says when its buffer is full; the
         # Adj-RIB-Out keeps (and coalesces) what waits meanwhile
         self.paused = False
@@ -186,10 +189,16 @@ class Peer:
         self.reader = MessageReader()
         self.session = Session()
         self.run(self.fsm.handle(F.ManualStart(), self.loop.time()))
+        early, self.early = self.early, None
+        if early is not None:
+            self.accept(early)
 
     def stop(self, subcode: int = Cease.ADMINISTRATIVE_SHUTDOWN, text: str = "") -> None:
         """Close with a Cease and do not come back (worker shutdown)."""
         self.stopping = True
+        if self.early is not None:
+            self.early.close()
+            self.early = None
         for child in (self.children or {}).values():
             child.stop(subcode, text)
         if self.restart_handle:
@@ -252,6 +261,13 @@ class Peer:
 
     def accept(self, sock: socket.socket) -> None:
         """A connection the supervisor accepted for us."""
+        if self.fsm is None and not self.stopping and self.children is None:
+            # sessions wait for the supervisor's start (every script listens
+            # by then): hold the connection until start() rather than drop it
+            if self.early is not None:
+                self.early.close()
+            self.early = sock
+            return
         if not self.neighbor.passive and not self.stopping and self.inbound is None and \
                 self.protocol is not None and self.fsm is not None and \
                 self.fsm.state in (F.State.OpenSent, F.State.OpenConfirm):
@@ -684,29 +700,8 @@ class Peer:
     def _write_updates(self, announce: dict, withdraw: dict) -> None:
         if self.protocol is None:
             return
-        session = self.session
-        n = self.neighbor
-        out: list[bytes] = []
-        for family, keys in withdraw.items():
-            out.extend(pack_withdraw(family, keys, session))
-        cache = self.attr_cache
-        for (family, next_hop, attributes), keys in announce.items():
-            raw = cache.get(attributes)
-            if raw is None:
-                raw = cache[attributes] = encode_attributes(attributes, n.local_as, self.peer_as,
-                                                            session)
-            if next_hop == "self":
-                next_hop = self.local_ip
-            try:
-                out.extend(pack_announce(family, raw, next_hop, keys, session))
-            except ValueError as exc:
-                # a next hop this family cannot carry: the producer's error
-                log.warning("%s: %d %s routes not sent: %s", self.name, len(keys), family, exc)
-        if out:
-            self.protocol.transport.write(b"".join(out))
-            api = getattr(self.worker, "api", None)
-            if api is not None:
-                api.sent_updates(self, out)
+        # the encoding is shared with update groups (update_groups.py)
+        send_updates(self, encode_updates(self, announce, withdraw))
 
 
 def route_key(route: Route) -> bytes:
@@ -775,12 +770,13 @@ def local_open(neighbor, *, restarting: bool = False, hostname: str | None = Non
             (f, GracefulRestart.FORWARDING_STATE) for f in n.families)))
     mode = _ADD_PATH_MODES.get(cap.add_path or "", 0)
     if mode:
-        # the packer writes no Path Identifiers yet: offer to receive only,
-        # so that a peer never expects them from us
-        mode &= ADD_PATH_RECEIVE
+        # send too: the packer writes a Path Identifier (0 unless the route
+        # gives one) for every family negotiated to send (RFC 7911 section 3)
         families = n.add_path_families or n.families
-        if mode:
-            caps.append(AddPath(tuple((f, mode) for f in families)))
+        caps.append(AddPath(tuple((f, mode) for f in families)))
+    if cap.nexthop and n.nexthops:
+        # RFC 8950 section 3: (NLRI family, next-hop AFI) pairs we accept
+        caps.append(ExtendedNextHop(n.nexthops))
     if cap.extended_message:
         caps.append(ExtendedMessage())
     if n.host_name is not None or n.domain_name is not None or hostname is not None:

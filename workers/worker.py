@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import json
 import logging
 import os
 import pickle
@@ -40,7 +41,8 @@ from bgpmesh.family import Family
 from bgpmesh.route import Route
 
 from .api_events import ApiEvents
-from .peer import Peer, announce_entry, announce_route, route_key, withdraw_route
+from .peer import FLUSH_SLICE, Peer, announce_entry, announce_route, route_key, withdraw_route
+from .update_groups import UpdateGroups
 
 log = logging.getLogger("bgpmesh.worker")
 
@@ -67,6 +69,11 @@ class Worker:
         self.started = False
         # the supervisor restarted us after a crash: OPENs say so (graceful restart)
         self.restarted = False
+        self.disabled: set[str] = set()  # neighbors the operator disabled (``D`` op)
+        # events carry (publisher, seq), seq counted per topic, so that any
+        # subscriber (topic prefixes select whole topics) sees what it lost
+        self.publisher = f"{group}:{os.getpid()}"
+        self.event_seq: dict[bytes, int] = {}
 
     # -- entry -----------------------------------------------------------
 
@@ -144,6 +151,9 @@ class Worker:
         if not data and not fds:
             log.warning("worker %s: supervisor link closed, shutting down", self.group)
             self.stopped.set()
+            return
+        if data.startswith(b"D") and not fds:
+            self.set_disabled(json.loads(data[1:]))
             return
         if data.startswith(b"R") and not fds:
             try:
@@ -225,8 +235,25 @@ class Worker:
                 continue
             peer = self.add_peer(neighbor, name)
             self.restore_routes(peer, payload["routes"].get(name, ()))
-            if self.started:
+            if self.started and name not in self.disabled:
                 peer.start()
+
+    def set_disabled(self, names: list[str]) -> None:
+        """The operator's disabled set: stop those newly in it (Cease/
+        Administrative Shutdown, kept configured), start those out of it."""
+        wanted = set(names)
+        for name in sorted(wanted - self.disabled):
+            peer = self.peers.get(name)
+            if peer is not None:
+                log.info("worker %s: %s disabled", self.group, name)
+                peer.stop(Cease.ADMINISTRATIVE_SHUTDOWN, "disabled by the operator")
+        for name in sorted(self.disabled - wanted):
+            peer = self.peers.get(name)
+            if peer is not None and self.started:
+                log.info("worker %s: %s enabled", self.group, name)
+                peer.stopping = False
+                peer.start()
+        self.disabled = wanted
 
     def add_peer(self, neighbor, name: str) -> Peer:
         peer = Peer(self, neighbor, name)
@@ -297,6 +324,8 @@ class Worker:
             return
         self.started = True
         for peer in self.peers.values():
+            if peer.name in self.disabled:
+                continue
             peer.restarting = self.restarted
             peer.start()
 
@@ -417,10 +446,18 @@ class Worker:
             self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
+        """Flush the neighbors with changes; those with equal changes and
+        encoding share the UPDATE bytes (update_groups.py)."""
         self.flush_scheduled = False
         dirty, self.dirty = self.dirty, set()
-        for peer in dirty:
-            peer.flush()
+        self.update_groups.flush(dirty)
+
+    @property
+    def update_groups(self) -> UpdateGroups:
+        groups = self.__dict__.get("_update_groups")
+        if groups is None:
+            groups = self.__dict__["_update_groups"] = UpdateGroups(self, FLUSH_SLICE)
+        return groups
 
     # -- events ----------------------------------------------------------
 
@@ -434,9 +471,11 @@ class Worker:
     def publish_event(self, peer: Peer, kind: str, body: dict) -> None:
         if kind == "update":
             self.api.received_update(peer)
+        topic = bus.event_topic(kind, peer.name)
+        seq = self.event_seq[topic] = self.event_seq.get(topic, 0) + 1
         self.pub.send_multipart(bus.pack(
-            bus.event_topic(kind, peer.name), "event", type=kind, neighbor=peer.ident,
-            name=peer.name, body=body))
+            topic, "event", type=kind, neighbor=peer.ident, name=peer.name, body=body,
+            publisher=self.publisher, seq=seq))
 
     # -- queries and the events only some api blocks ask for --------------
 
