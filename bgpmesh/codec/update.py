@@ -114,7 +114,7 @@ class Update:
     def encode(self, session: Any) -> bytes:
         pack = IPV4_UNICAST_CODEC.pack
         withdrawn = b"".join(pack(prefix) for prefix in self.withdrawn)
-        attributes = b"".join(attribute.encode(session) for attribute in self.attributes)
+        attributes = b"".join(_encoded(attribute, session) for attribute in self.attributes)
         nlri = b"".join(pack(prefix) for prefix in self.nlri)
         body = b"".join(
             (
@@ -175,6 +175,31 @@ class Update:
             if type(attribute) is MpUnreachNlri:
                 out.extend((attribute.family, prefix) for prefix in attribute.nlri)
         return out
+
+
+# (attribute, four-octet AS) -> its TLV.  Attribute values are frozen and
+# equal values encode alike; besides ``asn4`` their ``encode`` reads nothing
+# of the session except MP_(UN)REACH_NLRI, which are not kept (each UPDATE's
+# NLRI differ anyway).  Cleared when full.
+_ENCODED: dict[tuple[Any, bool], bytes] = {}
+_ENCODED_MAX = 8192
+
+
+def _encoded(attribute: Any, session: Any) -> bytes:
+    kind = type(attribute)
+    if kind is MpReachNlri or kind is MpUnreachNlri:
+        return attribute.encode(session)
+    key = (attribute, getattr(session, "asn4", None))
+    try:
+        raw = _ENCODED.get(key)
+    except TypeError:  # a value holding something unhashable
+        return attribute.encode(session)
+    if raw is None:
+        raw = attribute.encode(session)
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.clear()
+        _ENCODED[key] = raw
+    return raw
 
 
 MESSAGES[UPDATE] = Update

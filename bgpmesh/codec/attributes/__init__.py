@@ -89,6 +89,12 @@ ATTRIBUTES: dict[int, Any] = {
 
 _MULTIPROTOCOL = (MP_REACH_NLRI, MP_UNREACH_NLRI)
 
+# (type code, value octets, four-octet AS) -> decoded attribute; the only part
+# of the session attribute decoders read is ``asn4`` (MP_(UN)REACH_NLRI, which
+# read more, are never cached).  Cleared when full.
+_DECODED: dict[tuple[int, bytes, bool], Any] = {}
+_DECODED_MAX = 8192
+
 
 def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpError], set[int]]:
     """Decode a Path Attributes field.
@@ -154,12 +160,32 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
                 error.action = Action.ATTRIBUTE_DISCARD
             errors.append(error)
             continue
-        try:
-            attributes[type_code] = cls.decode(data[start:end], session)
-        except BgpError as error:
-            if not error.data:
-                error.data = raw
-            errors.append(error)
+        if type_code in _MULTIPROTOCOL:
+            try:
+                attributes[type_code] = cls.decode(data[start:end], session)
+            except BgpError as error:
+                if not error.data:
+                    error.data = raw
+                errors.append(error)
+            continue
+        # Routers repeat the same attribute bytes UPDATE after UPDATE: a value
+        # decoded well once is reused (values are frozen).  Errors are not
+        # kept, so each bad attribute still gets its own error.
+        value = data[start:end]
+        key = (type_code, value, session.asn4)
+        decoded = _DECODED.get(key)
+        if decoded is None:
+            try:
+                decoded = cls.decode(value, session)
+            except BgpError as error:
+                if not error.data:
+                    error.data = raw
+                errors.append(error)
+                continue
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[key] = decoded
+        attributes[type_code] = decoded
 
     as4_path = attributes.pop(AS4_PATH, None)
     as4_aggregator = attributes.pop(AS4_AGGREGATOR, None)

@@ -22,6 +22,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+from bgpmesh.codec.nlri.prefix import ipv4_text
 from bgpmesh.errors import InvalidNetworkField
 from bgpmesh.family import Family
 
@@ -38,6 +39,8 @@ def need(data: bytes, end: int, what: str) -> None:
 
 def prefix_text(afi: int, bits: int, raw: bytes) -> str:
     """Prefix of ``bits`` from its significant octets ``raw``, host bits cleared."""
+    if afi == 1 and bits <= 32 and len(raw) == (bits + 7) >> 3:
+        return ipv4_text(raw, 0, bits)
     width = WIDTH[afi]
     if bits > width * 8:
         raise InvalidNetworkField(f"prefix length {bits} too long")

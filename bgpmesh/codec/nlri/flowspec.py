@@ -89,14 +89,21 @@ class FlowMatch:
 FlowComponent = FlowPrefix | FlowMatch
 
 
+def _need_in(data: bytes, end: int, stop: int, what: str) -> None:
+    """``need(data[:end], stop, what)`` without copying ``data[:end]``."""
+    limit = end if end < len(data) else len(data)
+    if stop > limit:
+        raise InvalidNetworkField(f"{what} truncated: needs {stop} octets, has {limit}")
+
+
 def _unpack_prefix(data: bytes, offset: int, end: int, afi: int, kind: int) -> tuple[FlowPrefix, int]:
-    need(data[:end], offset + 1, "flow prefix")
+    _need_in(data, end, offset + 1, "flow prefix")
     bits = data[offset]
     if afi == AFI_IPV4:
         stop = offset + 1 + ((bits + 7) >> 3)
-        need(data[:end], stop, "flow prefix")
+        _need_in(data, end, stop, "flow prefix")
         return FlowPrefix(kind, prefix_text(afi, bits, data[offset + 1 : stop])), stop
-    need(data[:end], offset + 2, "flow prefix offset")
+    _need_in(data, end, offset + 2, "flow prefix offset")
     skip = data[offset + 1]
     # RFC 8956 section 3.1: "If length = 0 and offset = 0, this component
     # matches every address; otherwise, length MUST be in the range offset <
@@ -105,7 +112,7 @@ def _unpack_prefix(data: bytes, offset: int, end: int, afi: int, kind: int) -> t
         raise InvalidNetworkField(f"flow IPv6 prefix length {bits} offset {skip}")
     size = (bits - skip + 7) >> 3
     stop = offset + 2 + size
-    need(data[:end], stop, "flow prefix pattern")
+    _need_in(data, end, stop, "flow prefix pattern")
     pattern = int.from_bytes(data[offset + 2 : stop], "big") >> (size * 8 - (bits - skip))
     address = (pattern << (128 - bits)).to_bytes(16, "big")
     return FlowPrefix(kind, prefix_text(afi, bits, address[: (bits + 7) >> 3]), skip), stop
@@ -127,11 +134,11 @@ def _pack_prefix(afi: int, component: FlowPrefix) -> bytes:
 def _unpack_ops(data: bytes, offset: int, end: int) -> tuple[tuple[tuple[int, int], ...], int]:
     ops = []
     while True:
-        need(data[:end], offset + 1, "flow operator")
+        _need_in(data, end, offset + 1, "flow operator")
         op = data[offset]
         size = 1 << ((op >> 4) & 3)
         stop = offset + 1 + size
-        need(data[:end], stop, "flow value")
+        _need_in(data, end, stop, "flow value")
         ops.append((op & ~END_OF_LIST & 0xFF, int.from_bytes(data[offset + 1 : stop], "big")))
         offset = stop
         if op & END_OF_LIST:
@@ -169,7 +176,7 @@ class FlowSpec:
         need(data, end, "flow NLRI")
         rd = None
         if cls.VPN:
-            need(data[:end], offset + 8, "flow route distinguisher")
+            _need_in(data, end, offset + 8, "flow route distinguisher")
             rd = RouteDistinguisher(bytes(data[offset : offset + 8]))
             offset += 8
         components: list[FlowComponent] = []

@@ -20,6 +20,7 @@ from bgpmesh.codec.nlri.base import (
     prefix_text,
     unpack_labels,
 )
+from bgpmesh.codec.nlri.prefix import ipv4_text
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.errors import InvalidNetworkField
 from bgpmesh.family import AFI_IPV4, AFI_IPV6, SAFI_MPLS_VPN, Family
@@ -35,6 +36,11 @@ from bgpmesh.family import AFI_IPV4, AFI_IPV6, SAFI_MPLS_VPN, Family
 # +---------------------------------+
 
 
+# Route Distinguishers by their 8 octets: a peer sends a few, over and over
+# (the values are frozen, so sharing them is safe).
+_RDS: dict[bytes, RouteDistinguisher] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class VpnPrefix:
     afi: int
@@ -45,6 +51,24 @@ class VpnPrefix:
 
     @classmethod
     def unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[VpnPrefix, int]:
+        # Fast path, the usual case: one label (bottom of stack) and an IPv4
+        # prefix, all there.  Anything else takes the checked path below.
+        bits = data[offset] - 88 if offset < len(data) else -1
+        if afi == 1 and 0 <= bits <= 32:
+            end = offset + 12 + ((bits + 7) >> 3)
+            if end <= len(data) and data[offset + 3] & 1:
+                label = (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]
+                raw_rd = data[offset + 4 : offset + 12]
+                rd = _RDS.get(raw_rd)
+                if rd is None:
+                    if len(_RDS) >= 4096:
+                        _RDS.clear()
+                    rd = _RDS[raw_rd] = RouteDistinguisher(bytes(raw_rd))
+                return cls(afi, rd, ipv4_text(data, offset + 12, bits), (label,), path_id), end
+        return cls._unpack(data, offset, afi, path_id)
+
+    @classmethod
+    def _unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[VpnPrefix, int]:
         need(data, offset + 1, "VPN NLRI")
         bits = data[offset]
         labels, offset, bits = unpack_labels(data, offset + 1, bits)

@@ -67,6 +67,8 @@ class PrefixCodec:
     def unpack(self, data: bytes, add_path: bool = False) -> tuple[str, ...]:
         """Wire NLRI field to canonical texts; InvalidNetworkField if malformed."""
         width = self.width
+        if width == 4 and not add_path:
+            return unpack_ipv4(data, self.name)
         max_bits = width * 8
         ntop = socket.inet_ntop
         af = self.address_family
@@ -97,3 +99,65 @@ class PrefixCodec:
     def canonical(self, prefix: str) -> str:
         """"10.0.0.1/24" -> "10.0.0.0/24"; a bare address is a host route."""
         return self.unpack(self.pack(prefix))[0]
+
+
+# _OCTET[n]: the decimal text of an octet.  IPv4 text is built from it, one
+# f-string per prefix: inet_ntop and the bytes it needs cost twice as much.
+_OCTET = tuple(str(octet) for octet in range(256))
+
+
+def unpack_ipv4(data: bytes, name: str = "ipv4 unicast") -> tuple[str, ...]:
+    """``PrefixCodec.unpack`` for an IPv4 field without Path Identifiers: the
+    same texts and the same errors, one branch per octet count."""
+    text = _OCTET
+    mask = _MASK
+    out: list[str] = []
+    append = out.append
+    offset = 0
+    size = len(data)
+    while offset < size:
+        length = data[offset]
+        if length > 24:
+            end = offset + 5
+            if length > 32 or end > size:
+                raise InvalidNetworkField(f"bad {name} NLRI at octet {offset}")
+            append(f"{text[data[offset + 1]]}.{text[data[offset + 2]]}.{text[data[offset + 3]]}."
+                   f"{text[data[offset + 4] & mask[length & 7]]}/{length}")
+        elif length > 16:
+            end = offset + 4
+            if end > size:
+                raise InvalidNetworkField(f"bad {name} NLRI at octet {offset}")
+            append(f"{text[data[offset + 1]]}.{text[data[offset + 2]]}."
+                   f"{text[data[offset + 3] & mask[length & 7]]}.0/{length}")
+        elif length > 8:
+            end = offset + 3
+            if end > size:
+                raise InvalidNetworkField(f"bad {name} NLRI at octet {offset}")
+            append(f"{text[data[offset + 1]]}.{text[data[offset + 2] & mask[length & 7]]}.0.0/{length}")
+        elif length:
+            end = offset + 2
+            if end > size:
+                raise InvalidNetworkField(f"bad {name} NLRI at octet {offset}")
+            append(f"{text[data[offset + 1] & mask[length & 7]]}.0.0.0/{length}")
+        else:
+            end = offset + 1
+            append("0.0.0.0/0")
+        offset = end
+    return tuple(out)
+
+
+def ipv4_text(data: bytes, offset: int, length: int) -> str:
+    """The IPv4 prefix of ``length`` bits (at most 32) whose octets start at
+    ``data[offset]``, host bits cleared; the caller checked the octets are there."""
+    text = _OCTET
+    octets = (length + 7) >> 3
+    last = data[offset + octets - 1] & _MASK[length & 7] if octets else 0
+    if octets == 3:
+        return f"{text[data[offset]]}.{text[data[offset + 1]]}.{text[last]}.0/{length}"
+    if octets == 4:
+        return f"{text[data[offset]]}.{text[data[offset + 1]]}.{text[data[offset + 2]]}.{text[last]}/{length}"
+    if octets == 2:
+        return f"{text[data[offset]]}.{text[last]}.0.0/{length}"
+    if octets == 1:
+        return f"{text[last]}.0.0.0/{length}"
+    return f"0.0.0.0/{length}"

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 #   type 2: Administrator 4-octet ASN,  Assigned Number 2 octets
 
 
+# RD text by its 8 octets: the JSON of every VPN route shows it, and a peer
+# uses a few RDs for many routes.
+_TEXT: dict[bytes, str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class RouteDistinguisher:
     raw: bytes = bytes(8)
@@ -27,6 +32,17 @@ class RouteDistinguisher:
         return int.from_bytes(self.raw[:2], "big")
 
     def __str__(self) -> str:
+        try:
+            text = _TEXT.get(self.raw)
+        except TypeError:  # an unhashable buffer given as raw
+            return self._text()
+        if text is None:
+            if len(_TEXT) >= 4096:
+                _TEXT.clear()
+            text = _TEXT[self.raw] = self._text()
+        return text
+
+    def _text(self) -> str:
         raw = self.raw
         kind = self.type
         if kind == 0:
