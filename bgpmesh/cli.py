@@ -164,16 +164,23 @@ def validate(path: str, dump: bool) -> None:
 @click.argument("command", nargs=-1, required=True)
 @bus_options
 @click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for acks")
+@click.option("--wire", is_flag=True,
+              help="wait until the UPDATEs were written to every matched established "
+                   "neighbor's socket, not only accepted (neighbors that are down count "
+                   "as done: they get their table when they come up)")
 def send(command: tuple[str, ...], run_dir: str | None, endpoint, server_key, client_key,
-         timeout: float) -> None:
-    """Publish one API command (ExaBGP text syntax) and print its ack."""
+         timeout: float, wire: bool) -> None:
+    """Publish one API command (ExaBGP text syntax) and print its ack.
+
+    Besides routes and the other API commands: 'create neighbor ADDRESS { ... }',
+    'delete neighbor ADDRESS' and 'neighbor ADDRESS enable|disable'."""
     from bgpmesh.supervisor.client import ClientError
     from bgpmesh.supervisor.client import send as send_command
 
     line = " ".join(command)
     try:
         ok, message = send_command(_target(run_dir, endpoint, server_key, client_key), line,
-                                   timeout)
+                                   timeout, wire=wire)
     except CommandError as exc:
         click.echo(f"bgpmesh: {line!r}: {exc.message} (column {exc.column})", err=True)
         click.echo("error")
@@ -191,15 +198,22 @@ def send(command: tuple[str, ...], run_dir: str | None, endpoint, server_key, cl
 @bus_options
 @click.option("--type", "kinds", multiple=True, help="only these event types (state, update)")
 @click.option("--count", default=0, help="exit after this many events (0: never)")
+@click.option("--snapshot", "with_snapshot", is_flag=True,
+              help='first print what is announced to each neighbor, one line '
+                   '{"type": "snapshot", "neighbor": ..., "routes": [...]} per neighbor')
 def watch(run_dir: str | None, endpoint, server_key, client_key, kinds: tuple[str, ...],
-          count: int) -> None:
-    """Print events from the bus as ExaBGP JSON, one per line."""
+          count: int, with_snapshot: bool) -> None:
+    """Print events from the bus as ExaBGP JSON, one per line.
+
+    --snapshot is asked for once subscribed: no event falls between it and the
+    live events (a change may show in both)."""
     from bgpmesh.supervisor.client import ClientError
     from bgpmesh.supervisor.client import watch as watch_events
 
     try:
         watch_events(_target(run_dir, endpoint, server_key, client_key), kinds, count,
-                     echo=lambda line: click.echo(line) or sys.stdout.flush())
+                     echo=lambda line: click.echo(line) or sys.stdout.flush(),
+                     with_snapshot=with_snapshot)
     except ClientError as exc:
         click.echo(f"bgpmesh: {exc}", err=True)
         sys.exit(2)
@@ -221,13 +235,15 @@ def _size(value) -> str:
 @bus_options
 @click.option("--json", "as_json", is_flag=True, help="print the raw status as JSON")
 def status(run_dir: str | None, endpoint, server_key, client_key, as_json: bool) -> None:
-    """Show every worker and process: pid, CPU, memory, fds, restarts."""
+    """Show the whole daemon: every worker and process (pid, CPU, memory, fds,
+    restarts) and every neighbor (state, uptime, prefixes sent and received,
+    last error), the neighbors asked of every worker."""
     import json
 
-    from bgpmesh.supervisor.client import ClientError, request
+    from bgpmesh.supervisor.client import ClientError, daemon_status
 
     try:
-        data = request(_target(run_dir, endpoint, server_key, client_key), "status")["data"]
+        data = daemon_status(_target(run_dir, endpoint, server_key, client_key))
     except ClientError as exc:
         click.echo(f"bgpmesh: {exc}", err=True)
         sys.exit(2)
@@ -245,6 +261,34 @@ def status(run_dir: str | None, endpoint, server_key, client_key, as_json: bool)
             click.echo(f"{kind:8} {row['name']:16} {row['pid']:>7} {cpu:>6} "
                        f"{_size(row['rss']):>9} {fds:>5} {row['uptime']:>8.0f} "
                        f"{row['restarts']:>8}  {row.get('neighbors', '')}")
+    click.echo("")
+    click.echo(f"{'neighbor':24} {'worker':10} {'state':12} {'uptime':>8} {'sent':>8} "
+               f"{'received':>8}  last error")
+    for row in data["neighbors"]:
+        sent = "-" if row["sent"] is None else str(row["sent"])
+        received = "-" if row["received"] is None else str(row["received"])
+        click.echo(f"{row['name']:24} {row['group']:10} {row['state']:12} "
+                   f"{row['uptime']:>8.0f} {sent:>8} {received:>8}  {row['last-error']}")
+
+
+@main.command()
+@bus_options
+@click.option("--timeout", default=30.0, show_default=True,
+              help="seconds to wait for the daemon to exit")
+def stop(run_dir: str | None, endpoint, server_key, client_key, timeout: float) -> None:
+    """Shut a running bgpmesh down and wait until its process has exited.
+
+    Sessions close with Cease/Administrative Shutdown.  Over a remote --bus
+    the request is sent, but the exit cannot be watched."""
+    from bgpmesh.supervisor.client import ClientError
+    from bgpmesh.supervisor.client import stop as stop_daemon
+
+    try:
+        pid = stop_daemon(_target(run_dir, endpoint, server_key, client_key), timeout)
+    except ClientError as exc:
+        click.echo(f"bgpmesh: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"stopped (pid {pid})" if pid else "shutdown requested")
 
 
 @main.command()
@@ -278,8 +322,10 @@ def reload(run_dir: str | None, endpoint, server_key, client_key, check: bool) -
 @click.option("-u", "--update", "is_update", is_flag=True, help="header-less data is an UPDATE body (the default)")
 @click.option("-n", "--nlri", is_flag=True, help="the data is only an NLRI field")
 @click.option("--text", is_flag=True, help="print the text encoder's form instead of JSON")
+@click.option("--dialect", type=click.Choice(["4", "5"]), default="4", show_default=True,
+              help='JSON of ExaBGP 4.x ("exabgp": "4.0.1") or 5.0 ("5.0.0")')
 def decode(payload: tuple[str, ...], family: str | None, is_open: bool, is_update: bool, nlri: bool,
-           text: bool) -> None:
+           text: bool, dialect: str) -> None:
     """Decode hex BGP messages (arguments, or stdin one per line) like `exabgp decode`."""
     import os
     import socket
@@ -290,7 +336,7 @@ def decode(payload: tuple[str, ...], family: str | None, is_open: bool, is_updat
     payloads = [" ".join(payload)] if payload else [line for line in sys.stdin.read().splitlines() if line.strip()]
     envelope = Envelope(time.time(), socket.gethostname(), os.getpid(), os.getppid())
     lines, errors = run(payloads, is_open=is_open and not is_update, nlri=nlri, family=family, text=text,
-                        envelope=envelope)
+                        envelope=envelope, dialect=int(dialect))
     for line in lines:
         click.echo(line)
     for line in errors:

@@ -8,7 +8,8 @@ bare NLRI field of ``--family``.  The session is ExaBGP's decoder's: 4-octet
 AS numbers, no ADD-PATH.
 
 Output is ExaBGP's JSON envelope for a received message (4.x dialect,
-``"exabgp": "4.0.1"``), one line per message, built as dicts and serialised
+``"exabgp": "4.0.1"``, or with ``--dialect 5`` 5.0's: ``"exabgp": "5.0.0"``,
+the decoder neighbor's "router-id", AS_PATH as a map of segments), one line per message, built as dicts and serialised
 by ``json.dumps`` so that nothing the message holds can add keys or lines;
 ``--text`` prints the text encoder's form.  Time, host and pids are the
 caller's (this module reads no clock), so tests can pin them.
@@ -22,10 +23,14 @@ from typing import Any
 
 from bgpmesh.api.json import (
     VERSION,
+    VERSION_V5,
     notification_message,
+    notification_message_v5,
     open_message,
+    open_message_v5,
     refresh_message,
     update_message,
+    update_message_v5,
 )
 from bgpmesh.codec.header import (
     KEEPALIVE,
@@ -55,6 +60,9 @@ NEIGHBOR = {
     "address": {"local": "127.0.0.1", "peer": "127.0.0.1"},
     "asn": {"local": 65533, "peer": 65533},
 }
+# the 5.0 envelope adds the neighbor's router-id, 10.0.0.2 in the decoder's
+NEIGHBOR_V5 = {**NEIGHBOR, "router-id": "10.0.0.2"}
+DIALECTS = (4, 5)
 
 
 class DecodeError(ValueError):
@@ -107,24 +115,25 @@ def decode_message(raw: bytes, *, is_open: bool = False, session: Session | None
         raise DecodeError(f"truncated message ({error})") from None
 
 
-def body_of(kind: str, message: Any) -> dict[str, Any]:
-    """What goes under "neighbor" for this message (4.x dialect)."""
+def body_of(kind: str, message: Any, dialect: int = 4) -> dict[str, Any]:
+    """What goes under "neighbor" for this message."""
     if kind == "update":
-        return {"message": update_message(message)}
+        return {"message": update_message_v5(message) if dialect == 5 else update_message(message)}
     if kind == "open":
-        return open_message(message)
+        return open_message_v5(message) if dialect == 5 else open_message(message)
     if kind == "notification":
-        return notification_message(message)
+        return notification_message_v5(message) if dialect == 5 else notification_message(message)
     if kind == "refresh":
         return refresh_message(message)
     return {}
 
 
-def to_json(kind: str, message: Any, envelope: Envelope, counter: int = 1) -> str:
-    neighbor: dict[str, Any] = {**NEIGHBOR, "direction": "in"}
-    neighbor.update(body_of(kind, message))
+def to_json(kind: str, message: Any, envelope: Envelope, counter: int = 1, dialect: int = 4) -> str:
+    """``dialect``: 4 for ExaBGP 4.x's JSON ("exabgp": "4.0.1"), 5 for 5.0's."""
+    neighbor: dict[str, Any] = {**(NEIGHBOR_V5 if dialect == 5 else NEIGHBOR), "direction": "in"}
+    neighbor.update(body_of(kind, message, dialect))
     out = {
-        "exabgp": VERSION,
+        "exabgp": VERSION_V5 if dialect == 5 else VERSION,
         "time": envelope.time,
         "host": envelope.host,
         "pid": envelope.pid,
@@ -210,7 +219,7 @@ def parse_family(text: str | None) -> Family:
 
 
 def run(payloads: list[str], *, is_open: bool, nlri: bool, family: str | None, text: bool,
-        envelope: Envelope) -> tuple[list[str], list[str]]:
+        envelope: Envelope, dialect: int = 4) -> tuple[list[str], list[str]]:
     """Decode every payload: (output lines, error lines)."""
     out: list[str] = []
     errors: list[str] = []
@@ -227,5 +236,5 @@ def run(payloads: list[str], *, is_open: bool, nlri: bool, family: str | None, t
         if text:
             out.extend(to_text(kind, message))
         else:
-            out.append(to_json(kind, message, envelope, counter))
+            out.append(to_json(kind, message, envelope, counter, dialect))
     return out, errors

@@ -78,6 +78,13 @@ def _encoder(text: str) -> str:
     return word
 
 
+def _dialect(text: str) -> int:
+    value = _integer(text)
+    if value not in (4, 5):
+        raise ValueError("expected 4 or 5")
+    return value
+
+
 _B, _I, _R, _S = _boolean, _integer, _real, _unquote
 _Spec = tuple[Callable[[str], Any], str]
 
@@ -112,6 +119,9 @@ SETTINGS: dict[tuple[str, str], dict[str, _Spec]] = {
     },
     ("bgpmesh", "workers"): {"count": (_I, "0"), "neighbors": (_I, "0")},
     ("bgpmesh", "bus"): {"publish": (_S, ""), "subscribe": (_S, ""), "control": (_S, "")},
+    # the JSON dialect of events to scripts: 4 (ExaBGP 4.x, "4.0.1") or 5 (5.0,
+    # "5.0.0"); ExaBGP 5.0 has no such setting, its version is fixed
+    ("bgpmesh", "api"): {"dialect": (_dialect, "4")},
 }
 
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime
 import json
 
+from bgpmesh.api.json import message_v5
+
 JSON_VERSION = "4.0.1"
+JSON_VERSION_V5 = "5.0.0"  # bgpmesh.api.dialect = 5
 
 
 def _neighbor(ident: dict) -> dict:
@@ -49,9 +52,13 @@ def compact_update(body: dict) -> dict:
 
 
 def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float, host: str,
-               pid: int, ppid: int, compact: bool = False) -> str:
-    """``compact``: exabgp.api.compact (see ``compact_update``)."""
+               pid: int, ppid: int, compact: bool = False, dialect: int = 4) -> str:
+    """``compact``: exabgp.api.compact (see ``compact_update``); ``dialect``:
+    bgpmesh.api.dialect, 5 for ExaBGP 5.0's JSON (version "5.0.0", the local
+    "router-id" when ``ident`` has one, AS_PATH as a map of segments)."""
     neighbor = _neighbor(ident)
+    if dialect == 5 and ident.get("router_id"):
+        neighbor["router-id"] = ident["router_id"]
     name, direction = event_name(kind)
     if direction:
         neighbor["direction"] = direction
@@ -60,7 +67,8 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
         if "reason" in body:
             neighbor["reason"] = body["reason"]
     elif name == "update":
-        neighbor["message"] = compact_update(body) if compact else body
+        message = message_v5(body) if dialect == 5 else body
+        neighbor["message"] = compact_update(message) if compact else message
     elif name == "packets":
         name = MESSAGE_NAMES.get(body["category"], str(body["category"]))
         neighbor["message"] = {"category": body["category"], "header": body["header"],
@@ -68,7 +76,7 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
     else:  # the message's own section: "open", "notification", "route-refresh"...
         neighbor.update(body)
     out = {
-        "exabgp": JSON_VERSION,
+        "exabgp": JSON_VERSION_V5 if dialect == 5 else JSON_VERSION,
         "time": time,
         "host": host,
         "pid": pid,

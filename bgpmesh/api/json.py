@@ -77,6 +77,7 @@ from bgpmesh.family import IPV4_UNICAST, Family
 from bgpmesh.route import ORIGIN_NAMES
 
 VERSION = "4.0.1"  # the "exabgp" field of the 4.x dialect
+VERSION_V5 = "5.0.0"  # and of the 5.0 dialect
 
 
 def _hex(data: bytes) -> str:
@@ -174,6 +175,10 @@ def extended_community(value: int) -> str:
     if kind == "bandwidth":
         # ExaBGP's spelling
         return f"bandwith:{fields[0]}:{fields[1]:.0f}"
+    if value >> 48 == 0x0800:
+        # type 0x08 sub-type 0x00, draft-simpson-idr-flowspec-redirect: the
+        # flow's next hop is the MP_REACH_NLRI one
+        return "redirect-to-nexthop"
     if kind == "redirect-to-nexthop-ietf":
         address, copy = fields
         return f"copy-to-nexthop-ietf {address} (with copy)" if copy else f"redirect-to-nexthop-ietf {address}"
@@ -259,6 +264,86 @@ def update_message(update: Update) -> dict[str, Any]:
     if withdraw:
         body["withdraw"] = withdraw
     return {"update": body}
+
+
+# ExaBGP 5.0's segment names ("element"); 5.0 itself calls both confederation
+# segments "as-sequence", which loses what RFC 5065 distinguishes
+_SEGMENT_NAMES_V5 = {
+    AS_SET: "as-set",
+    AS_SEQUENCE: "as-sequence",
+    AS_CONFED_SEQUENCE: "as-confed-sequence",
+    AS_CONFED_SET: "as-confed-set",
+}
+_AS_PATH_KEYS_V4 = ("as-path", "as-set", "confederation-path", "confederation-set")
+
+
+def as_path_v5(path: AsPath) -> dict[str, Any]:
+    """AS_PATH in the 5.0 dialect: {"0": {"element": "as-sequence", "value": [...]}}."""
+    return {
+        str(position): {"element": _SEGMENT_NAMES_V5.get(seg_type, str(seg_type)), "value": list(asns)}
+        for position, (seg_type, asns) in enumerate(path.segments)
+    }
+
+
+def attributes_v5(section: dict[str, Any], path: dict[str, Any] | None) -> dict[str, Any]:
+    """A 4.x "attribute" section in the 5.0 dialect: the four AS_PATH keys
+    become one "as-path" map (``path``, from ``as_path_v5``), where "as-path" was."""
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if key == "as-path":
+            out[key] = path if path is not None else _as_path_map_v5(section)
+        elif key not in _AS_PATH_KEYS_V4:
+            out[key] = value
+    return out
+
+
+def _as_path_map_v5(section: dict[str, Any]) -> dict[str, Any]:
+    # from the 4.x keys alone the order of the segments is gone: the usual
+    # one (confederation segments first, RFC 5065 section 5.3) is assumed
+    segments = []
+    for key, name in (("confederation-path", "as-confed-sequence"), ("confederation-set", "as-confed-set"),
+                      ("as-path", "as-sequence"), ("as-set", "as-set")):
+        if section.get(key):
+            segments.append({"element": name, "value": list(section[key])})
+    return {str(position): segment for position, segment in enumerate(segments)}
+
+
+def update_message_v5(update: Update) -> dict[str, Any]:
+    """``update_message`` in ExaBGP 5.0's dialect."""
+    message = update_message(update)
+    body = message.get("update")
+    if body and "attribute" in body:
+        path = update.attribute(AsPath)
+        body["attribute"] = attributes_v5(body["attribute"], as_path_v5(path) if path is not None else None)
+    return message
+
+
+def message_v5(message: dict[str, Any]) -> dict[str, Any]:
+    """A rendered 4.x "message" map (an event's body) in the 5.0 dialect; a copy."""
+    body = message.get("update")
+    if not body or "attribute" not in body:
+        return message
+    return {**message, "update": {**body, "attribute": attributes_v5(body["attribute"], None)}}
+
+
+def open_message_v5(message: Open) -> dict[str, Any]:
+    """``open_message`` in ExaBGP 5.0's dialect: multiprotocol families as "ipv4/unicast"."""
+    out = open_message(message)
+    entry = out["open"]["capabilities"].get("1")
+    if entry is not None:
+        entry["families"] = [family.replace(" ", "/") for family in entry["families"]]
+    return out
+
+
+def notification_message_v5(message: Notification) -> dict[str, Any]:
+    """``notification_message`` in ExaBGP 5.0's dialect: with "message", the data as text."""
+    out = notification_message(message)
+    text = message.shutdown_communication
+    if text is not None:
+        out["notification"]["message"] = f'Shutdown Communication: "{text}"'
+    else:
+        out["notification"]["message"] = message.data.decode("utf-8", "replace")
+    return out
 
 
 def _slash(family: Family) -> str:

@@ -113,7 +113,7 @@ def _flow_rules(afi: int, component: flowspec.FlowMatch) -> list[str]:
     return terms
 
 
-def _flow(value: Any) -> dict[str, Any]:
+def _flow(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     afi = value.afi
     names = {**_COMMON, **_NAMES.get(afi, {})}
     out: dict[str, Any] = {}
@@ -132,7 +132,11 @@ def _flow(value: Any) -> dict[str, Any]:
     rd = getattr(value, "rd", None)
     if rd is not None:
         out["rd"] = str(rd)
-    out["string"] = " ".join(words) + (f" rd {rd}" if rd is not None else "")
+    if next_hop:
+        # ExaBGP shows the MP_REACH next hop (redirect-to-nexthop's target) in the flow
+        out["next-hop"] = next_hop[0]
+    out["string"] = (" ".join(words) + (f" rd {rd}" if rd is not None else "")
+                     + (f" next-hop {next_hop[0]}" if next_hop else ""))
     return out
 
 
@@ -256,7 +260,7 @@ def nlri_json(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     if kind is VpnPrefix:
         return _path(value, {"nlri": value.prefix, "label": _labels(value.labels), "rd": str(value.rd)})
     if kind is flowspec.FlowSpec or kind is flowspec.FlowSpecVpn:
-        return _flow(value)
+        return _flow(value, next_hop)
     if kind is Vpls:
         return {"rd": str(value.rd), "endpoint": value.endpoint, "base": value.base >> 4,
                 "offset": value.offset, "size": value.size}
