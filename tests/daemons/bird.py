@@ -90,7 +90,11 @@ class BirdPeer:
     keepalive_time: int = 3
     password: str | None = None
     extra: list[str] = field(default_factory=list)
-    """Raw statements added to the protocol block, e.g. ``"enable route refresh off;"``."""
+    """Raw statements added to the protocol block, e.g. ``"enable route refresh off;"``,
+    or whole channels: ``"flow4 { table flowtab4; import all; export none; };"``."""
+    tables: list[str] = field(default_factory=list)
+    """Global table declarations the channels in ``extra`` name, e.g.
+    ``"flow4 table flowtab4;"`` or ``"vpn4 table vpntab4;"``."""
 
     def __post_init__(self) -> None:
         if not _SYMBOL.fullmatch(self.name):
@@ -144,6 +148,8 @@ def render_config(router_id: str, peers: list[BirdPeer], log_path: Path) -> str:
         "ipv4 table igp4;",
         "ipv6 table igp6;",
     ]
+    for peer in peers:
+        lines += peer.tables
     for peer in peers:
         routes = _routes_by_version(peer)
         for version, channel in ((4, "ipv4"), (6, "ipv6")):

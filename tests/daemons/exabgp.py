@@ -69,6 +69,8 @@ class ExabgpPeer:
     passive: bool = True
     static: list[str] = field(default_factory=list)
     hold_time: int = 9
+    capabilities: list[str] = field(default_factory=list)
+    """Lines of a ``capability`` block, e.g. "route-refresh"."""
 
 
 def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
@@ -85,9 +87,14 @@ def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
             + ("    passive;\n" if peer.passive else f"    connect {peer.port};\n")
             + "    family {\n        ipv4 unicast;\n        ipv6 unicast;\n    }\n"
             f"    api {{\n        processes [ {API_PROCESS} ];\n        neighbor-changes;\n"
-            "        receive {\n            parsed;\n            update;\n            open;\n        }\n"
+            "        receive {\n            parsed;\n            update;\n            open;\n"
+            "            refresh;\n        }\n"
             "    }\n"
         )
+        if peer.capabilities:
+            text += "    capability {\n"
+            text += "".join(f"        {line};\n" for line in peer.capabilities)
+            text += "    }\n"
         if peer.static:
             text += "    static {\n"
             text += "".join(f"        route {line};\n" for line in peer.static)

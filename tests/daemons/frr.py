@@ -73,6 +73,15 @@ class FrrPeer:
     ipv6_next_hop: str = "2001:db8::3"
     hold_time: int = 9
     keepalive_time: int = 3
+    password: str | None = None
+    """TCP MD5 key (``neighbor X password``)."""
+    families: list[str] = field(default_factory=list)
+    """More address families activated for this peer: "ipv4 vpn",
+    "ipv4 labeled-unicast", "l2vpn evpn"."""
+    unicast: bool = True
+    """Activate IPv4 and IPv6 unicast (FRR refuses unicast beside labeled unicast)."""
+    router: list[str] = field(default_factory=list)
+    """Raw lines for ``router bgp`` (one leading space), e.g. " bgp graceful-restart"."""
 
 
 def render_config(router_id: str, asn: int, address: str, peers: list[FrrPeer]) -> str:
@@ -98,6 +107,9 @@ def render_config(router_id: str, asn: int, address: str, peers: list[FrrPeer]) 
         ]
         if peer.passive:
             body.append(f" neighbor {peer.address} passive")
+        if peer.password is not None:
+            body.append(f" neighbor {peer.address} password {peer.password}")
+        body += peer.router
     for version, family in ((4, "ipv4"), (6, "ipv6")):
         body.append(f" address-family {family} unicast")
         for peer in peers:
@@ -112,6 +124,9 @@ def render_config(router_id: str, asn: int, address: str, peers: list[FrrPeer]) 
                     route_maps.append(f" set community {' '.join(attributes['communities'])}")
                 body.append(f"  network {prefix} route-map {name}")
         for peer in peers:
+            if not peer.unicast:
+                body.append(f"  no neighbor {peer.address} activate")
+                continue
             body.append(f"  neighbor {peer.address} activate")
             if version == 6:
                 name = f"NEXT_HOP6_{peer.address.replace('.', '_')}"
@@ -119,6 +134,10 @@ def render_config(router_id: str, asn: int, address: str, peers: list[FrrPeer]) 
                                f" set ipv6 next-hop global {peer.ipv6_next_hop}"]
                 body.append(f"  neighbor {peer.address} route-map {name} out")
         body.append(" exit-address-family")
+    for peer in peers:
+        for family in peer.families:
+            body += [f" address-family {family}", f"  neighbor {peer.address} activate",
+                     " exit-address-family"]
     # route-maps first: one defined after the ``network`` naming it applies only
     # when ``bgp route-map delay-timer`` (5 s) fires
     return "\n".join(lines + route_maps + body) + "\n"

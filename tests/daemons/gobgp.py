@@ -28,7 +28,7 @@ import json
 import signal
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,14 @@ class GobgpPeer:
     ipv6: bool = True
     hold_time: int = 9
     keepalive_time: int = 3
+    families: list[str] = field(default_factory=list)
+    """More afi-safi names: "l2vpn-evpn", "l2vpn-vpls", "rtc", "ipv4-flowspec", ..."""
+    add_paths_receive: bool = False
+    """ADD-PATH receive on every family of this peer."""
+    graceful_restart: bool = False
+    """Graceful restart (helper), with MP graceful restart on every family."""
+    password: str | None = None
+    """TCP MD5 key (``auth-password``)."""
 
 
 def render_config(
@@ -79,12 +87,14 @@ def render_config(
     for peer in peers:
         families = [name for name, on in (("ipv4-unicast", peer.ipv4),
                                           ("ipv6-unicast", peer.ipv6)) if on]
+        families += peer.families
         lines += [
             "",
             "[[neighbors]]",
             "  [neighbors.config]",
             f'    neighbor-address = "{peer.address}"',
             f"    peer-as = {peer.peer_as}",
+            *([f'    auth-password = "{peer.password}"'] if peer.password else []),
             "  [neighbors.timers.config]",
             f"    hold-time = {peer.hold_time}",
             f"    keepalive-interval = {peer.keepalive_time}",
@@ -94,12 +104,20 @@ def render_config(
             f"    remote-port = {peer.port}",
             f"    passive-mode = {'true' if peer.passive else 'false'}",
         ]
+        if peer.graceful_restart:
+            lines += ["  [neighbors.graceful-restart.config]", "    enabled = true",
+                      "    restart-time = 60"]
         for family in families:
             lines += [
                 "  [[neighbors.afi-safis]]",
                 "    [neighbors.afi-safis.config]",
                 f'      afi-safi-name = "{family}"',
             ]
+            if peer.add_paths_receive:
+                lines += ["    [neighbors.afi-safis.add-paths.config]", "      receive = true"]
+            if peer.graceful_restart:
+                lines += ["    [neighbors.afi-safis.mp-graceful-restart.config]",
+                          "      enabled = true"]
     return "\n".join(lines) + "\n"
 
 
