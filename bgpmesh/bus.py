@@ -45,12 +45,21 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
                   neighbor=name or peer address
                                           answered by ``reply`` data={error, neighbor}
       status    id=[publisher, seq]       client -> supervisor: send a ``reply``
+      snapshot  id=[publisher, seq]       client -> supervisor: a ``reply`` with
+                                          data={neighbors: {name: [route...]}},
+                                          the shadow Adj-RIB-Out (last-value cache)
+      command and batch may carry wire=true: their workers then also send ``wire``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
       ack       id=[publisher, seq] group=str ok=bool error=str matched=int
       acks      publisher=str seqs=[seq...] group=str errors={seq: str} matched=int
                                           the acks of one ``batch``: every seq is
                                           answered, ok unless it is in ``errors``
+      wire      publisher=str seqs=[seq...] group=str matched=int
+                                          after the ack of a command/batch sent with
+                                          wire=true: every matched established neighbor
+                                          had its UPDATEs written to its socket (the
+                                          rest count as done: nothing can be sent)
       reply     id=[publisher, seq] ok=bool data=map   supervisor -> client
       answer    id=[publisher, seq] group=str ok=bool error=str rows=[map...]
                                           worker -> client: the answer to a ``query``,

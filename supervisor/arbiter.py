@@ -110,6 +110,7 @@ class Supervisor:
         self.bridges: dict[str, Child] = {p.name: Child(p.name, "bridge")
                                           for p in config.processes}
         self.by_pid: dict[int, Child] = {}
+        self.unacked: dict[str, dict[tuple, tuple]] = {}  # group -> frames it owes acks for
         self.retired: set[int] = set()  # pids of children a reload let go
         self.listeners: dict[int, tuple[socket.socket, tuple]] = {}
         # shadow Adj-RIB-Out: name -> {(afi, safi, prefix): wire route | None}
@@ -335,6 +336,7 @@ class Supervisor:
         given = env.origin.get(("exabgp", "daemon", "user"), "default") != "default"
         return {"ack": env.get("api", "ack"), "respawn": env.get("api", "respawn"),
                 "compact": env.get("api", "compact"),
+                "dialect": env.get("api", "dialect", "bgpmesh"),
                 "user": env.get("daemon", "user") if given and env.get("daemon", "drop")
                 else None}
 
@@ -378,6 +380,8 @@ class Supervisor:
                 child.control = None
             child.pid = 0
             child.ready = False
+            if child.kind == "worker":
+                self.answer_for_dead(child.name)
             if pid in self.retired:
                 self.retired.discard(pid)
                 log.info("%s %s (retired by reload) %s", child.kind, child.name, how)
@@ -798,6 +802,14 @@ class Supervisor:
             out["workers" if child.kind == "worker" else "processes"].append(row)
         return out
 
+    def snapshot(self) -> dict:
+        """The last-value cache (``bgpmesh watch --snapshot``): the shadow
+        Adj-RIB-Out, the announced wire routes per neighbor.  Commands reach
+        it in bus order, so it holds every command the proxy forwarded before
+        the ``snapshot`` request came in on the same bus."""
+        return {"neighbors": {name: [r for r in state.values() if r is not None]
+                              for name, state in self.shadow.items()}}
+
     # -- buses -----------------------------------------------------------
 
     def on_subscription(self) -> None:
@@ -879,7 +891,48 @@ class Supervisor:
                                          group=group, ok=True, error="", matched=matched)
                     self.ev_out.send_multipart(reply)
                     continue
+                if child is not None:
+                    self.note_unacked(group, kind, msg)
             self.cmd_out.send_multipart(frames)
+
+    # Commands forwarded to a worker and not yet acked by it.  If the worker
+    # dies first, they are answered here: they are in the shadow Adj-RIB-Out,
+    # so the replay gives them to the restarted worker, and telling the
+    # script "error" would be false.
+    def note_unacked(self, group: str, kind: str, msg: dict) -> None:
+        matched = len(msg.get("neighbors", ()))
+        if kind == "batch":
+            key = ("b", str(msg["publisher"]), msg["seqs"][0] if msg["seqs"] else 0)
+            self.unacked.setdefault(group, {})[key] = (msg["seqs"], matched)
+        else:
+            key = ("c", str(msg["id"][0]), msg["id"][1])
+            self.unacked.setdefault(group, {})[key] = (msg["id"], matched)
+
+    def note_acked(self, frames: list[bytes]) -> None:
+        try:
+            _, msg = bus.unpack(frames)
+        except bus.FrameError:
+            return
+        pending = self.unacked.get(msg.get("group", ""))
+        if not pending:
+            return
+        if msg["kind"] == "acks" and msg.get("seqs"):
+            pending.pop(("b", str(msg["publisher"]), msg["seqs"][0]), None)
+        elif msg["kind"] == "ack" and msg.get("id"):
+            pending.pop(("c", str(msg["id"][0]), msg["id"][1]), None)
+
+    def answer_for_dead(self, group: str) -> None:
+        pending = self.unacked.pop(group, {})
+        for (kind, publisher, _), (ident, matched) in pending.items():
+            if kind == "b":
+                reply = bus.acks(publisher, ident, group, matched=matched)
+            else:
+                reply = bus.pack(bus.ack_topic(publisher), "ack", id=ident, group=group,
+                                 ok=True, error="", matched=matched)
+            self.ev_out.send_multipart(reply)
+        if pending:
+            log.info("answered %d command frame(s) worker %s took but did not ack; its "
+                     "replay carries them", len(pending), group)
 
     def record(self, msg: dict) -> None:
         op = msg.get("op")
@@ -933,6 +986,9 @@ class Supervisor:
         elif kind == "status":
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
                                                 id=ident, ok=True, data=self.status()))
+        elif kind == "snapshot":
+            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
+                                                id=ident, ok=True, data=self.snapshot()))
         elif kind == "control" and msg.get("op") == "reload":
             ok, error, plan = self.reload(check=bool(msg.get("check")))
             self.ev_out.send_multipart(bus.pack(
@@ -962,6 +1018,8 @@ class Supervisor:
                     child.hello = True
                     self.maybe_ready(child)
                 continue
+            if frames and frames[0].startswith(b"ack/") and self.unacked:
+                self.note_acked(frames)
             self.ev_out.send_multipart(frames)
 
     # -- inbound TCP -----------------------------------------------------

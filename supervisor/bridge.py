@@ -42,8 +42,12 @@ import zmq.asyncio
 from bgpmesh import __version__, bus
 from bgpmesh.api.commands import (
     CLEAR_ADJ_RIB,
+    CREATE_NEIGHBOR,
+    DELETE_NEIGHBOR,
     DISABLE_ACK,
+    DISABLE_NEIGHBOR,
     ENABLE_ACK,
+    ENABLE_NEIGHBOR,
     FLUSH_ADJ_RIB_OUT,
     RELOAD,
     RESET,
@@ -117,12 +121,14 @@ class Pending:
 class Bridge:
     def __init__(self, process, refs, neighbors, endpoints: dict, supervisor_pid: int,
                  supervisor_ppid: int = 0, *, ack: bool = True, respawn: bool = True,
-                 user: str | None = None, compact: bool = False) -> None:
+                 user: str | None = None, compact: bool = False, dialect: int = 4) -> None:
         """``ack``, ``respawn``: ExaBGP's exabgp.api.ack and exabgp.api.respawn
         (false beats the process's own ``respawn``); ``user``: run the program
         as this user when we are root (exabgp.daemon.user); ``compact``:
-        exabgp.api.compact, bare prefixes in JSON announce/withdraw lists."""
+        exabgp.api.compact, bare prefixes in JSON announce/withdraw lists;
+        ``dialect``: bgpmesh.api.dialect, 5 for ExaBGP 5.0's JSON."""
         self.compact = compact
+        self.dialect = dialect
         self.process = process
         self.endpoints = endpoints
         self.supervisor_pid = supervisor_pid
@@ -484,6 +490,15 @@ class Bridge:
                                          id=[self.publisher, seq], op="reload"))
         self.pending[seq] = Pending(seq, {SUPERVISOR}, command=command)
 
+    def cmd_neighbor(self, command, seq: int) -> None:
+        """create neighbor / delete neighbor / neighbor X enable|disable: the
+        supervisor's ``control`` op; done or error from its ``reply``."""
+        op, field = _NEIGHBOR_OPS[command.kind]
+        self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
+                                         id=[self.publisher, seq], op=op,
+                                         **{field: command.text}))
+        self.pending[seq] = Pending(seq, {SUPERVISOR}, command=command)
+
     def restart_sessions(self, entry: Pending) -> None:
         by_group: dict[str, list[str]] = {}
         for ref in self.refs:
@@ -592,6 +607,15 @@ class Bridge:
         if entry is None or SUPERVISOR not in entry.groups:
             return
         entry.groups.discard(SUPERVISOR)
+        if entry.command is not None and entry.command.kind in _NEIGHBOR_OPS:
+            op = _NEIGHBOR_OPS[entry.command.kind][0]
+            entry.command = None
+            if not msg["ok"]:
+                log.warning("process %s: %s refused: %s", self.process.name, op,
+                            (msg.get("data") or {}).get("error", ""))
+                entry.ok = False
+            self.flush_acks()
+            return
         restart = entry.command is not None and entry.command.kind == RESTART
         if msg["ok"]:
             entry.lines = ("restart in progress",) if restart else ("reload in progress",)
@@ -691,13 +715,24 @@ class Bridge:
             counter = self.counters[name] = self.counters.get(name, 0) + 1
             self.write(json_event(kind, msg["neighbor"], msg["body"], counter=counter,
                                   time=time.time(), host=self.host, pid=self.supervisor_pid,
-                                  ppid=self.supervisor_ppid, compact=self.compact))
+                                  ppid=self.supervisor_ppid, compact=self.compact,
+                                  dialect=self.dialect))
         else:
             for line in text_event(kind, msg["neighbor"], msg["body"]):
                 self.write(line)
 
 
+# text API kinds answered by the supervisor: (control op, field of the text)
+_NEIGHBOR_OPS = {CREATE_NEIGHBOR: ("neighbor-create", "text"),
+                 DELETE_NEIGHBOR: ("neighbor-delete", "neighbor"),
+                 ENABLE_NEIGHBOR: ("neighbor-enable", "neighbor"),
+                 DISABLE_NEIGHBOR: ("neighbor-disable", "neighbor")}
+
 _LOCAL = {
+    CREATE_NEIGHBOR: Bridge.cmd_neighbor,
+    DELETE_NEIGHBOR: Bridge.cmd_neighbor,
+    ENABLE_NEIGHBOR: Bridge.cmd_neighbor,
+    DISABLE_NEIGHBOR: Bridge.cmd_neighbor,
     RELOAD: Bridge.cmd_reload,
     RESTART: Bridge.cmd_restart,
     RESET: Bridge.cmd_reset,

@@ -122,16 +122,24 @@ class _Connection:
                     return
         raise ClientError("the supervisor does not answer on the bus")
 
-    def request(self, kind: str, timeout: float, seq: int = 1, **fields) -> dict:
+    def request(self, kind: str, timeout: float, seq: int = 1, keep: list | None = None,
+                **fields) -> dict:
+        """Ask the supervisor; its ``reply``.  Other frames received meanwhile
+        are appended to ``keep`` as (topic, msg) when it is given."""
         self.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, kind,
                                          id=[self.publisher, seq], **fields))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.sub.poll(100):
                 continue
-            _, msg = bus.unpack(self.sub.recv_multipart())
+            try:
+                topic, msg = bus.unpack(self.sub.recv_multipart())
+            except bus.FrameError:
+                continue
             if msg["kind"] == "reply" and msg["id"] == [self.publisher, seq]:
                 return msg
+            if keep is not None:
+                keep.append((topic, msg))
         raise ClientError(f"the supervisor did not answer {kind!r}")
 
     def close(self) -> None:
@@ -140,8 +148,28 @@ class _Connection:
         self.ctx.term()
 
 
-def send(target: Target | str, line: str, timeout: float = 10.0) -> tuple[bool, str]:
-    """Publish one text command; (ok, message)."""
+# text API kinds answered by a supervisor ``control`` op (create neighbor ...)
+_CONTROL = {"create-neighbor": ("neighbor-create", "text"),
+            "delete-neighbor": ("neighbor-delete", "neighbor"),
+            "enable-neighbor": ("neighbor-enable", "neighbor"),
+            "disable-neighbor": ("neighbor-disable", "neighbor")}
+
+
+def _with_wire(frames: list[bytes]) -> list[bytes]:
+    """The same command or batch, asking its workers for ``wire`` acks too."""
+    topic, msg = bus.unpack(frames)
+    kind = msg.pop("kind")
+    msg.pop("v", None)
+    msg["wire"] = True
+    return bus.pack(topic, kind, **msg)
+
+
+def send(target: Target | str, line: str, timeout: float = 10.0,
+         wire: bool = False) -> tuple[bool, str]:
+    """Publish one text command; (ok, message).
+
+    With ``wire`` it returns once the UPDATEs were also written to every
+    matched established neighbor (the workers' ``wire`` acks)."""
     command = parse_command(line)  # CommandError propagates to the caller
     conn = _Connection(_target(target), timeout)
     try:
@@ -151,27 +179,42 @@ def send(target: Target | str, line: str, timeout: float = 10.0) -> tuple[bool, 
             return True, "shutdown in progress"
         if command.kind in ("comment", "version", "help"):
             return True, ""
+        if command.kind in _CONTROL:
+            op, field = _CONTROL[command.kind]
+            reply = conn.request("control", timeout, seq=2, op=op, **{field: command.text})
+            data = reply.get("data") or {}
+            if not reply["ok"]:
+                return False, data.get("error", "")
+            return True, f"{op}: {data.get('neighbor', '')}"
         p = plan(command, conn.refs, conn.publisher, 2)
         if p.local:
             return False, f"{command.kind} is not supported"
         if p.error:
             return False, p.error
         for frames in p.frames:
-            conn.pub.send_multipart(frames)
+            conn.pub.send_multipart(_with_wire(frames) if wire else frames)
         waiting, ok, errors = set(p.groups), True, []
+        on_wire = set(p.groups) if wire else set()
         deadline = time.monotonic() + timeout
-        while waiting and time.monotonic() < deadline:
+        while (waiting or on_wire) and time.monotonic() < deadline:
             if not conn.sub.poll(100):
                 continue
             _, msg = bus.unpack(conn.sub.recv_multipart())
+            if msg["kind"] == "wire" and msg["publisher"] == conn.publisher \
+                    and 2 in msg["seqs"]:
+                on_wire.discard(msg["group"])
+                continue
             if msg["kind"] != "ack" or msg["id"] != [conn.publisher, 2]:
                 continue
             waiting.discard(msg["group"])
             if not msg["ok"]:
                 ok = False
                 errors.append(msg["error"])
+                on_wire.discard(msg["group"])
         if waiting:
             return False, "no answer from worker(s) " + ", ".join(sorted(waiting))
+        if on_wire:
+            return False, "not on the wire yet for worker(s) " + ", ".join(sorted(on_wire))
         return ok, "; ".join(errors)
     finally:
         conn.close()
@@ -186,8 +229,103 @@ def request(target: Target | str, kind: str, timeout: float = 10.0, **fields) ->
         conn.close()
 
 
+def daemon_status(target: Target | str, timeout: float = 10.0,
+                  query_timeout: float = 3.0) -> dict:
+    """The supervisor's ``status`` reply data plus ``neighbors``: one row per
+    neighbor from a ``show-neighbor`` query to every worker group (name, group,
+    peer-address, state, uptime, prefixes sent/received, last-error).  The
+    neighbors of a worker that does not answer within ``query_timeout`` are
+    listed with state ``UNKNOWN``."""
+    conn = _Connection(_target(target), timeout)
+    try:
+        data = conn.request("status", timeout, seq=2)["data"]
+        refs = conn.request("topology", timeout, seq=3)["data"]
+        refs, _ = topology.loads(refs)
+        by_group: dict[str, list[str]] = {}
+        for ref in refs:
+            by_group.setdefault(ref.group, []).append(ref.name)
+        for group, names in by_group.items():
+            conn.pub.send_multipart(bus.query(bus.worker_topic(group), conn.publisher, 4,
+                                              "show-neighbor", names))
+        found: dict[str, dict] = {}
+        waiting = set(by_group)
+        deadline = time.monotonic() + query_timeout
+        while waiting and time.monotonic() < deadline:
+            if not conn.sub.poll(100):
+                continue
+            try:
+                _, msg = bus.unpack(conn.sub.recv_multipart())
+            except bus.FrameError:
+                continue
+            if msg["kind"] != "answer" or msg["id"] != [conn.publisher, 4]:
+                continue
+            waiting.discard(msg["group"])
+            for row in msg["rows"]:
+                found[row.get("name") or row["peer-address"]] = row
+        data["neighbors"] = []
+        for ref in refs:
+            row = found.get(ref.name, {})
+            prefixes = row.get("prefixes") or {}
+            data["neighbors"].append({
+                "name": ref.name, "group": ref.group, "peer-address": ref.peer_address,
+                "peer-as": ref.peer_as, "state": row.get("state", "UNKNOWN"),
+                "uptime": round(row.get("duration") or 0, 1),
+                "sent": prefixes.get("sent"), "received": prefixes.get("received"),
+                "last-error": row.get("last-error", "")})
+        return data
+    finally:
+        conn.close()
+
+
+def stop(target: Target | str, timeout: float = 30.0) -> int:
+    """Ask the supervisor to shut down and wait until its process is gone;
+    its pid, or 0 when it is remote (then the request is all we can do)."""
+    import psutil
+
+    conn = _Connection(_target(target), min(timeout, 10.0))
+    try:
+        pid = 0 if _target(target).endpoint else int(conn.meta.get("pid") or 0)
+        conn.pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "control",
+                                         id=[conn.publisher, 2], op="shutdown"))
+    finally:
+        conn.close()  # lingers until the request is out
+    if not pid:
+        return 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return pid
+        except psutil.NoSuchProcess:
+            return pid
+        time.sleep(0.05)
+    raise ClientError(f"bgpmesh (pid {pid}) is still running after {timeout:.0f}s")
+
+
+def snapshot(conn: _Connection, timeout: float, keep: list | None = None) -> list[dict]:
+    """The supervisor's shadow Adj-RIB-Out as ``snapshot`` lines, one per neighbor."""
+    from bgpmesh.api.exabgp import attributes_text
+    from bgpmesh.route import Route
+
+    data = conn.request("snapshot", timeout, seq=2, keep=keep)["data"]
+    lines = []
+    cache: dict = {}
+    for name, items in sorted(data["neighbors"].items()):
+        routes = []
+        for item in items:
+            route = bus.route_from_wire(item, cache)
+            entry = {"family": str(route.family), "nlri": str(item[2])}
+            if type(route) is Route:
+                entry["next-hop"] = route.next_hop or "self"
+                entry["attributes"] = attributes_text(route.next_hop or "self",
+                                                      route.attributes)
+            routes.append(entry)
+        lines.append({"type": "snapshot", "neighbor": name, "routes": routes})
+    return lines
+
+
 def watch(target: Target | str, kinds: tuple[str, ...] = (), count: int = 0, echo=print,
-          timeout: float = 10.0, warn=None) -> int:
+          timeout: float = 10.0, warn=None, with_snapshot: bool = False) -> int:
     """Print events as ExaBGP JSON lines until ``count`` (0: forever).
 
     Events lost on the way (the event bus drops for a subscriber that falls
@@ -201,12 +339,24 @@ def watch(target: Target | str, kinds: tuple[str, ...] = (), count: int = 0, ech
     conn = _Connection(_target(target), timeout, subscribe=topics)
     seen = 0
     counters: dict[str, int] = {}
+    # the snapshot is asked for once the SUB is connected (the handshake):
+    # events that arrive meanwhile are kept and printed after it, so none is
+    # lost between the two (a change may show in both)
+    early: list = []
     try:
+        if with_snapshot:
+            import json
+
+            for line in snapshot(conn, timeout, keep=early):
+                echo(json.dumps(line))
         while not count or seen < count:
-            try:
-                topic, msg = bus.unpack(conn.sub.recv_multipart())
-            except bus.FrameError:
-                continue
+            if early:
+                topic, msg = early.pop(0)
+            else:
+                try:
+                    topic, msg = bus.unpack(conn.sub.recv_multipart())
+                except bus.FrameError:
+                    continue
             if msg["kind"] != "event":
                 continue
             missed = gaps.see(topic, msg)

@@ -156,6 +156,7 @@ class Peer:
             "local": neighbor.local_address,
             "local_as": neighbor.local_as,
             "peer_as": neighbor.peer_as,
+            "router_id": neighbor.router_id,
         }
 
     # -- lifecycle -------------------------------------------------------

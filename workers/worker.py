@@ -50,6 +50,7 @@ HEARTBEAT_INTERVAL = 1.0
 _PREFIX_SAFIS = frozenset((1, 2))  # unicast, multicast: the NLRI is the prefix
 SHUTDOWN_COMMUNICATION = "bgpmesh shutting down"
 DRAIN_DEADLINE = 2.0
+WIRE_POLL = 0.01  # seconds between checks while on-wire acks wait
 
 
 class Worker:
@@ -74,6 +75,13 @@ class Worker:
         # subscriber (topic prefixes select whole topics) sees what it lost
         self.publisher = f"{group}:{os.getpid()}"
         self.event_seq: dict[bytes, int] = {}
+        # for ``bgpmesh status``: why each neighbor last went down, and the
+        # prefixes its peer announces to us now (emptied when it goes down)
+        self.last_error: dict[str, str] = {}
+        self.adj_in: dict[str, set] = {}
+        # on-wire acks asked for (``wire`` field): [frames, peers], see wire_check
+        self.wire_waiting: list[tuple[list[bytes], list[Peer]]] = []
+        self.wire_handle: asyncio.TimerHandle | None = None
 
     # -- entry -----------------------------------------------------------
 
@@ -398,6 +406,8 @@ class Worker:
         self.pub.send_multipart(bus.pack(
             bus.ack_topic(publisher), "ack", id=msg["id"], group=self.group,
             ok=not error, error=error, matched=len(peers)))
+        if msg.get("wire"):
+            self.wait_wire(str(publisher), [msg["id"][1]], peers)
 
     def on_batch(self, msg: dict) -> None:
         """Consecutive route commands of one publisher (see bus ``batch``):
@@ -439,6 +449,8 @@ class Worker:
         self.schedule_flush()
         self.pub.send_multipart(bus.acks(msg["publisher"], msg["seqs"], self.group, errors,
                                          matched=len(peers)))
+        if msg.get("wire"):
+            self.wait_wire(str(msg["publisher"]), list(msg["seqs"]), peers)
 
     def schedule_flush(self) -> None:
         if not self.flush_scheduled:
@@ -451,6 +463,41 @@ class Worker:
         self.flush_scheduled = False
         dirty, self.dirty = self.dirty, set()
         self.update_groups.flush(dirty)
+        if self.wire_waiting:
+            self.wire_check()
+
+    # -- on-wire acks ----------------------------------------------------
+    #
+    # A command (or batch) with ``wire`` set is answered twice: ``ack``/``acks``
+    # once its routes are in the Adj-RIB-Out, then ``wire`` once every matched
+    # neighbor has nothing of it left to send: its pending changes drained
+    # (the flush that took them ran) and its transport's buffer handed to the
+    # kernel.  A neighbor that is not established counts as done at once:
+    # nothing can be sent to it, and it gets its whole table when it comes up.
+    # A neighbor whose socket stays full (the peer stops reading) holds the
+    # ``wire`` ack back; clients time out.  Checked after each flush, and
+    # every WIRE_POLL seconds while some are waiting (flushes go in slices).
+
+    def wait_wire(self, publisher: str, seqs: list, peers: list[Peer]) -> None:
+        frames = bus.pack(bus.ack_topic(publisher), "wire", publisher=publisher, seqs=seqs,
+                          group=self.group, matched=len(peers))
+        self.wire_waiting.append((frames, peers))
+        if self.wire_handle is None:
+            self.wire_handle = self.loop.call_soon(self.wire_check)
+
+    def wire_check(self) -> None:
+        if self.wire_handle is not None:
+            self.wire_handle.cancel()
+            self.wire_handle = None
+        waiting = []
+        for frames, peers in self.wire_waiting:
+            if all(_on_wire(peer) for peer in peers):
+                self.pub.send_multipart(frames)
+            else:
+                waiting.append((frames, peers))
+        self.wire_waiting = waiting
+        if waiting:
+            self.wire_handle = self.loop.call_later(WIRE_POLL, self.wire_check)
 
     @property
     def update_groups(self) -> UpdateGroups:
@@ -465,12 +512,17 @@ class Worker:
         body = {"state": state}
         if reason:
             body["reason"] = reason
+        if state == "down":
+            self.adj_in.pop(peer.name, None)
+            if reason:
+                self.last_error[peer.name] = reason
         self.publish_event(peer, "state", body)
         self.api.state_changed(peer, state)
 
     def publish_event(self, peer: Peer, kind: str, body: dict) -> None:
         if kind == "update":
             self.api.received_update(peer)
+            self.count_received(peer, body)
         topic = bus.event_topic(kind, peer.name)
         seq = self.event_seq[topic] = self.event_seq.get(topic, 0) + 1
         self.pub.send_multipart(bus.pack(
@@ -487,10 +539,62 @@ class Worker:
         return api
 
     def on_query(self, msg: dict) -> None:
-        """show neighbor / adj-rib out, flush and clear adj-rib out (bus ``query``)."""
-        self.pub.send_multipart(bus.answer(msg["id"], self.group,
-                                           *self.api.query(msg["op"], msg["neighbors"],
-                                                           msg.get("options") or ())))
+        """show neighbor / adj-rib out, flush and clear adj-rib out (bus ``query``).
+
+        show-neighbor rows carry, beyond what ExaBGP shows, ``name``,
+        ``prefixes`` {sent, received} and ``last-error`` (``bgpmesh status``)."""
+        rows, error = self.api.query(msg["op"], msg["neighbors"], msg.get("options") or ())
+        if msg["op"] == "show-neighbor":
+            names = [n for n in msg["neighbors"] if n in self.peers]
+            for name, row in zip(names, rows, strict=False):
+                peer = self.peers[name]
+                row["name"] = name
+                row["prefixes"] = {"sent": _sent(peer),
+                                   "received": len(self.adj_in.get(name, ()))}
+                row["last-error"] = self.last_error.get(name, "")
+        self.pub.send_multipart(bus.answer(msg["id"], self.group, rows, error))
+
+    def count_received(self, peer: Peer, body: dict) -> None:
+        """Keep the prefixes the peer announces now, from an update event's body."""
+        update = body.get("update")
+        if not isinstance(update, dict):
+            return
+        held = self.adj_in.setdefault(peer.name, set())
+        for family, items in (update.get("withdraw") or {}).items():
+            held.difference_update((family, _nlri(item)) for item in items)
+        for family, hops in (update.get("announce") or {}).items():
+            for items in hops.values():
+                held.update((family, _nlri(item)) for item in items)
+
+
+def _nlri(item) -> str:
+    if isinstance(item, dict):
+        return str(item.get("nlri") if "nlri" in item else sorted(item.items()))
+    return str(item)
+
+
+def _sent(peer: Peer) -> int:
+    """Routes of the Adj-RIB-Out the neighbor has been sent (0 when it is down)."""
+    if peer.children is not None:
+        return sum(_sent(c) for c in peer.children.values())
+    if not peer.established:
+        return 0
+    waiting = sum(1 for key, value in peer.rib.pending.items()
+                  if value is not None and key in peer.rib.routes)
+    return len(peer.rib.routes) - waiting
+
+
+def _on_wire(peer: Peer) -> bool:
+    """Nothing left to write to this neighbor (see the on-wire acks above)."""
+    if peer.children is not None:  # a range: each of its sessions
+        return not peer.rib.pending and all(_on_wire(c) for c in peer.children.values())
+    if not peer.established or peer.protocol is None:
+        return True
+    if peer.rib.pending:
+        return False
+    transport = getattr(peer.protocol, "transport", None)
+    return transport is None or transport.is_closing() or \
+        transport.get_write_buffer_size() == 0
 
 
 def _same(a, b) -> bool:

@@ -39,6 +39,11 @@ Kinds produced:
 ``disable-ack``
 ``silence-ack``
 ``comment``                 a line starting with ``#``; ``text`` is the rest
+``create-neighbor``         ``create neighbor ADDRESS { ... }``: ``text`` is the
+                            ``neighbor`` block as in a configuration file
+``delete-neighbor``         ``delete neighbor ADDRESS``: ``text`` is ADDRESS
+``enable-neighbor``         ``neighbor ADDRESS enable|disable``: ``text`` is
+``disable-neighbor``        ADDRESS (one neighbor, by address, nothing else)
 ==========================  ===============================================
 
 Rules: any line that is not exactly one of these raises ``CommandError`` with
@@ -97,6 +102,10 @@ ENABLE_ACK = "enable-ack"
 DISABLE_ACK = "disable-ack"
 SILENCE_ACK = "silence-ack"
 COMMENT = "comment"
+CREATE_NEIGHBOR = "create-neighbor"
+DELETE_NEIGHBOR = "delete-neighbor"
+ENABLE_NEIGHBOR = "enable-neighbor"
+DISABLE_NEIGHBOR = "disable-neighbor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +397,43 @@ def _clear(words: list[str], index: int, selectors: tuple) -> Command:
     return Command(CLEAR_ADJ_RIB, selectors, text=direction)
 
 
+def _switch(kind: str) -> _Handler:
+    """``neighbor ADDRESS enable|disable``: one plain address selector."""
+    def handle(words: list[str], index: int, selectors: tuple) -> Command:
+        if len(selectors) != 1 or selectors[0].peer is None or \
+                selectors[0] != Selector(peer=selectors[0].peer):
+            raise WordError(f"{words[index - 1]!r} needs exactly one 'neighbor ADDRESS' "
+                            f"before it", 0)
+        _no_more(words, index)
+        return Command(kind, text=selectors[0].peer)
+
+    return handle
+
+
+def _delete(words: list[str], index: int, selectors: tuple) -> Command:
+    if selectors:
+        raise WordError("'delete' takes no neighbor selector", 0)
+    if index >= len(words) or words[index] != "neighbor":
+        raise WordError("expected 'neighbor' after 'delete'", index)
+    if index + 1 >= len(words):
+        raise WordError("missing the neighbor's address after 'delete neighbor'", index + 1)
+    _no_more(words, index + 2)
+    return Command(DELETE_NEIGHBOR, text=words[index + 1])
+
+
+def _create(line: str) -> Command:
+    """``create neighbor ADDRESS { ... }``: the block is checked by the
+    supervisor's configuration parser, so only its head is looked at here."""
+    text = line.strip()[len("create"):].strip()
+    words = split_words(text)
+    if not words or words[0] != "neighbor":
+        raise CommandError("expected 'neighbor' after 'create'", column_of(line, 1))
+    if len(words) < 3 or words[2] != "{" or words[-1] != "}":
+        raise CommandError("expected 'neighbor ADDRESS { ... }' after 'create'",
+                           column_of(line, 1))
+    return Command(CREATE_NEIGHBOR, text=text)
+
+
 _VERBS: dict[str, _Handler] = {
     "announce": _sub_verb(_ANNOUNCE, "announce"),
     "withdraw": _sub_verb(_WITHDRAW, "withdraw"),
@@ -405,6 +451,9 @@ _VERBS: dict[str, _Handler] = {
     "enable-ack": _bare(ENABLE_ACK),
     "disable-ack": _bare(DISABLE_ACK),
     "silence-ack": _bare(SILENCE_ACK),
+    "delete": _delete,
+    "enable": _switch(ENABLE_NEIGHBOR),
+    "disable": _switch(DISABLE_NEIGHBOR),
 }
 
 
@@ -518,6 +567,8 @@ def parse_command(line: str) -> Command:
     stripped = line.strip()
     if stripped.startswith("#"):
         return Command(COMMENT, text=stripped[1:].strip())
+    if stripped.startswith("create ") or stripped == "create":
+        return _create(line)
     words = split_words(line)
     if not words:
         raise CommandError("empty command, expected one of: " + ", ".join(_VERBS), 1)
