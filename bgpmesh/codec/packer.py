@@ -82,7 +82,7 @@ def encode_attributes(attrs: Attributes, local_as: int, peer_as: int, session: S
     """Path attributes for one peer, without NEXT_HOP or MP attributes.
 
     Defaults as ExaBGP applies them: ORIGIN IGP; AS_PATH empty on iBGP and
-    [local AS] on eBGP; LOCAL_PREF 100 on iBGP.  Every field of ``attrs`` is
+    [local AS] on eBGP; LOCAL_PREF 100 on iBGP, and never sent on eBGP.  Every field of ``attrs`` is
     encoded; the parts are sorted by type code at the end.
     """
     ibgp = local_as == peer_as
@@ -107,10 +107,10 @@ def encode_attributes(attrs: Attributes, local_as: int, peer_as: int, session: S
     if attrs.med is not None:
         parts.append((MULTI_EXIT_DISC,
                       bytes((OPTIONAL, MULTI_EXIT_DISC, 4)) + attrs.med.to_bytes(4, "big")))
-    local_pref = attrs.local_pref
-    if local_pref is None and ibgp:
-        local_pref = _IBGP_LOCAL_PREF
-    if local_pref is not None:
+    # RFC 4271 5.1.5: "A BGP speaker MUST NOT include this attribute in UPDATE
+    # messages it sends to external peers" (ExaBGP leaves it out too)
+    if ibgp:
+        local_pref = _IBGP_LOCAL_PREF if attrs.local_pref is None else attrs.local_pref
         parts.append((LOCAL_PREF, bytes((TRANSITIVE, LOCAL_PREF, 4)) + local_pref.to_bytes(4, "big")))
     if attrs.atomic_aggregate:
         parts.append((ATOMIC_AGGREGATE, bytes((TRANSITIVE, ATOMIC_AGGREGATE, 0))))

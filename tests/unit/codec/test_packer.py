@@ -47,11 +47,18 @@ def test_ibgp_defaults() -> None:
 def test_given_values_in_type_code_order() -> None:
     attrs = Attributes(origin=2, as_path=(65000, 65010), med=5, local_pref=200,
                        communities=(0xFDE80001,))
-    wire = encode_attributes(attrs, 65000, 65001, SESSION)
+    wire = encode_attributes(attrs, 65000, 65000, SESSION)  # iBGP: LOCAL_PREF is sent
     assert wire.hex() == (
         "40010102" "40020a" "0202" "0000fde8" "0000fdf2" "800404" "00000005"
         "400504" "000000c8" "c00804" "fde80001"
     )
+
+
+def test_local_pref_never_goes_to_an_external_peer() -> None:
+    # RFC 4271 5.1.5: a speaker MUST NOT send LOCAL_PREF to external peers,
+    # even when the producer gave one
+    wire = encode_attributes(Attributes(local_pref=200, med=5), 65000, 65001, SESSION)
+    assert wire.hex() == "40010100" "400206" "0201" "0000fde8" "800404" "00000005"
 
 
 def test_two_octet_session_sends_as_trans_and_as4_path_last() -> None:
