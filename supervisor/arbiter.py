@@ -18,6 +18,17 @@ Theory of operation (gunicorn's arbiter is the model):
   then ``ready``, before any later command: no route is lost to a crash.
 * Inbound TCP: an accepted connection is passed with SCM_RIGHTS to the worker
   that owns the (peer, local) pair; an unknown peer is closed and logged.
+  Passive ranges run in every worker: each worker holds the range (its static
+  routes, its replayed and live commands, which the supervisor copies to every
+  worker) and the sessions of the peers whose address hashes (CRC-32) to it,
+  so the peers of one range spread over the workers.
+* Half-open connections (accepted, no OPEN from the peer yet) are capped per
+  worker and overall (``HALF_OPEN_LIMIT``); past the cap a connection is closed
+  at once and counted in a rate-limited log line.  Each worker reports, after
+  every hand-over and with every heartbeat, how many it holds and how many it
+  has received; what is still in flight counts too.  At most
+  ``ACCEPTS_PER_TURN`` connections are accepted per listener per loop turn, so
+  a flood of connects cannot keep the buses from moving.
 * Event bus back-pressure: the XPUB towards subscribers queues at most
   ``EVENT_HWM`` frames per subscriber; a subscriber that stops reading loses
   frames past that (the others do not), and sees the loss as a gap in the
@@ -43,6 +54,7 @@ import socket
 import sys
 import time
 import traceback
+import zlib
 
 import psutil
 import zmq
@@ -62,6 +74,10 @@ BACKOFF_MAX = 30.0
 STABLE_AFTER = 30.0
 CONNECTION_WAIT = 10.0  # how long an accepted connection waits for its booting worker
 WAITING_LIMIT = 64
+HALF_OPEN_LIMIT = 256  # per worker, and for all workers together
+ACCEPTS_PER_TURN = 32  # per listener and loop turn
+REFUSED_LOG_EVERY = 5.0  # seconds between "closed over the cap" log lines
+FANOUT_PUBLISHER = "~range-fanout"  # copies of range commands: nobody waits on their acks
 # Frames the event bus queues per subscriber.  Past it XPUB drops, for that
 # subscriber only, rather than grow without bound or stall the workers; every
 # event carries (publisher, seq), so a subscriber sees the gap and counts it
@@ -75,7 +91,8 @@ class ListenError(OSError):
 
 class Child:
     __slots__ = ("name", "kind", "pid", "control", "started", "last_seen", "subscribed",
-                 "hello", "ready", "backoff", "restart_at", "exit_code", "restarts", "ps")
+                 "hello", "ready", "backoff", "restart_at", "exit_code", "restarts", "ps",
+                 "handed", "received", "half_open")
 
     def __init__(self, name: str, kind: str) -> None:
         self.name = name
@@ -92,6 +109,17 @@ class Child:
         self.exit_code: int | None = None
         self.restarts = 0
         self.ps = None  # psutil.Process, kept so cpu_percent measures since last look
+        self.reset_half_open()
+
+    def reset_half_open(self) -> None:
+        self.handed = 0  # connections passed to this worker process
+        self.received = 0  # of those, how many it said it took (its last report)
+        self.half_open = 0  # how many of those still wait for the peer's OPEN
+
+    @property
+    def pending_open(self) -> int:
+        """Half-open connections it holds, counting those still in flight."""
+        return self.half_open + max(0, self.handed - self.received)
 
 
 class Supervisor:
@@ -125,6 +153,9 @@ class Supervisor:
         self.sessions_go = False
         self.stopping = False
         self.exit_code = 0
+        self.refused = 0  # connections closed over the half-open cap, not yet logged
+        self.refused_logged = 0.0
+        self.refused_from = ""
 
     def adopt(self, config, refs) -> None:
         """Make config the running one (derived maps included)."""
@@ -135,6 +166,12 @@ class Supervisor:
         self.groups: dict[str, list[str]] = {}
         for ref in refs:
             self.groups.setdefault(ref.group, []).append(ref.name)
+        # passive ranges run in every worker; with one, every auto group exists
+        self.ranges = [r.name for r, n in zip(refs, config.neighbors, strict=True)
+                       if n.peer_range is not None]
+        if self.ranges:
+            for slot in range(max(1, self.worker_count)):
+                self.groups.setdefault(f"auto-{slot}", [])
         self.owner: dict[tuple[str, str | None], str] = {
             (r.peer_address, r.local_address): r.name for r in refs}
 
@@ -270,12 +307,22 @@ class Supervisor:
 
     # -- children --------------------------------------------------------
 
+    def worker_names(self, group: str) -> list[str]:
+        """The neighbors a worker runs: its group's, then every passive range."""
+        names = list(self.groups.get(group, ()))
+        return names + [n for n in self.ranges if n not in names]
+
+    def range_groups(self) -> list[str]:
+        """The groups that hold sessions of passive ranges, in a stable order."""
+        return sorted(g for g in self.workers if g in self.groups)
+
     def spawn_worker(self, child: Child) -> None:
-        names = self.groups[child.name]
+        names = self.worker_names(child.name)
         neighbors = [self.neighbors_by_name[n][1] for n in names]
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         child.subscribed = child.hello = child.ready = False
         child.restart_at = None
+        child.reset_half_open()
         pid = self._fork()
         if pid == 0:
             parent_end.close()
@@ -490,6 +537,8 @@ class Supervisor:
         self.check_heartbeats(now)
         if self.waiting:
             self.expire_waiting(now)
+        if self.refused and now - self.refused_logged >= REFUSED_LOG_EVERY:
+            self.refuse_logged_flush(now)
 
     def handle_signals(self) -> None:
         try:
@@ -597,10 +646,17 @@ class Supervisor:
                 self.send_reconfigure(child, {})
                 self.retired.add(child.pid)
                 self._kill(child.pid, signal.SIGTERM)
-        for group in plan.groups_touched:
+        touched = set(plan.groups_touched)
+        ranges = set(self.ranges) | {r.name for r, n in zip(old_refs, old_config.neighbors,
+                                                             strict=True) if n.peer_range}
+        if ranges & (set(plan.changed) | set(plan.added) | set(plan.removed)):
+            # every worker runs the passive ranges
+            touched |= set(self.workers) - set(plan.groups_added) - set(plan.groups_removed)
+        for group in sorted(touched):
             child = self.workers[group]
             if child.pid:
-                self.send_reconfigure(child, {n: self.shadow[n] for n in self.groups[group]
+                self.send_reconfigure(child, {n: self.shadow[n]
+                                              for n in self.worker_names(group)
                                               if n in moved})
         for group in plan.groups_added:
             child = self.workers[group] = Child(group, "worker")
@@ -620,7 +676,7 @@ class Supervisor:
     def send_reconfigure(self, child: Child, routes: dict) -> None:
         """Give a running worker its group's new neighbor list, and the routes
         producers gave to neighbors that are new to it."""
-        names = self.groups.get(child.name, [])
+        names = self.worker_names(child.name)
         payload = {
             "neighbors": [(n, self.neighbors_by_name[n][1]) for n in names],
             "routes": {n: [r for r in state.values() if r is not None]
@@ -713,6 +769,10 @@ class Supervisor:
             self.spawn_worker(self.workers[group])
         else:
             self.send_reconfigure(self.workers[group], {name: {}})
+        if neighbor.peer_range is not None:
+            for other, child in self.workers.items():  # every worker runs the range
+                if other != group and child.pid:
+                    self.send_reconfigure(child, {name: {}})
         return name
 
     def least_loaded_group(self) -> str | None:
@@ -733,6 +793,10 @@ class Supervisor:
         child = self.workers[ref.group]
         if child.pid:
             self.send_reconfigure(child, {})  # the worker sends Cease/Peer De-configured
+        if neighbor.peer_range is not None:
+            for other, worker in self.workers.items():  # every worker ran the range
+                if other != ref.group and worker.pid:
+                    self.send_reconfigure(worker, {})
         if ref.group not in self.groups:  # its last neighbor: retire it, as a reload does
             del self.workers[ref.group]
             if child.pid:
@@ -745,13 +809,17 @@ class Supervisor:
             self.disabled.discard(name)
         else:
             self.disabled.add(name)
-        self.send_disabled(self.workers[ref.group])
+        if name in self.ranges:
+            for child in self.workers.values():
+                self.send_disabled(child)
+        else:
+            self.send_disabled(self.workers[ref.group])
 
     def send_disabled(self, child: Child) -> None:
         """Tell a worker which of its neighbors must stay down."""
         if child.control is None:
             return
-        names = sorted(self.disabled & set(self.groups.get(child.name, ())))
+        names = sorted(self.disabled & set(self.worker_names(child.name)))
         try:
             child.control.send(b"D" + json.dumps(names).encode())
         except OSError as exc:
@@ -787,8 +855,9 @@ class Supervisor:
                    "uptime": round(now - child.started, 1) if child.pid else 0.0,
                    "cpu_percent": None, "rss": None, "fds": None}
             if child.kind == "worker":
-                row["neighbors"] = len(self.groups[child.name])
+                row["neighbors"] = len(self.groups.get(child.name, ()))
                 row["ready"] = child.ready
+                row["half_open"] = child.pending_open if child.pid else 0
             if child.pid:
                 try:
                     if child.ps is None or child.ps.pid != child.pid:
@@ -831,7 +900,7 @@ class Supervisor:
         if child.ready or not (child.subscribed and child.hello):
             return
         topic = bus.worker_topic(child.name)
-        for name in self.groups[child.name]:
+        for name in self.worker_names(child.name):
             state = self.shadow[name]
             if not state:
                 continue
@@ -845,7 +914,7 @@ class Supervisor:
                                              restarted=child.restarts > 0))
         child.ready = True
         log.info("worker %s ready", child.name)
-        if self.disabled & set(self.groups[child.name]):
+        if self.disabled & set(self.worker_names(child.name)):
             self.send_disabled(child)  # a restarted worker learns it again
         self.send_start(child)
         for conn, peer_ip, _ in self.waiting.pop(child.name, []):
@@ -876,6 +945,8 @@ class Supervisor:
                 continue
             if kind == "query":
                 self.record(msg)  # clear adj-rib out empties the shadow too
+            if kind in ("command", "batch", "query") and self.ranges:
+                self.fan_out(topic, msg)
             if kind in ("command", "batch"):
                 self.record(msg)
                 group = topic[2:-1].decode(errors="replace")
@@ -894,6 +965,34 @@ class Supervisor:
                 if child is not None:
                     self.note_unacked(group, kind, msg)
             self.cmd_out.send_multipart(frames)
+
+    def fan_out(self, topic: bytes, msg: dict) -> None:
+        """A command for a passive range reaches every worker: each holds some
+        of the range's sessions.  The copies carry only the range names and a
+        publisher nobody listens to, so the sender folds the acks of the
+        groups it addressed, as before; a worker that is not ready gets the
+        routes by replay (they are in the shadow Adj-RIB-Out)."""
+        if topic == bus.TOPIC_BROADCAST or not topic.startswith(b"w/"):
+            return
+        names = [n for n in msg.get("neighbors", ()) if n in self.ranges]
+        if not names:
+            return
+        if msg["kind"] == "query" and str(msg.get("op", "")).startswith("show"):
+            return  # answered by the range's own group
+        group = topic[2:-1].decode(errors="replace")
+        fields = {k: v for k, v in msg.items() if k not in ("v", "kind")}
+        fields["neighbors"] = names
+        fields.pop("wire", None)
+        if msg["kind"] == "batch":
+            fields["publisher"] = FANOUT_PUBLISHER
+        else:
+            fields["id"] = [FANOUT_PUBLISHER, (msg.get("id") or ["", 0])[1]]
+        for other in self.range_groups():
+            child = self.workers[other]
+            if other == group or not child.ready:
+                continue
+            self.cmd_out.send_multipart(bus.pack(bus.worker_topic(other), msg["kind"],
+                                                 **fields))
 
     # Commands forwarded to a worker and not yet acked by it.  If the worker
     # dies first, they are answered here: they are in the shadow Adj-RIB-Out,
@@ -1026,7 +1125,9 @@ class Supervisor:
 
     def accept(self, fd: int) -> None:
         sock, _ = self.listeners[fd]
-        while True:
+        # a bounded number per turn: the buses and the other listeners move
+        # between turns, and what is left waits in the kernel's backlog
+        for _ in range(ACCEPTS_PER_TURN):
             try:
                 conn, addr = sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -1069,33 +1170,79 @@ class Supervisor:
                 best = (network.prefixlen, ref.name)
         return best[1] if best else None
 
+    def group_for(self, name: str, peer_ip: str) -> str:
+        """The worker group a connection for neighbor name goes to: its own,
+        or for a passive range the one its peer's address hashes to."""
+        ref, neighbor = self.neighbors_by_name[name]
+        groups = self.range_groups() if neighbor.peer_range is not None else ()
+        if not groups:
+            return ref.group
+        return groups[zlib.crc32(peer_ip.encode()) % len(groups)]
+
+    def half_open(self) -> int:
+        """Connections handed over (or waiting for a worker) with no OPEN yet."""
+        return sum(c.pending_open for c in self.workers.values() if c.pid) + \
+            sum(len(q) for q in self.waiting.values())
+
+    def refuse(self, peer_ip: str) -> None:
+        """Close over the half-open cap: counted, logged at most every few seconds."""
+        self.refused += 1
+        self.refused_from = peer_ip
+        now = time.monotonic()
+        if now - self.refused_logged >= REFUSED_LOG_EVERY:
+            self.refuse_logged_flush(now)
+
+    def refuse_logged_flush(self, now: float) -> None:
+        log.warning("%d connection(s) closed at once: %d half-open connections (cap %d "
+                    "per worker and overall); latest from %s", self.refused,
+                    self.half_open(), HALF_OPEN_LIMIT, self.refused_from)
+        self.refused = 0
+        self.refused_logged = now
+
     def hand_over(self, conn: socket.socket, peer_ip: str) -> bool:
         """Pass conn to its worker; True if we keep it for later (worker booting)."""
-        local_ip = conn.getsockname()[0]
+        try:
+            local_ip = conn.getsockname()[0]
+        except OSError:
+            return False  # reset before we got to it
         name = self.owner_of(peer_ip, local_ip)
         if name is None:
             log.warning("connection from unknown peer %s to %s: closed", peer_ip, local_ip)
             return False
-        ref, _neighbor = self.neighbors_by_name[name]
         # active neighbors too: their worker resolves the collision (RFC 4271 6.8)
-        child = self.workers[ref.group]
+        group = self.group_for(name, peer_ip)
+        child = self.workers[group]
+        if child.pending_open >= HALF_OPEN_LIMIT or self.half_open() >= HALF_OPEN_LIMIT:
+            self.refuse(peer_ip)
+            return False
         if not child.ready or child.control is None:
-            queue = self.waiting.setdefault(ref.group, [])
+            queue = self.waiting.setdefault(group, [])
             if len(queue) >= WAITING_LIMIT:
-                log.info("connection from %s while worker %s boots: closed", peer_ip, ref.group)
+                log.info("connection from %s while worker %s boots: closed", peer_ip, group)
                 return False
             queue.append((conn, peer_ip, time.monotonic()))
             return True
         try:
             socket.send_fds(child.control, [f"{peer_ip}|{local_ip}".encode()], [conn.fileno()])
+            child.handed += 1
         except OSError as exc:
-            log.warning("could not hand %s to worker %s: %s", peer_ip, ref.group, exc)
+            log.warning("could not hand %s to worker %s: %s", peer_ip, group, exc)
         return False
 
     def read_control(self, child: Child, now: float) -> None:
         try:
-            while child.control.recv(64):
+            while True:
+                data = child.control.recv(64)
+                if not data:
+                    break
                 child.last_seen = now
+                if data.startswith(b"h "):
+                    # "h RECEIVED HALF_OPEN": the worker's count of both
+                    try:
+                        received, half_open = map(int, data[2:].split())
+                    except ValueError:
+                        continue
+                    child.received, child.half_open = received, half_open
         except (BlockingIOError, InterruptedError):
             pass
         except OSError:

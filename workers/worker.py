@@ -51,6 +51,9 @@ _PREFIX_SAFIS = frozenset((1, 2))  # unicast, multicast: the NLRI is the prefix
 SHUTDOWN_COMMUNICATION = "bgpmesh shutting down"
 DRAIN_DEADLINE = 2.0
 WIRE_POLL = 0.01  # seconds between checks while on-wire acks wait
+HALF_OPEN_LIMIT = 256  # handed-over connections with no OPEN from the peer yet
+REFUSED_LOG_EVERY = 5.0
+_BEFORE_OPEN = ("Idle", "Connect", "Active", "OpenSent")
 
 
 class Worker:
@@ -82,6 +85,11 @@ class Worker:
         # on-wire acks asked for (``wire`` field): [frames, peers], see wire_check
         self.wire_waiting: list[tuple[list[bytes], list[Peer]]] = []
         self.wire_handle: asyncio.TimerHandle | None = None
+        # inbound connections the peer has sent no OPEN on yet: (peer, socket)
+        self.half_open: list[tuple[Peer, socket.socket]] = []
+        self.received = 0  # connections the supervisor handed us
+        self.refused = 0  # closed over HALF_OPEN_LIMIT, not yet logged
+        self.refused_logged = 0.0
 
     # -- entry -----------------------------------------------------------
 
@@ -170,11 +178,15 @@ class Worker:
                 log.exception("worker %s: bug while reconfiguring", self.group)
             return
         for fd in fds:
+            self.received += 1
             sock = socket.socket(fileno=fd)
             try:
                 peer_ip, local_ip = data.decode().split("|")
             except ValueError:
                 sock.close()
+                continue
+            if self.count_half_open() >= HALF_OPEN_LIMIT:
+                self.refuse(sock, peer_ip)
                 continue
             peer = self.by_address.get((peer_ip, local_ip)) or \
                 self.by_address.get((peer_ip, None)) or self.range_peer(peer_ip, local_ip)
@@ -184,6 +196,38 @@ class Worker:
                 sock.close()
             else:
                 peer.accept(sock)
+                if sock.fileno() != -1:
+                    self.half_open.append((peer, sock))
+        self.report_half_open()
+
+    # -- half-open connections -------------------------------------------
+    #
+    # A connection handed to us is half-open until the peer's OPEN arrives on
+    # it (its FSM leaves OpenSent) or it closes (asyncio closes the socket
+    # object we passed, so its fileno becomes -1).  The supervisor caps them
+    # from our reports (``h RECEIVED HALF_OPEN`` on the control socket); we
+    # cap them here too, in case a report is late.
+
+    def count_half_open(self) -> int:
+        self.half_open = [(p, s) for p, s in self.half_open if _waits_for_open(p, s)]
+        return len(self.half_open)
+
+    def report_half_open(self) -> None:
+        try:
+            self.control.send(f"h {self.received} {self.count_half_open()}".encode())
+        except OSError:
+            pass  # the heartbeat sends it again
+
+    def refuse(self, sock: socket.socket, peer_ip: str) -> None:
+        sock.close()
+        self.refused += 1
+        now = self.loop.time()
+        if now - self.refused_logged >= REFUSED_LOG_EVERY:
+            log.warning("worker %s: %d connection(s) closed at once: %d half-open (cap %d); "
+                        "latest from %s", self.group, self.refused, len(self.half_open),
+                        HALF_OPEN_LIMIT, peer_ip)
+            self.refused = 0
+            self.refused_logged = now
 
     def range_peer(self, peer_ip: str, local_ip: str) -> Peer | None:
         """A session of its own for a peer inside a passive range (the
@@ -285,6 +329,7 @@ class Worker:
         while True:
             try:
                 self.control.send(b"hb")
+                self.report_half_open()
             except BlockingIOError:
                 pass
             except OSError:
@@ -582,6 +627,23 @@ def _sent(peer: Peer) -> int:
     waiting = sum(1 for key, value in peer.rib.pending.items()
                   if value is not None and key in peer.rib.routes)
     return len(peer.rib.routes) - waiting
+
+
+def _waits_for_open(peer: Peer, sock: socket.socket) -> bool:
+    """sock, handed to peer, is open and has not carried the peer's OPEN."""
+    if sock.fileno() == -1:
+        return False
+    fileno = sock.fileno()
+    for fsm, protocol in ((peer.fsm, peer.protocol),
+                          (peer.inbound.fsm if peer.inbound else None,
+                           peer.inbound.protocol if peer.inbound else None)):
+        transport = getattr(protocol, "transport", None)
+        if fsm is None or transport is None:
+            continue
+        held = transport.get_extra_info("socket")
+        if held is not None and held.fileno() == fileno:
+            return fsm.state.name in _BEFORE_OPEN
+    return True  # held until start, or its transport is being made
 
 
 def _on_wire(peer: Peer) -> bool:
