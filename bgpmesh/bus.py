@@ -287,6 +287,21 @@ def route_identity(item: list) -> tuple:
     return (item[0], item[1], item[2], kind, *extra[1:6])
 
 
+def route_watchdog(item: list) -> str | None:
+    """The ``watchdog NAME`` a wire route is tagged with, or None."""
+    if len(item) == _PLAIN_ITEMS:
+        return None
+    extra = item[_PLAIN_ITEMS]
+    return extra[4] if extra[0] == "route" else None
+
+
+def with_withdrawn(item: list, withdrawn: bool) -> list:
+    """A wire route tagged with a watchdog, its ``withdraw`` flag set: held
+    back by ``withdraw watchdog NAME`` (True) or sent again (False)."""
+    extra = item[_PLAIN_ITEMS]
+    return [*item[:_PLAIN_ITEMS], [*extra[:6], withdrawn]]
+
+
 def withdrawal_from_identity(key: tuple) -> list:
     if len(key) == 3:
         return withdrawal_to_wire(*key)

@@ -224,7 +224,8 @@ class Supervisor:
         self.pipe_r, self.pipe_w = os.pipe()
         os.set_blocking(self.pipe_r, False)
         os.set_blocking(self.pipe_w, False)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP,
+                    signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(sig, self.signal)
 
     def wanted_listeners(self) -> set[tuple[str, int]]:
@@ -393,7 +394,8 @@ class Supervisor:
         return os.fork()
 
     def _child_cleanup(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP,
+                    signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(sig, signal.SIG_DFL)
         for sock, _ in self.listeners.values():
             sock.close()
@@ -548,14 +550,33 @@ class Supervisor:
             pass
         signals, self.signals = self.signals, []
         for sig in signals:
+            if sig != signal.SIGCHLD:
+                self.publish_signal(sig)
             if sig == signal.SIGCHLD:
                 self.reap_children()
             elif sig in (signal.SIGTERM, signal.SIGINT):
                 log.info("received %s: closing every session", signal.Signals(sig).name)
                 self.stopping = True
-            elif sig == signal.SIGHUP:
-                log.info("received SIGHUP: reloading %s", self.config_path)
+            elif sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+                # SIGUSR1 and SIGUSR2 reload ExaBGP 4.2 (SIGUSR2 in full): here
+                # both are a reload, as SIGHUP is
+                log.info("received %s: reloading %s", signal.Signals(sig).name,
+                         self.config_path)
                 self.reload()
+
+    def publish_signal(self, sig: int) -> None:
+        """ExaBGP's ``signal`` event, for the neighbors whose ``api`` asks for it
+        (bridges pass it on only to those): the signal's number and name."""
+        body = {"code": str(int(sig)), "name": signal.Signals(sig).name}
+        self.signal_seq = getattr(self, "signal_seq", 0) + 1
+        for name, (_ref, n) in self.neighbors_by_name.items():
+            if not any("signal" in getattr(api, "events", ()) for api in n.apis):
+                continue
+            ident = {"peer": n.peer_address, "local": n.local_address,
+                     "local_as": n.local_as, "peer_as": n.peer_as, "router_id": n.router_id}
+            self.ev_out.send_multipart(bus.pack(
+                bus.event_topic("signal", name), "event", type="signal", neighbor=ident,
+                name=name, body=body, publisher="supervisor", seq=self.signal_seq))
 
     def finish(self) -> int:
         self.stopping = True
@@ -1041,6 +1062,10 @@ class Supervisor:
                 if name in self.shadow:
                     self.shadow[name] = dict.fromkeys(self.static_keys(name))
             return
+        if op in ("watchdog-announce", "watchdog-withdraw"):
+            self.record_watchdog(msg.get("neighbors", ()), str(msg.get("arg")),
+                                 op == "watchdog-withdraw")
+            return
         if op not in ("announce", "withdraw"):
             return
         if msg["kind"] == "batch":
@@ -1063,6 +1088,25 @@ class Supervisor:
                         state[key] = None
                     else:
                         state.pop(key, None)
+
+    def record_watchdog(self, names, dog: str, withdrawn: bool) -> None:
+        """``announce|withdraw watchdog NAME``: the routes tagged NAME, the
+        static ones included, keep their state in the shadow with their
+        ``withdraw`` flag, so a restarted worker holds them back or sends them."""
+        for name in names:
+            state = self.shadow.get(name)
+            if state is None:
+                continue
+            for r in self.static_watchdogs(name, dog):
+                state.setdefault(bus.route_identity(r), r)
+            for key, r in state.items():
+                if r is not None and bus.route_watchdog(r) == dog:
+                    state[key] = bus.with_withdrawn(r, withdrawn)
+
+    def static_watchdogs(self, name: str, dog: str) -> list:
+        neighbor = self.neighbors_by_name[name][1]
+        return [bus.route_to_wire(r) for r in neighbor.static
+                if getattr(r, "watchdog", None) == dog]
 
     def static_keys(self, name: str) -> set:
         neighbor = self.neighbors_by_name[name][1]

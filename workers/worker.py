@@ -90,6 +90,11 @@ class Worker:
         self.received = 0  # connections the supervisor handed us
         self.refused = 0  # closed over HALF_OPEN_LIMIT, not yet logged
         self.refused_logged = 0.0
+        # ExaBGP 4.2's watchdogs, per neighbor: watchdog name -> rib key ->
+        # [rib entry, announced?]; the routes tagged ``watchdog NAME`` are
+        # remembered here whether ``withdraw watchdog NAME`` took them out of
+        # the Adj-RIB-Out or not, so ``announce watchdog NAME`` puts them back
+        self.watchdogs: dict[str, dict[str, dict[tuple, list]]] = {}
 
     # -- entry -----------------------------------------------------------
 
@@ -314,6 +319,13 @@ class Worker:
         configured = (*neighbor.static, *getattr(neighbor, "flows", ()),
                       *getattr(neighbor, "vpls", ()))
         for route in configured:
+            if type(route) is Route and route.watchdog is not None:
+                try:
+                    self.watch(peer, route, rib_entry(route))
+                except ValueError as exc:
+                    log.warning("worker %s: %s: configured route %s cannot be announced by "
+                                "this version: %s", self.group, name, route.prefix, exc)
+                continue
             if getattr(route, "withdrawn", False):
                 continue  # configured, but "withdraw": not announced until asked
             try:
@@ -388,7 +400,9 @@ class Worker:
         for item in items:
             route = bus.route_from_wire(item, cache)
             try:
-                if type(route) is Route and route.family.safi in _PREFIX_SAFIS and \
+                if type(route) is Route and route.watchdog is not None:
+                    self.watch(peer, route, rib_entry(route))
+                elif type(route) is Route and route.family.safi in _PREFIX_SAFIS and \
                         route.path_id is None:
                     peer.add_route(route, route_key(route))
                 else:
@@ -396,6 +410,35 @@ class Worker:
             except ValueError as exc:
                 log.warning("worker %s: %s: route %s dropped: %s", self.group, peer.name,
                             item[2], exc)
+
+    # -- watchdogs (ExaBGP 4.2 semantics, see ``self.watchdogs``) ----------
+
+    def watch(self, peer: Peer, route: Route, entry: tuple) -> None:
+        """A route tagged ``watchdog NAME``: remembered under NAME, and in the
+        Adj-RIB-Out unless it says ``withdraw`` (then it waits for
+        ``announce watchdog NAME``).  A replayed route carries the state."""
+        family, key = entry[0], entry[1]
+        self.unwatch(peer, family, key)
+        dogs = self.watchdogs.setdefault(peer.name, {})
+        dogs.setdefault(route.watchdog, {})[(family, key)] = [entry, not route.withdrawn]
+        if route.withdrawn:
+            peer.remove_route(family, key)
+        else:
+            announce_entry(peer.rib, *entry)
+
+    def unwatch(self, peer: Peer, family: Family, key) -> None:
+        for held in self.watchdogs.get(peer.name, {}).values():
+            held.pop((family, key), None)
+
+    def toggle_watchdog(self, peer: Peer, name: str, announce: bool) -> None:
+        for slot in self.watchdogs.get(peer.name, {}).get(name, {}).values():
+            if slot[1] == announce:
+                continue
+            slot[1] = announce
+            if announce:
+                announce_entry(peer.rib, *slot[0])
+            else:
+                peer.remove_route(slot[0][0], slot[0][1])
 
     def on_replay(self, msg: dict) -> None:
         peer = self.peers.get(msg["neighbor"])
@@ -421,17 +464,27 @@ class Worker:
             try:
                 # any family: Route, FlowRoute or Vpls, keyed by its wire NLRI
                 for item in msg["routes"]:
-                    entries.append(rib_entry(bus.route_from_wire(item, cache)))
+                    route = bus.route_from_wire(item, cache)
+                    entries.append((route, rib_entry(route)))
             except (ValueError, TypeError, KeyError, IndexError) as exc:
                 error = f"bad route: {exc}"
                 entries = []
             for peer in peers:
                 if op == "announce":
-                    for entry in entries:
-                        announce_entry(peer.rib, *entry)
+                    for route, entry in entries:
+                        if type(route) is Route and route.watchdog is not None:
+                            self.watch(peer, route, entry)
+                        else:
+                            announce_entry(peer.rib, *entry)
                 else:
-                    for family, key, _next_hop, _attributes in entries:
+                    for _route, (family, key, _next_hop, _attributes) in entries:
+                        self.unwatch(peer, family, key)
                         peer.remove_route(family, key)
+                self.dirty.add(peer)
+            self.schedule_flush()
+        elif op in ("watchdog-announce", "watchdog-withdraw"):
+            for peer in peers:
+                self.toggle_watchdog(peer, str(msg.get("arg")), op == "watchdog-announce")
                 self.dirty.add(peer)
             self.schedule_flush()
         elif op == "eor":
@@ -490,6 +543,11 @@ class Worker:
                 else:
                     for family, key, _next_hop, _attributes in routes:
                         rib.withdraw(family, key)
+            if not announce and self.watchdogs:
+                # a withdrawn route leaves its watchdog too (the shadow forgets it)
+                for peer in peers:
+                    for family, key, _next_hop, _attributes in routes:
+                        self.unwatch(peer, family, key)
         self.dirty.update(peers)
         self.schedule_flush()
         self.pub.send_multipart(bus.acks(msg["publisher"], msg["seqs"], self.group, errors,

@@ -45,6 +45,10 @@ _OPS = {
     "announce-eor": "eor",
     "announce-route-refresh": "route-refresh",
     "teardown": "teardown",
+    # ExaBGP 4.2: the routes tagged ``watchdog NAME`` leave (and come back to)
+    # the Adj-RIB-Out of each neighbor the command reaches; ``arg`` is NAME
+    "announce-watchdog": "watchdog-announce",
+    "withdraw-watchdog": "watchdog-withdraw",
 }
 
 
@@ -87,8 +91,6 @@ def unsupported(route, announce: bool = True) -> str:
     family = rib_entry(route)[0] if type(route) is Vpls else getattr(route, "family", None)
     if family not in ANNOUNCEABLE:
         return f"announcing {family} routes is not supported yet"
-    if type(route) is Route and route.watchdog is not None:
-        return "watchdog is not supported yet"
     if announce and type(route) is Route and not route.labels and \
             family.safi in (SAFI_MPLS_LABEL, SAFI_MPLS_VPN):
         return f"a {family} route needs a label, expected 'label [ N ]'"
@@ -119,6 +121,7 @@ def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     for group, names in by_group.items():
         result.frames.append(bus.pack(
             bus.worker_topic(group), "command", id=[publisher, seq], op=op, neighbors=names,
-            routes=routes, family=list(family) if family else None, arg=command.arg,
+            routes=routes, family=list(family) if family else None,
+            arg=command.text if op.startswith("watchdog-") else command.arg,
             text=command.text))
     return result

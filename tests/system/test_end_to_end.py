@@ -311,12 +311,13 @@ def test_every_attribute_a_script_gives_reaches_bird_and_the_rest_is_refused(
         "announce route 10.13.0.0/24 next-hop self watchdog dog",
         "announce route 10.14.0.0/24 next-hop self",
     )
-    assert relay.wait_acks(4) == ["done", "error", "error", "done"]
-    routes = bird.wait_routes("mesh", lambda r: {"10.11.0.0/24", "10.14.0.0/24"} <= set(r),
-                              timeout=15)
+    assert relay.wait_acks(4) == ["done", "error", "done", "done"]
+    routes = bird.wait_routes(
+        "mesh", lambda r: {"10.11.0.0/24", "10.13.0.0/24", "10.14.0.0/24"} <= set(r),
+        timeout=15)
     route = routes["10.11.0.0/24"]
     assert ("rt", "65000", "7") in route["ext_communities"]
     assert route["large_communities"] == [(65001, 2, 3)]
     assert route["attributes"]["aggregator"] == "192.0.2.5 AS65001"
     assert "atomic_aggr:" in route["attributes"]  # BIRD prints the flag with no value
-    assert "10.12.0.0/24" not in routes and "10.13.0.0/24" not in routes
+    assert "10.12.0.0/24" not in routes

@@ -184,7 +184,6 @@ def test_id_carries_publisher_and_seq():
     ("announce route 10.0.0.0/24 rd 65000:1 next-hop 192.0.2.1", "needs a label"),
     ("announce flow route { match { destination 2001:db8::/32; } then "
      "{ redirect-to-nexthop-ietf 2001:db8::1; } }", "not supported"),
-    ("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog dog", "watchdog"),
 ])
 def test_routes_this_version_cannot_announce_are_refused_not_stripped(line, reason):
     refs = [NeighborRef("10.0.0.1", "auto-0", "10.0.0.1", None, 65001, 65002, "10.0.0.254")]
