@@ -9,7 +9,15 @@ session comes up (then End-of-RIB per family), and its changes after that.
 When the FSM falls back to Idle the driver starts it again after a back-off
 (1 s doubling to 30 s, reset when a session is established); a passive
 neighbor restarts at once, since it only waits for the supervisor to hand it
-a connection.
+a connection.  With ``idle-hold`` (RFC 4271 DampPeerOscillations) the FSM
+damps instead: the driver keeps one ``Fsm`` for good, feeds it
+``AutomaticStart`` once after each drop, and refuses the peer's connections
+while it holds in Idle (see ``bgpmesh.fsm``).
+
+With ``role`` (RFC 9234) the OPEN carries the BGP Role capability, a peer
+whose role does not pair gets NOTIFICATION 2/11, the OTC ingress rules of
+section 5 apply to the UPDATEs published, and the egress rules to what is
+sent (``Session.otc_add``/``otc_refuse``, applied by the packer).
 
 This is the one place where a wire error becomes a NOTIFICATION (through the
 FSM).  Any other exception out of the codec is a bug: it is logged with its
@@ -28,6 +36,7 @@ from bgpmesh import fsm as F
 from bgpmesh.api.json import update_message
 from bgpmesh.codec import (
     AddPath,
+    BgpRole,
     EnhancedRouteRefresh,
     ExtendedMessage,
     ExtendedNextHop,
@@ -35,8 +44,11 @@ from bgpmesh.codec import (
     Fqdn,
     GracefulRestart,
     MessageReader,
+    MpReachNlri,
+    MpUnreachNlri,
     Multiprotocol,
     Notification,
+    OnlyToCustomer,
     Open,
     RouteRefresh,
     RouteRefreshCapability,
@@ -52,7 +64,7 @@ from bgpmesh.codec.route_refresh import BEGIN as ROUTE_REFRESH_BEGIN
 from bgpmesh.codec.route_refresh import END as ROUTE_REFRESH_END
 from bgpmesh.codec.route_refresh import NORMAL as ROUTE_REFRESH_NORMAL
 from bgpmesh.collision import Direction, resolve_collision
-from bgpmesh.errors import BgpError, Cease
+from bgpmesh.errors import BgpError, Cease, RoleMismatch
 from bgpmesh.family import Family
 from bgpmesh.route import Route
 
@@ -67,6 +79,11 @@ FLUSH_SLICE = 20_000  # routes encoded per loop turn
 WRITE_HIGH_WATER = 1 << 20  # bytes buffered before the transport pauses us
 BACKOFF_MIN = 1.0
 BACKOFF_MAX = 30.0
+
+# RFC 9234 section 4.2, table 2: our role -> the peer's that pairs with it
+ROLES = {"provider": 0, "rs": 1, "rs-client": 2, "customer": 3, "peer": 4}
+PAIRED_ROLE = {"provider": "customer", "customer": "provider", "rs": "rs-client",
+               "rs-client": "rs", "peer": "peer"}
 
 
 class _Protocol(asyncio.Protocol):
@@ -185,14 +202,33 @@ class Peer:
             return
         if self.children is not None:
             return  # a range: its peers' sessions start as they connect
-        n = self.neighbor
-        self.fsm = F.Fsm(self.local_open(), n.peer_as, n.passive, n.hold_time)
+        if self.fsm is not None and self.neighbor.idle_hold:
+            # damping: the hold lives in the FSM, which is kept for good; it
+            # starts at once unless its IdleHoldTimer runs, then when it fires
+            self._automatic_start()
+            return
+        self.fsm = self._new_fsm(self.neighbor.passive)
         self.reader = MessageReader()
         self.session = Session()
         self.run(self.fsm.handle(F.ManualStart(), self.loop.time()))
         early, self.early = self.early, None
         if early is not None:
             self.accept(early)
+
+    def _new_fsm(self, passive: bool) -> F.Fsm:
+        n = self.neighbor
+        return F.Fsm(self.local_open(), n.peer_as, passive, n.hold_time,
+                     delay_open_time=float(n.delay_open), idle_hold_time=float(n.idle_hold),
+                     idle_hold_max_time=float(max(n.idle_hold_max, n.idle_hold)))
+
+    def _automatic_start(self) -> None:
+        """Damping: AutomaticStart to the kept FSM, once per drop."""
+        self.reader = MessageReader()
+        self.session = Session()
+        early, self.early = self.early, None
+        if early is not None:
+            early.close()  # a connection held before the start: the hold refuses it
+        self.run(self.fsm.handle(F.AutomaticStart(), self.loop.time()))
 
     def stop(self, subcode: int = Cease.ADMINISTRATIVE_SHUTDOWN, text: str = "") -> None:
         """Close with a Cease and do not come back (worker shutdown)."""
@@ -280,6 +316,13 @@ class Peer:
                      self.neighbor.peer_address)
             sock.close()
             return
+        if self.fsm.state is F.State.Idle and self.neighbor.idle_hold:
+            # RFC 4271 8.2.2 Idle: with DampPeerOscillations "the local system
+            # refuses" connections until the IdleHoldTimer expires
+            log.info("%s: refusing a connection from %s: idle hold (damping)", self.name,
+                     self.neighbor.peer_address)
+            sock.close()
+            return
         if self.fsm.state is F.State.Idle:
             # the back-off has not restarted us yet; an inbound connection
             # is reason enough to start now
@@ -336,7 +379,7 @@ class Peer:
         for message in messages:
             if self.protocol is not protocol:
                 break
-            self.run(self.fsm.handle(F.event_for_message(message), now))
+            self.run(self.fsm.handle(self._event(message), now))
             if self.inbound is not None and isinstance(message, Open):
                 self._collide(Direction.OUTBOUND, message, now)
         if error is not None and self.protocol is protocol:
@@ -409,9 +452,21 @@ class Peer:
         if self.fsm is not None:
             self.run(self.fsm.expire(self.loop.time()))
 
+    def _event(self, message) -> F.Event:
+        """The FSM event for a message; an OPEN whose BGP Role does not pair
+        with ours is an OPEN error (RFC 9234 section 4.2: Role Mismatch)."""
+        if type(message) is Open and self.neighbor.role is not None:
+            error = role_mismatch(self.neighbor.role, message)
+            if error is not None:
+                log.warning("%s: %s", self.name, error)
+                return F.BgpOpenMsgErr(error)
+        return F.event_for_message(message)
+
     def _maybe_restart(self) -> None:
         if self.stopping or self.fsm is None or self.fsm.state is not F.State.Idle:
             return
+        if self.neighbor.idle_hold and self.fsm.start_pending:
+            return  # damping: the FSM starts itself when its hold is over
         if self.inbound is not None and self.protocol is None and self.connect_task is None:
             # our connection failed while the peer's goes on: it is the session now
             self._promote()
@@ -420,7 +475,8 @@ class Peer:
             return
         if self.connect_task is not None:
             return
-        delay = 0.0 if self.neighbor.passive else self.backoff
+        # damping: no back-off of our own, the FSM's IdleHoldTimer is it
+        delay = 0.0 if self.neighbor.passive or self.neighbor.idle_hold else self.backoff
         self.backoff = min(self.backoff * 2, BACKOFF_MAX)
         self.restart_handle = self.loop.call_later(delay, self.start)
 
@@ -434,7 +490,7 @@ class Peer:
 
     def _accept_inbound(self, sock: socket.socket) -> None:
         now = self.loop.time()
-        fsm = F.Fsm(self.local_open(), self.neighbor.peer_as, True, self.neighbor.hold_time)
+        fsm = self._new_fsm(True)
         fsm.handle(F.ManualStart(), now)
         inbound = self.inbound = _Inbound(fsm)
         sock.setblocking(False)
@@ -465,7 +521,7 @@ class Peer:
                     if self.fsm is inbound.fsm and self.protocol is not None:
                         self.run(self.fsm.handle(F.event_for_message(rest), now))
                 return
-            self._inbound_run(inbound.fsm.handle(F.event_for_message(message), now))
+            self._inbound_run(inbound.fsm.handle(self._event(message), now))
             if self.inbound is inbound and isinstance(message, Open):
                 self._collide(Direction.INBOUND, message, now)
 
@@ -555,6 +611,15 @@ class Peer:
     def session_up(self, negotiated, remote_open: Open | None = None) -> None:
         self.negotiated = negotiated
         self.session = negotiated.session
+        role = self.neighbor.role
+        if role is not None:
+            # RFC 9234 section 5 egress, by the peer's role (PAIRED_ROLE)
+            theirs = PAIRED_ROLE[role]
+            self.session = dataclasses.replace(
+                self.session,
+                otc_add=self.neighbor.local_as if theirs in ("customer", "peer", "rs-client")
+                else 0,
+                otc_refuse=theirs in ("provider", "peer", "rs"))
         self.attr_cache = {}
         self.backoff = BACKOFF_MIN
         # the Restart State bit is for the first session after the restart
@@ -586,6 +651,8 @@ class Peer:
 
     def delivered(self, message) -> None:
         if isinstance(message, Update):
+            if self.neighbor.role is not None:
+                message = otc_ingress(message, self.neighbor.role, self.peer_as)
             if self.max_prefixes and not self.count_prefixes(message):
                 return
             self.worker.publish_event(self, "update", update_message(message))
@@ -785,5 +852,51 @@ def local_open(neighbor, *, restarting: bool = False, hostname: str | None = Non
                          n.domain_name or ""))
     if cap.software_version:
         caps.append(SoftwareVersion(f"bgpmesh/{__version__}"))
+    if n.role is not None:
+        caps.append(BgpRole(ROLES[n.role]))  # RFC 9234 section 4.1
     return Open(asn=n.local_as, hold_time=n.hold_time, router_id=n.router_id,
                 capabilities=tuple(caps))
+
+
+def role_mismatch(role: str, message: Open) -> RoleMismatch | None:
+    """RFC 9234 section 4.2: the Role Mismatch error for the peer's OPEN, or
+    None.  A peer that sends no BGP Role is accepted (no strict mode); one
+    that sends two different ones, or one that does not pair with ours
+    (table 2), is not."""
+    theirs = {c.role for c in message.capabilities if type(c) is BgpRole}
+    if not theirs:
+        return None
+    if len(theirs) > 1:
+        return RoleMismatch(f"the peer sent BGP Roles {sorted(theirs)}")
+    (code,) = theirs
+    if code != ROLES[PAIRED_ROLE[role]]:
+        return RoleMismatch(f"the peer's BGP Role is {BgpRole(code).name}, ours is {role}: "
+                            f"expected {PAIRED_ROLE[role]}")
+    return None
+
+
+def otc_ingress(update: Update, role: str, peer_as: int) -> Update:
+    """RFC 9234 section 5's ingress rules on an UPDATE from a peer whose role
+    pairs with our ``role``: a route leak (OTC from a customer or rs-client,
+    or from a peer with another AS) is ineligible, so its announcements
+    become withdrawals; a route from a provider, peer or rs without OTC gets
+    OTC = the peer's AS."""
+    if update.eor_family is not None or not update.announced():
+        return update
+    theirs = PAIRED_ROLE[role]
+    otc = update.attribute(OnlyToCustomer)
+    if otc is not None:
+        if theirs in ("customer", "rs-client") or (theirs == "peer" and otc.asn != peer_as):
+            attributes = []
+            withdrawn = list(update.withdrawn) + list(update.nlri)
+            for attribute in update.attributes:
+                if type(attribute) is MpReachNlri:
+                    attribute = MpUnreachNlri(attribute.family, attribute.nlri)
+                attributes.append(attribute)
+            return dataclasses.replace(update, withdrawn=tuple(withdrawn), nlri=(),
+                                       attributes=tuple(attributes), treat_as_withdraw=True)
+        return update
+    if theirs in ("provider", "peer", "rs") and peer_as is not None:
+        return dataclasses.replace(update, attributes=(*update.attributes,
+                                                       OnlyToCustomer(peer_as)))
+    return update

@@ -41,6 +41,7 @@ from bgpmesh.codec.attributes.base import (
     OPTIONAL,
     ORIGIN,
     ORIGINATOR_ID,
+    OTC,
     TRANSITIVE,
     pack_attribute,
 )
@@ -149,6 +150,13 @@ def encode_attributes(attrs: Attributes, local_as: int, peer_as: int, session: S
                       pack_attribute(OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, values)))
     for type_code, flags, value in attrs.generic:
         parts.append((type_code, pack_attribute(flags, type_code, value)))
+    if session.otc_add and not any(part[0] == OTC for part in parts):
+        # RFC 9234 section 5: "If a route is to be advertised to a Customer,
+        # a Peer, or an RS-Client ... and the OTC Attribute is not present,
+        # then ... an OTC Attribute MUST be added with a value equal to the
+        # AS number of the local AS."
+        parts.append((OTC, bytes((OPTIONAL | TRANSITIVE, OTC, 4))
+                      + session.otc_add.to_bytes(4, "big")))
     parts.sort(key=lambda part: part[0])
     return b"".join(part for _, part in parts)
 
@@ -163,6 +171,21 @@ def _position(attributes: bytes, type_code: int) -> int:
         else:
             offset += 3 + attributes[offset + 2]
     return offset
+
+
+def _has(attributes: bytes, type_code: int) -> bool:
+    """Whether type-code-ordered attribute bytes hold one of ``type_code``."""
+    at = _position(attributes, type_code)
+    return at < len(attributes) and attributes[at + 1] == type_code
+
+
+def _ours(attributes: bytes, asn: int) -> bool:
+    """Whether the OTC in ``attributes`` is the one ``encode_attributes`` adds
+    for ``Session.otc_add`` (a route given OTC = our AS passes for it too)."""
+    if not asn:
+        return False
+    at = _position(attributes, OTC)
+    return attributes[at:at + 7] == bytes((OPTIONAL | TRANSITIVE, OTC, 4)) + asn.to_bytes(4, "big")
 
 
 def _chunks(nlris: list[bytes], budget: int) -> list[bytes]:
@@ -334,17 +357,27 @@ def pack_announce(
 ) -> list[bytes]:
     """Whole UPDATE messages announcing ``nlris`` with one next hop.
 
-    IPv4 unicast uses NEXT_HOP and the NLRI field; every other family (IPv4
-    multicast too) an MP_REACH_NLRI (RFC 4760), whose next hop may be
+    IPv4 unicast uses NEXT_HOP and the NLRI field, unless its next hop is
+    IPv6 and the session negotiated extended next hop for it (RFC 8950
+    section 4: MP_REACH_NLRI AFI 1 SAFI 1, a 16- or 32-octet next hop).
+    Every other family (IPv4 multicast too) uses an MP_REACH_NLRI (RFC
+    4760), whose next hop may be
     "global,link-local", follows an all-zero RD for mpls-vpn (RFC 4364
     section 4.3.2), and is empty when ``next_hop`` is "" (FlowSpec, RFC 8955
     section 4).  ``nlris`` are Adj-RIB-Out keys (see ``NlriKey``).
     """
     if not nlris:
         return []
+    if session.otc_refuse and _has(attributes, OTC) and not _ours(attributes, session.otc_add):
+        # RFC 9234 section 5: "If a route already contains the OTC Attribute,
+        # it MUST NOT be propagated to Providers, Peers, or RSes."  To a peer
+        # the OTC that encode_attributes added (our AS) is not the route's.
+        raise ValueError("the route carries OTC and the peer is a provider, peer or rs "
+                         "(RFC 9234 section 5)")
     nlris = _wire(nlris, family in session.add_path_send, False)
     max_size = session.max_size
-    if family == IPV4_UNICAST:
+    if family == IPV4_UNICAST and not (":" in next_hop and
+                                       (IPV4_UNICAST, 2) in session.extended_next_hop):
         try:
             address = socket.inet_aton(next_hop)
         except OSError:

@@ -32,6 +32,14 @@ class Session:
     extended_message: bool = False  # RFC 8654
     add_path_receive: frozenset[Family] = frozenset()  # RFC 7911: NLRI carry a Path Identifier
     add_path_send: frozenset[Family] = frozenset()
+    # RFC 8950: (NLRI family, next hop AFI) pairs both sides advertised
+    extended_next_hop: frozenset[tuple[Family, int]] = frozenset()
+    # RFC 9234 section 5 egress, from our BGP Role (the driver sets them):
+    # add OTC = this AS to routes without one (to a customer, peer or
+    # rs-client; 0: never), and refuse routes that carry OTC (to a provider,
+    # peer or rs)
+    otc_add: int = 0
+    otc_refuse: bool = False
 
     @property
     def max_size(self) -> int:
@@ -81,6 +89,7 @@ def negotiate(local: Any, remote: Any) -> Negotiated:
             extended_message=both(ExtendedMessage),
             add_path_receive=receive,
             add_path_send=send,
+            extended_next_hop=next_hops(local) & next_hops(remote),
         ),
         families=families(local) & families(remote),
         route_refresh=both(RouteRefreshCapability),

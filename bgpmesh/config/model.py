@@ -92,6 +92,13 @@ class Neighbor:
     # bgpmesh extension "max-prefixes N [teardown|warn];": 0, no limit
     max_prefixes: int = 0
     max_prefixes_teardown: bool = True  # False: "warn", only log
+    # bgpmesh extensions "delay-open S;" and "idle-hold S [max S];" (RFC 4271
+    # 8.1.1 DelayOpen and DampPeerOscillations): 0, off
+    delay_open: int = 0
+    idle_hold: int = 0
+    idle_hold_max: int = 300
+    # bgpmesh extension "role provider|rs|rs-client|customer|peer;" (RFC 9234)
+    role: str | None = None
     host_name: str | None = None  # None: the system's (RFC 8652 FQDN capability)
     domain_name: str | None = None
     source_interface: str | None = None

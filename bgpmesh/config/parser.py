@@ -21,6 +21,10 @@ Rules: every error is a ``ConfigError`` pointing at the token at fault (a
 missing value points at the ``;`` where it was due).  No I/O here except that
 ``parse_config(..., base_dir=...)`` checks whether a relative ``run`` program
 exists next to the configuration.
+
+bgpmesh extensions, not ExaBGP statements (ExaBGP would refuse them):
+``max-prefixes``, ``delay-open``, ``idle-hold`` and ``role`` (see their
+handlers).
 """
 
 from __future__ import annotations
@@ -598,6 +602,51 @@ def _max_prefixes(draft: _Draft, statement: Statement) -> None:
         draft.set("max_prefixes_teardown", True, token)
 
 
+def _delay_open(draft: _Draft, statement: Statement) -> None:
+    # bgpmesh extension, not ExaBGP: "delay-open SECONDS;" turns on RFC 4271
+    # 8.1.1 DelayOpen: our OPEN waits that long for the peer's; 0 is off.
+    token = _one_value(statement, "delay in seconds")
+    draft.set("delay_open", _check(token, parse_int, "delay-open", 0, 65535), token)
+
+
+def _idle_hold(draft: _Draft, statement: Statement) -> None:
+    # bgpmesh extension, not ExaBGP: "idle-hold SECONDS [max SECONDS];" turns
+    # on RFC 4271 8.1.1 DampPeerOscillations: after a drop the session waits
+    # SECONDS before it starts again, doubling at each drop up to max (300 s
+    # unless given); 0 is off.
+    _simple(statement)
+    words = statement.words
+    if len(words) < 2:
+        raise statement.end.error("missing seconds after 'idle-hold'")
+    if len(words) not in (2, 4) or (len(words) == 4 and words[2].text != "max"):
+        bad = words[2] if len(words) > 2 and words[2].text != "max" else words[-1]
+        raise bad.error(f"expected 'idle-hold SECONDS [max SECONDS];', found {bad.text!r}")
+    token = words[1]
+    hold = _check(token, parse_int, "idle-hold", 0, 65535)
+    draft.set("idle_hold", hold, token)
+    if len(words) == 4:
+        most = _check(words[3], parse_int, "idle-hold max", 1, 65535)
+        if most < hold:
+            raise words[3].error(f"idle-hold max {most} is below idle-hold {hold}")
+        draft.set("idle_hold_max", most, words[3])
+    else:
+        draft.set("idle_hold_max", max(300, hold), token)
+
+
+_ROLES = ("provider", "rs", "rs-client", "customer", "peer")
+
+
+def _role(draft: _Draft, statement: Statement) -> None:
+    # bgpmesh extension (neither ExaBGP 4.2, 5.0 nor main has one): "role
+    # provider|rs|rs-client|customer|peer;" sends the RFC 9234 BGP Role
+    # capability, refuses a peer whose role does not pair (2/11), and applies
+    # the OTC ingress and egress rules of section 5.
+    token = _one_value(statement, "BGP role")
+    if token.quoted or token.text not in _ROLES:
+        raise token.error(f"invalid role {token.text!r}, expected one of: {', '.join(_ROLES)}")
+    draft.set("role", token.text, token)
+
+
 # api { processes [ A B ]; neighbor-changes; receive { ... } send { ... } }
 
 
@@ -732,6 +781,9 @@ _NEIGHBOR: dict[str, Callable[[_Draft, Statement], None]] = {
     "manual-eor": _bool_setting("manual_eor"),
     "rate-limit": _rate_limit,
     "max-prefixes": _max_prefixes,
+    "delay-open": _delay_open,
+    "idle-hold": _idle_hold,
+    "role": _role,
     "host-name": _text_setting("host_name", "host name"),
     "domain-name": _text_setting("domain_name", "domain name"),
     "source-interface": _text_setting("source_interface", "interface name"),
@@ -982,6 +1034,10 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         rate_limit=settings.get("rate_limit", 0),
         max_prefixes=settings.get("max_prefixes", 0),
         max_prefixes_teardown=settings.get("max_prefixes_teardown", True),
+        delay_open=settings.get("delay_open", 0),
+        idle_hold=settings.get("idle_hold", 0),
+        idle_hold_max=settings.get("idle_hold_max", 300),
+        role=settings.get("role"),
         host_name=settings.get("host_name"),
         domain_name=settings.get("domain_name"),
         source_interface=settings.get("source_interface"),

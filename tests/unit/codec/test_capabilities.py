@@ -160,7 +160,7 @@ def test_negotiate_other_capabilities() -> None:
     negotiated = negotiate(_open(*both), _open(*both))
     assert negotiated.enhanced_route_refresh
     assert negotiated.extended_next_hop == {(IPV4_UNICAST, 2)}
-    assert negotiated.session == Session()
+    assert negotiated.session == Session(extended_next_hop=frozenset({(IPV4_UNICAST, 2)}))
     assert not negotiate(_open(), _open(*both)).enhanced_route_refresh
 
 
