@@ -71,8 +71,9 @@ class Relay:
 
 class Bgpmesh:
     def __init__(self, directory: Path, config: str, workers: int = 1,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})  # settings for this daemon only, over os.environ
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path = self.directory / "bgpmesh.conf"
@@ -89,7 +90,8 @@ class Bgpmesh:
             [sys.executable, "-m", "bgpmesh", "start", str(self.config_path),
              "--run-dir", str(self.run_dir), "--workers", str(self.workers),
              "--log-level", "DEBUG", *self.extra_args],
-            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env})
         wait_until(lambda: "Ctrl-C stops" in self.log() or self.process.poll() is not None,
                    timeout, message=lambda: f"bgpmesh did not start:\n{self.log()}")
         assert self.process.poll() is None, f"bgpmesh exited:\n{self.log()}"

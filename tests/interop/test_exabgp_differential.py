@@ -1,6 +1,7 @@
 """Differential test (issue 4): one ExaBGP configuration and one script, run
-under ExaBGP 5.0.15 and under bgpmesh, must put the same UPDATEs on the wire
-and hand the script the same JSON.
+under ExaBGP 5.0.15 (PyPI), Debian's ExaBGP 4.2 and bgpmesh, must put the same
+UPDATEs on the wire and hand the script the same JSON: 5.0's dialect against
+5.0.15, and bgpmesh's default 4.x dialect against 4.2.
 
 Shape of one run::
 
@@ -31,6 +32,7 @@ from typing import Any
 import pytest
 
 import tests.daemons.exabgp as exabgp_module
+from tests.conftest import in_ci
 from tests.daemons.addresses import AddressAllocator
 from tests.daemons.bgpmesh import Bgpmesh, Relay
 from tests.daemons.exabgp import Exabgp, ExabgpPeer, render_config
@@ -82,6 +84,7 @@ EXPECTED = {"100.64.1.0/24", "100.64.2.0/24", "100.64.3.0/25", "2001:db8:40::/48
 
 
 RENDER = render_config
+DEBIAN_EXABGP = "/usr/sbin/exabgp"  # Debian's 4.2 package
 
 
 def with_flow(peers: list[ExabgpPeer], process_block: str) -> str:
@@ -137,21 +140,19 @@ def run(kind: str, tmp: Path, addresses: AddressAllocator, executable: str) -> d
            "exabgp.daemon.user": "root", "exabgp.log.level": "WARNING"}
     speaker: Any = None
     try:
-        if kind == "exabgp":
+        if kind in ("exabgp", "exabgp42"):
+            if kind == "exabgp42":
+                executable = DEBIAN_EXABGP
             (speaker_dir / "exabgp.conf").write_text(config)
             log = open(speaker_dir / "exabgp.log", "wb")
             speaker = subprocess.Popen([executable, str(speaker_dir / "exabgp.conf")],
                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                        env={**os.environ, **env}, cwd=speaker_dir)
         else:
-            old = dict(os.environ)
-            # bgpmesh writes ExaBGP 4.x JSON unless told: ask for 5.0's, as 5.0.15 writes
-            os.environ.update({**env, "bgpmesh.api.dialect": "5"})  # read by the child at start; restored at once
-            try:
-                speaker = Bgpmesh(speaker_dir, config).start()
-            finally:
-                os.environ.clear()
-                os.environ.update(old)
+            # bgpmesh writes ExaBGP 4.x JSON unless told; against 5.0.15 ask for 5.0's
+            dialect = "5" if kind == "bgpmesh" else "4"
+            speaker = Bgpmesh(speaker_dir, config,
+                              env={**env, "bgpmesh.api.dialect": dialect}).start()
         capture.wait_established(speaker_end.address, timeout=30)
         relay.wait_message(lambda m: m.get("type") == "state"
                            and m["neighbor"]["state"] == "up", timeout=30)
@@ -178,8 +179,14 @@ def results(tmp_path_factory) -> dict:
     """Both runs, side by side, once for the module (about 15 s)."""
     beside = Path(sys.executable).with_name("exabgp")
     executable = str(beside) if os.access(beside, os.X_OK) else shutil.which("exabgp")
-    if executable is None:
-        pytest.skip("'exabgp' not found (pip install -e '.[test]', which pins exabgp 5.0.15)")
+    missing = [what for what, ok in (("exabgp 5.0.15 (pip install -e '.[test]')", executable),
+                                     ("Debian's exabgp 4.2 (apt-get install exabgp)",
+                                      os.access(DEBIAN_EXABGP, os.X_OK))) if not ok]
+    if missing:
+        reason = "not found: " + ", ".join(missing)
+        if in_ci():
+            pytest.fail(f"{reason}; CI is set, so missing daemons are an error", pytrace=False)
+        pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("differential")
     addresses = AddressAllocator()
     with pytest.MonkeyPatch.context() as patch, \
@@ -187,7 +194,7 @@ def results(tmp_path_factory) -> dict:
         # the capture (tests.daemons.exabgp) must negotiate ipv4 flow as well
         patch.setattr(exabgp_module, "render_config", with_flow)
         futures = {kind: pool.submit(run, kind, tmp / kind, addresses, executable)
-                   for kind in ("exabgp", "bgpmesh")}
+                   for kind in ("exabgp", "bgpmesh", "exabgp42", "bgpmesh4")}
         return {kind: future.result() for kind, future in futures.items()}
 
 
@@ -209,3 +216,19 @@ def test_same_json_to_the_script(results) -> None:
 
 def test_same_acks_to_the_script(results) -> None:
     assert results["bgpmesh"]["acks"] == results["exabgp"]["acks"]
+
+
+# Debian's ExaBGP 4.2 speaks the 4.x JSON dialect bgpmesh writes by default
+# ("exabgp": "4.0.1", flat as-path): same config, same script, same capture.
+def test_same_update_contents_as_exabgp_4_2(results) -> None:
+    assert results["bgpmesh4"]["wire"] == results["exabgp42"]["wire"]
+
+
+def test_same_json_to_the_script_as_exabgp_4_2(results) -> None:
+    reference, ours = results["exabgp42"], results["bgpmesh4"]
+    assert reference["script"], "the capture's route never reached the 4.2 script"
+    assert sorted(map(canonical, ours["script"])) == sorted(map(canonical, reference["script"]))
+
+
+def test_same_acks_to_the_script_as_exabgp_4_2(results) -> None:
+    assert results["bgpmesh4"]["acks"] == results["exabgp42"]["acks"]
