@@ -78,6 +78,13 @@ def _encoder(text: str) -> str:
     return word
 
 
+def _ack_format(text: str) -> str:
+    word = _unquote(text).lower()
+    if word not in ("text", "json"):
+        raise ValueError("expected text or json")
+    return word
+
+
 def _dialect(text: str) -> int:
     value = _integer(text)
     if value not in (4, 5):
@@ -120,8 +127,9 @@ SETTINGS: dict[tuple[str, str], dict[str, _Spec]] = {
     ("bgpmesh", "workers"): {"count": (_I, "0"), "neighbors": (_I, "0")},
     ("bgpmesh", "bus"): {"publish": (_S, ""), "subscribe": (_S, ""), "control": (_S, "")},
     # the JSON dialect of events to scripts: 4 (ExaBGP 4.x, "4.0.1") or 5 (5.0,
-    # "5.0.0"); ExaBGP 5.0 has no such setting, its version is fixed
-    ("bgpmesh", "api"): {"dialect": (_dialect, "4")},
+    # "5.0.0"); ExaBGP 5.0 has no such setting, its version is fixed.
+    # ack-format: "done"/"error" lines, or 5.0's {"answer": ..., "message": ...}
+    ("bgpmesh", "api"): {"dialect": (_dialect, "4"), "ack-format": (_ack_format, "text")},
 }
 
 

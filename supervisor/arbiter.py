@@ -385,6 +385,7 @@ class Supervisor:
         return {"ack": env.get("api", "ack"), "respawn": env.get("api", "respawn"),
                 "compact": env.get("api", "compact"),
                 "dialect": env.get("api", "dialect", "bgpmesh"),
+                "ack_format": env.get("api", "ack-format", "bgpmesh"),
                 "user": env.get("daemon", "user") if given and env.get("daemon", "drop")
                 else None}
 

@@ -61,6 +61,7 @@ from bgpmesh.api.dispatch import BATCHABLE, plan
 from bgpmesh.api.exabgp import (
     SUMMARY_HEADER,
     adj_rib_line,
+    answer_json,
     api_wants,
     json_event,
     json_shutdown,
@@ -121,12 +122,15 @@ class Pending:
 class Bridge:
     def __init__(self, process, refs, neighbors, endpoints: dict, supervisor_pid: int,
                  supervisor_ppid: int = 0, *, ack: bool = True, respawn: bool = True,
-                 user: str | None = None, compact: bool = False, dialect: int = 4) -> None:
+                 user: str | None = None, compact: bool = False, dialect: int = 4,
+                 ack_format: str = "text") -> None:
         """``ack``, ``respawn``: ExaBGP's exabgp.api.ack and exabgp.api.respawn
         (false beats the process's own ``respawn``); ``user``: run the program
         as this user when we are root (exabgp.daemon.user); ``compact``:
         exabgp.api.compact, bare prefixes in JSON announce/withdraw lists;
-        ``dialect``: bgpmesh.api.dialect, 5 for ExaBGP 5.0's JSON."""
+        ``dialect``: bgpmesh.api.dialect, 5 for ExaBGP 5.0's JSON;
+        ``ack_format``: bgpmesh.api.ack-format, "json" for 5.0's JSON acks."""
+        self.ack_json = ack_format == "json"
         self.compact = compact
         self.dialect = dialect
         self.process = process
@@ -461,7 +465,10 @@ class Bridge:
             if self.silent and seq in self.silent:
                 self.silent.discard(seq)
                 continue
-            self.write("done" if head.ok else "error")
+            if self.ack_json:
+                self.write(answer_json(head.ok, head.error))
+            else:
+                self.write("done" if head.ok else "error")
 
     # -- commands answered here, by the supervisor or by queries ----------
 
