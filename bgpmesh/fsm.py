@@ -102,6 +102,7 @@ from bgpmesh.codec import (
     Keepalive,
     Notification,
     Open,
+    OperationalMessage,
     RouteRefresh,
     Session,
     Update,
@@ -109,6 +110,7 @@ from bgpmesh.codec import (
 )
 from bgpmesh.errors import (
     BadBgpIdentifier,
+    BadMessageType,
     BgpError,
     Cease,
     FsmError,
@@ -289,6 +291,13 @@ class RouteRefreshMsg:
     message: RouteRefresh
 
 
+@dataclasses.dataclass(frozen=True)
+class OperationalMsg:
+    """An OPERATIONAL message arrived (ExaBGP's draft-ietf-idr-operational-message)."""
+
+    message: OperationalMessage
+
+
 Event = (
     ManualStart
     | ManualStop
@@ -310,12 +319,14 @@ Event = (
     | UpdateMsg
     | UpdateMsgErr
     | RouteRefreshMsg
+    | OperationalMsg
 )
 
 # Events that stand for a message the peer sent: only these get the RFC 6608
 # "Receive Unexpected Message in <state>" subcodes.
 _MESSAGE_EVENTS = frozenset(
-    {BgpOpen, BgpOpenMsgErr, KeepAliveMsg, UpdateMsg, UpdateMsgErr, RouteRefreshMsg, NotifMsg}
+    {BgpOpen, BgpOpenMsgErr, KeepAliveMsg, UpdateMsg, UpdateMsgErr, RouteRefreshMsg, NotifMsg,
+     OperationalMsg}
 )
 
 
@@ -331,6 +342,8 @@ def event_for_message(message: Any) -> Event:
         return NotifMsg(message)
     if isinstance(message, RouteRefresh):
         return RouteRefreshMsg(message)
+    if isinstance(message, OperationalMessage):
+        return OperationalMsg(message)
     raise TypeError(f"not a BGP message: {message!r}")
 
 
@@ -382,9 +395,9 @@ class SessionDown:
 
 @dataclasses.dataclass(frozen=True)
 class Deliver:
-    """Hand this UPDATE or ROUTE-REFRESH, received in Established, on."""
+    """Hand this UPDATE, ROUTE-REFRESH or OPERATIONAL, received in Established, on."""
 
-    message: Update | RouteRefresh
+    message: Update | RouteRefresh | OperationalMessage
 
 
 Action = Connect | Send | Close | SessionEstablished | SessionDown | Deliver
@@ -838,12 +851,21 @@ class Fsm:
         self._restart_hold_timer(now)
         return []
 
-    def _deliver(self, event: UpdateMsg | RouteRefreshMsg, now: float) -> list[Action]:
+    def _deliver(self, event: UpdateMsg | RouteRefreshMsg | OperationalMsg, now: float) -> list[Action]:
         # Established: an UPDATE "restarts its HoldTimer, if the negotiated
         # HoldTime value is non-zero".  A ROUTE-REFRESH proves the peer alive
         # just as well, so it restarts the timer too.
         self._restart_hold_timer(now)
         return [Deliver(event.message)]
+
+    def _operational(self, event: OperationalMsg, now: float) -> list[Action]:
+        # Without capability 185 on both sides the type is one we do not
+        # speak: RFC 4271 section 6.1's Bad Message Type, as the header check
+        # reports for any other unknown type.
+        if self.negotiated is None or not self.negotiated.operational:
+            raise BadMessageType(f"type {event.message.TYPE}",
+                                 data=bytes((event.message.TYPE,)))
+        return self._deliver(event, now)
 
 
 def shutdown_communication(text: str) -> bytes:
@@ -906,4 +928,5 @@ _table((State.OpenConfirm,), (KeepAliveMsg,), Fsm._keepalive_in_open_confirm)
 
 _table((State.Established,), (KeepAliveMsg,), Fsm._keepalive_in_established)
 _table((State.Established,), (UpdateMsg, RouteRefreshMsg), Fsm._deliver)
+_table((State.Established,), (OperationalMsg,), Fsm._operational)
 _table((State.Established,), (UpdateMsgErr,), Fsm._peer_error)

@@ -24,7 +24,13 @@ from __future__ import annotations
 import logging
 
 from bgpmesh.api.exabgp import MESSAGE_NAMES, api_wants, attributes_text
-from bgpmesh.api.json import notification_message, open_message, refresh_message, update_message
+from bgpmesh.api.json import (
+    notification_message,
+    open_message,
+    operational_message,
+    refresh_message,
+    update_message,
+)
 from bgpmesh.codec.header import MESSAGES
 from bgpmesh.codec.nlri import codec_for
 from bgpmesh.errors import BgpError
@@ -37,6 +43,7 @@ ALWAYS = frozenset({"state", "update"})
 _DECODERS = {
     "open": open_message,
     "notification": notification_message,
+    "operational": operational_message,
     "refresh": refresh_message,
     "update": update_message,
 }
@@ -127,7 +134,7 @@ class ApiEvents:
             "hold_time": neg.hold_time,
             "asn4": session.asn4,
             "multisession": False,
-            "operational": False,
+            "operational": neg.operational,
             "refresh": refresh,
             "families": sorted(str(f) for f in neg.families),
             "nexthop": sorted(f"{f} {'ipv6' if afi == 2 else 'ipv4'}"
@@ -175,6 +182,8 @@ class ApiEvents:
             if name == "keepalive":
                 self.worker.publish_event(peer, kind, {})
                 continue
+            if kind == "operational":
+                continue  # Peer.delivered publishes it once the FSM accepted it
             render = _DECODERS.get(name)
             if render is None:
                 continue

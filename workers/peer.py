@@ -33,7 +33,7 @@ import socket
 
 from bgpmesh import __version__
 from bgpmesh import fsm as F
-from bgpmesh.api.json import update_message
+from bgpmesh.api.json import operational_message, update_message
 from bgpmesh.codec import (
     AddPath,
     BgpRole,
@@ -50,6 +50,8 @@ from bgpmesh.codec import (
     Notification,
     OnlyToCustomer,
     Open,
+    Operational,
+    OperationalMessage,
     RouteRefresh,
     RouteRefreshCapability,
     Session,
@@ -59,6 +61,9 @@ from bgpmesh.codec import (
     nlri_key,
 )
 from bgpmesh.codec.capabilities import ADD_PATH_RECEIVE, ADD_PATH_SEND
+from bgpmesh.codec.operational import COUNTER as OPERATIONAL_COUNTERS
+from bgpmesh.codec.operational import NAMES as OPERATIONAL_NAMES
+from bgpmesh.codec.operational import QUERY as OPERATIONAL_QUERIES
 from bgpmesh.codec.packer import NlriKey, rib_entry, route_nlri_key
 from bgpmesh.codec.route_refresh import BEGIN as ROUTE_REFRESH_BEGIN
 from bgpmesh.codec.route_refresh import END as ROUTE_REFRESH_END
@@ -167,6 +172,7 @@ class Peer:
         self.paused = False
         self.flush_handle: asyncio.Handle | None = None
         self.eor_due: list[Family] = []
+        self.operational_sequence = 0  # of the OPERATIONAL queries and counters sent
         self.eorr_due: list[Family] = []  # RFC 7313 EoRR after a refresh's table
         self.ident = {
             "peer": neighbor.peer_address,
@@ -672,6 +678,12 @@ class Peer:
                     self.eor_due.append(message.family)
                 self.rib.resend_all()
                 self.flush()
+        elif isinstance(message, OperationalMessage):
+            # only a negotiated one gets here (the FSM refuses the others)
+            api = getattr(self.worker, "api", None)
+            if message.code in OPERATIONAL_NAMES and api is not None and \
+                    "operational" in api.kinds(self):
+                self.worker.publish_event(self, "operational", operational_message(message))
 
     def count_prefixes(self, message: Update) -> bool:
         """Track what the peer announces against ``max_prefixes``; False when
@@ -765,6 +777,29 @@ class Peer:
         if self.established and self.protocol is not None:
             self.protocol.transport.write(RouteRefresh(family).encode(self.session))
 
+    def send_operational(self, message: OperationalMessage) -> str:
+        """Send one OPERATIONAL message; why not, or ""."""
+        if self.children:
+            reasons = [child.send_operational(message) for child in self.children.values()]
+            return next((r for r in reasons if r), "")
+        if not self.established or self.protocol is None:
+            return f"{self.name}: session is not established"
+        if not self.negotiated.operational:
+            return f"{self.name}: the operational capability was not negotiated"
+        if message.code in OPERATIONAL_QUERIES or message.code in OPERATIONAL_COUNTERS:
+            # ExaBGP: our router-id and the next sequence number unless given
+            if message.router_id == "0.0.0.0":
+                message = dataclasses.replace(message, router_id=self.neighbor.router_id)
+            if not message.sequence:
+                self.operational_sequence = (self.operational_sequence + 1) % 0xFFFFFFFF
+                message = dataclasses.replace(message, sequence=self.operational_sequence)
+        data = message.encode(self.session)
+        self.protocol.transport.write(data)
+        api = getattr(self.worker, "api", None)
+        if api is not None:
+            api.wire(self, "send", data)
+        return ""
+
     def _write_updates(self, announce: dict, withdraw: dict) -> None:
         if self.protocol is None:
             return
@@ -852,6 +887,8 @@ def local_open(neighbor, *, restarting: bool = False, hostname: str | None = Non
                          n.domain_name or ""))
     if cap.software_version:
         caps.append(SoftwareVersion(f"bgpmesh/{__version__}"))
+    if cap.operational:
+        caps.append(Operational())
     if n.role is not None:
         caps.append(BgpRole(ROLES[n.role]))  # RFC 9234 section 4.1
     return Open(asn=n.local_as, hold_time=n.hold_time, router_id=n.router_id,

@@ -35,6 +35,8 @@ import zmq.asyncio
 
 from bgpmesh import bus
 from bgpmesh.codec.nlri import codec_for
+from bgpmesh.codec.operational import CODES as OPERATIONAL_CODES
+from bgpmesh.codec.operational import Operational as OperationalMessage
 from bgpmesh.codec.packer import rib_entry
 from bgpmesh.errors import Cease
 from bgpmesh.family import Family
@@ -495,6 +497,16 @@ class Worker:
             family = Family(*msg["family"])
             for peer in peers:
                 peer.send_route_refresh(family)
+        elif op == "operational":
+            try:
+                message = operational_from_wire(msg["routes"][0])
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
+                error = f"bad operational message: {exc}"
+            else:
+                if not peers:
+                    error = "no neighbor matches the command"
+                reasons = [peer.send_operational(message) for peer in peers]
+                error = error or "; ".join(r for r in reasons if r)
         elif op == "teardown":
             for peer in peers:
                 peer.teardown(msg.get("arg") or 2)
@@ -720,3 +732,15 @@ def _on_wire(peer: Peer) -> bool:
 def _same(a, b) -> bool:
     """Equal settings, wherever in the files they were written."""
     return dataclasses.replace(a, source="") == dataclasses.replace(b, source="")
+
+
+def operational_from_wire(item: list) -> OperationalMessage:
+    """[name, afi, safi, [[key, text], ...]] (``dispatch.plan``) -> the message."""
+    name, afi, safi, pairs = item
+    values = dict(pairs)
+    return OperationalMessage(
+        OPERATIONAL_CODES[name.upper()], Family(afi, safi),
+        advisory=values.get("advisory", ""),
+        router_id=values.get("router-id", "0.0.0.0"),
+        sequence=int(values.get("sequence", 0)),
+        counter=int(values.get("counter", 0)))

@@ -33,7 +33,7 @@ from bgpmesh.family import (
     SAFI_VPLS,
     Family,
 )
-from bgpmesh.route import FlowRoute, Route, Vpls
+from bgpmesh.route import FlowRoute, Operational, Route, Vpls
 
 _OPS = {
     "announce-route": "announce",
@@ -45,6 +45,8 @@ _OPS = {
     "announce-eor": "eor",
     "announce-route-refresh": "route-refresh",
     "teardown": "teardown",
+    # ExaBGP's OPERATIONAL message; ``routes`` holds [name, afi, safi, values]
+    "announce-operational": "operational",
     # ExaBGP 4.2: the routes tagged ``watchdog NAME`` leave (and come back to)
     # the Adj-RIB-Out of each neighbor the command reaches; ``arg`` is NAME
     "announce-watchdog": "watchdog-announce",
@@ -106,6 +108,8 @@ def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     if op is None:
         return Plan(local=True)
     for route in command.routes:
+        if type(route) is Operational:
+            continue  # the worker checks the session negotiated it
         reason = unsupported(route, op == "announce")
         if reason:
             return Plan(error=f"{describe(route)}: {reason}")
@@ -115,7 +119,8 @@ def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     by_group: dict[str, list[str]] = {}
     for ref in targets:
         by_group.setdefault(ref.group, []).append(ref.name)
-    routes = [bus.route_to_wire(r) for r in command.routes]
+    routes = [[r.name, r.family.afi, r.family.safi, [list(v) for v in r.values]]
+              if type(r) is Operational else bus.route_to_wire(r) for r in command.routes]
     family = command.family or (IPV4_UNICAST if op in ("eor", "route-refresh") else None)
     result = Plan(groups=set(by_group))
     for group, names in by_group.items():

@@ -128,6 +128,14 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
     if name == "refresh":
         r = body["route-refresh"]
         return [f"{head} route-refresh afi {r['afi']} safi {r['safi']} {r['subtype']}"]
+    if name == "operational":
+        o = body["operational"]
+        line = f"{head} operational {o['name']} afi {o['afi']} safi {o['safi']}"
+        if "advisory" in o:
+            line += f' advisory "{_text_value(o["advisory"])}"'
+        elif "counter" in o:
+            line += f" router-id {o['router-id']} sequence {o['sequence']} counter {o['counter']}"
+        return [line]
     if name == "open":
         o = body["open"]
         capabilities = ", ".join(_text_value(c) for c in o["capabilities"])
@@ -162,7 +170,8 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
 # BGP message names as ``api { receive {...}; send {...} }`` spells them
 MESSAGE_KINDS = ("open", "update", "notification", "keepalive", "refresh", "operational")
 # wire type code -> name, for ``packets`` and the ``type`` of raw events
-MESSAGE_NAMES = {1: "open", 2: "update", 3: "notification", 4: "keepalive", 5: "refresh"}
+MESSAGE_NAMES = {1: "open", 2: "update", 3: "notification", 4: "keepalive", 5: "refresh",
+                 6: "operational"}
 
 
 def api_wants(api) -> list[str]:

@@ -71,6 +71,7 @@ from bgpmesh.codec.capabilities import (
 )
 from bgpmesh.codec.notification import Notification
 from bgpmesh.codec.open import Open
+from bgpmesh.codec.operational import Operational as OperationalMessage
 from bgpmesh.codec.route_refresh import SUBTYPE_NAMES, RouteRefresh
 from bgpmesh.codec.update import Update
 from bgpmesh.family import IPV4_UNICAST, Family
@@ -446,3 +447,18 @@ def refresh_message(message: RouteRefresh) -> dict[str, Any]:
             "subtype": SUBTYPE_NAMES.get(message.subtype, str(message.subtype)),
         }
     }
+
+
+def operational_message(message: OperationalMessage) -> dict[str, Any]:
+    """ExaBGP's "operational" section (``reactor/api/response/json.py``): a
+    query names only its family; a counter adds router-id, sequence, counter."""
+    out: dict[str, Any] = {"name": message.name, "afi": message.family.afi_name,
+                           "safi": message.family.safi_name}
+    category = message.category
+    if category == "advisory":
+        out["advisory"] = message.advisory
+    elif category == "counter":
+        out["router-id"] = message.router_id
+        out["sequence"] = message.sequence
+        out["counter"] = message.counter
+    return {"operational": out}

@@ -59,6 +59,7 @@ from bgpmesh.codec.keepalive import Keepalive
 from bgpmesh.codec.nlri import FAMILIES, canonical_prefix, nlri_key
 from bgpmesh.codec.notification import Notification
 from bgpmesh.codec.open import Open
+from bgpmesh.codec.operational import Operational as OperationalMessage
 from bgpmesh.codec.packer import encode_attributes, end_of_rib, pack_announce, pack_withdraw
 from bgpmesh.codec.route_refresh import RouteRefresh
 from bgpmesh.codec.session import Negotiated, Session, negotiate
@@ -104,6 +105,7 @@ __all__ = [
     "OnlyToCustomer",
     "Open",
     "Operational",
+    "OperationalMessage",
     "Origin",
     "OriginatorId",
     "PmsiTunnel",

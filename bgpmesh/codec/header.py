@@ -43,10 +43,12 @@ UPDATE = 2
 NOTIFICATION = 3
 KEEPALIVE = 4
 ROUTE_REFRESH = 5
+OPERATIONAL = 6  # draft-ietf-idr-operational-message (ExaBGP)
 
 # RFC 4271 section 6.1 (and RFC 2918 section 3 for ROUTE-REFRESH): the
 # smallest legal message of each type, and whether it has a fixed size.
-MIN_LENGTH = {OPEN: 29, UPDATE: 23, NOTIFICATION: 21, KEEPALIVE: 19, ROUTE_REFRESH: 23}
+MIN_LENGTH = {OPEN: 29, UPDATE: 23, NOTIFICATION: 21, KEEPALIVE: 19, ROUTE_REFRESH: 23,
+              OPERATIONAL: 26}  # a TLV header, AFI and SAFI
 FIXED_LENGTH = {KEEPALIVE: 19}  # ROUTE-REFRESH may carry ORFs (RFC 5291)
 
 _LENGTH_TYPE = Struct("!HB")

@@ -18,6 +18,7 @@ from bgpmesh.codec.capabilities import (
     ExtendedNextHop,
     FourOctetAs,
     Multiprotocol,
+    Operational,
     RouteRefreshCapability,
 )
 from bgpmesh.family import IPV4_UNICAST, Family
@@ -62,6 +63,8 @@ class Negotiated:
     enhanced_route_refresh: bool = False  # RFC 7313
     # RFC 8950 section 3: (family, next hop AFI) pairs both sides advertised
     extended_next_hop: frozenset[tuple[Family, int]] = frozenset()
+    # ExaBGP's OPERATIONAL messages (capability 185) may be sent and received
+    operational: bool = False
 
 
 def negotiate(local: Any, remote: Any) -> Negotiated:
@@ -97,6 +100,7 @@ def negotiate(local: Any, remote: Any) -> Negotiated:
         keepalive_time=hold_time // 3,
         enhanced_route_refresh=both(EnhancedRouteRefresh),
         extended_next_hop=next_hops(local) & next_hops(remote),
+        operational=both(Operational),
     )
 
 

@@ -88,7 +88,7 @@ def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
             + "    family {\n        ipv4 unicast;\n        ipv6 unicast;\n    }\n"
             f"    api {{\n        processes [ {API_PROCESS} ];\n        neighbor-changes;\n"
             "        receive {\n            parsed;\n            update;\n            open;\n"
-            "            refresh;\n        }\n"
+            "            refresh;\n            operational;\n        }\n"
             "    }\n"
         )
         if peer.capabilities:

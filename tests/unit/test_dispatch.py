@@ -189,3 +189,11 @@ def test_routes_this_version_cannot_announce_are_refused_not_stripped(line, reas
     refs = [NeighborRef("10.0.0.1", "auto-0", "10.0.0.1", None, 65001, 65002, "10.0.0.254")]
     result = plan(parse_command(line), refs, "cli-1", 1)
     assert not result.frames and reason in result.error
+
+
+def test_operational_command_reaches_the_workers():
+    result = plan(parse_command('announce operational adm afi ipv4 safi unicast advisory "a b"'),
+                  [A1], "p", 1)
+    (payload,) = frames_by_group(result).values()
+    assert payload["op"] == "operational"
+    assert payload["routes"] == [["adm", 1, 1, [["advisory", "a b"]]]]
