@@ -548,18 +548,15 @@ class Bridge:
                 "please specify summary, extensive or configuration",
                 "you can filter by peer ip address adding it after the word neighbor")))
             return
-        if kind in (SHOW_ADJ_RIB, CLEAR_ADJ_RIB) and command.text == "in":
-            # no Adj-RIB-In is kept: nothing to show or forget
-            self.settle(Pending(seq, set()))
-            return
+        side = "in" if command.text == "in" else "out"
         if kind == SHOW_NEIGHBOR:
             op = "show-neighbor"
         elif kind == SHOW_ADJ_RIB:
-            op = "show-adj-rib-out"
+            op = f"show-adj-rib-{side}"
         elif kind == FLUSH_ADJ_RIB_OUT:
             op = "flush-adj-rib-out"
         else:
-            op = "clear-adj-rib-out"
+            op = f"clear-adj-rib-{side}"
         # show and clear reach every neighbor (as ExaBGP); flush, this
         # process's own
         pool = self.candidates if kind == FLUSH_ADJ_RIB_OUT else self.refs

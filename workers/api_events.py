@@ -21,9 +21,11 @@ change the Adj-RIB-Out, then let the usual flush send the result.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from bgpmesh.api.exabgp import MESSAGE_NAMES, api_wants, attributes_text
+from bgpmesh.api.json import attributes as json_attributes
 from bgpmesh.api.json import (
     notification_message,
     open_message,
@@ -209,6 +211,17 @@ class ApiEvents:
                 row["routes"] = self.routes(p)
                 rows.append(row)
             return rows, ""
+        if op == "show-adj-rib-in":
+            rows = []
+            for p in peers:
+                row = self.row(p)
+                row["routes"] = received_routes(p)
+                rows.append(row)
+            return rows, ""
+        if op == "clear-adj-rib-in":
+            for p in peers:
+                p.adj_rib_in.clear()
+            return [], ""
         if op == "flush-adj-rib-out":
             # only established sessions get their table again (as ExaBGP)
             for p in peers:
@@ -271,3 +284,27 @@ class ApiEvents:
         if configuration:
             row["configuration"] = _configuration(n)
         return row
+
+
+def received_routes(peer) -> list[list[str]]:
+    """The peer's Adj-RIB-In as [family, prefix, attributes text] rows, the
+    shape ``show adj-rib out`` uses (text: ``next-hop X`` then ExaBGP's
+    attribute names and values)."""
+    out = []
+    rendered: dict[int, str] = {}
+    for (family, nlri), (hops, update) in peer.adj_rib_in.items():
+        text = rendered.get(id(update))
+        if text is None:
+            text = rendered[id(update)] = " ".join(
+                f"{name} {_value_text(value)}" for name, value in json_attributes(update).items())
+        hop = f"next-hop {hops[0]} " if hops else ""
+        out.append([str(family), str(nlri), (hop + text).strip()])
+    return out
+
+
+def _value_text(value) -> str:
+    if isinstance(value, list):
+        return "[ " + " ".join(_value_text(v) for v in value) + " ]"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value).replace("\n", "\\n").replace("\r", "\\r")

@@ -143,6 +143,8 @@ class Peer:
         self.max_prefixes_teardown = neighbor.max_prefixes_teardown \
             if max_prefixes_teardown is None else max_prefixes_teardown
         self.received: set[tuple[Family, str]] = set()
+        # (family, nlri) -> (next hops, the UPDATE it came in): see keep_received
+        self.adj_rib_in: dict[tuple[Family, str], tuple] = {}
         self.over_limit = False
         # the peer's AS as its OPEN said ("peer-as auto" leaves it unknown)
         self.peer_as = neighbor.peer_as
@@ -653,6 +655,7 @@ class Peer:
         log.info("%s: session down: %s", self.name, reason)
         self.negotiated = None
         self.received = set()
+        self.adj_rib_in = {}
         self.worker.publish_state(self, "down", reason)
 
     def delivered(self, message) -> None:
@@ -661,6 +664,8 @@ class Peer:
                 message = otc_ingress(message, self.neighbor.role, self.peer_as)
             if self.max_prefixes and not self.count_prefixes(message):
                 return
+            if self.neighbor.adj_rib_in:
+                self.keep_received(message)
             self.worker.publish_event(self, "update", update_message(message))
         elif isinstance(message, RouteRefresh):
             if message.subtype != ROUTE_REFRESH_NORMAL:
@@ -684,6 +689,16 @@ class Peer:
             if message.code in OPERATIONAL_NAMES and api is not None and \
                     "operational" in api.kinds(self):
                 self.worker.publish_event(self, "operational", operational_message(message))
+
+    def keep_received(self, message: Update) -> None:
+        """The Adj-RIB-In ExaBGP keeps by default (``adj-rib-in``), for ``show
+        adj-rib in``: each route with its next hops and the UPDATE it came in
+        (shared by all its routes, rendered only when asked)."""
+        rib_in = self.adj_rib_in
+        for family, nlri in message.withdrawals():
+            rib_in.pop((family, nlri), None)
+        for family, nlri, hops in message.announced():
+            rib_in[(family, nlri)] = (hops, message)
 
     def count_prefixes(self, message: Update) -> bool:
         """Track what the peer announces against ``max_prefixes``; False when
