@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.daemons.waiting import wait_until
+from tests.daemons.waiting import terminate, wait_until
 
 RELAY = Path(__file__).resolve().parent.parent / "system" / "scripts" / "relay.py"
 
@@ -118,14 +117,7 @@ class Bgpmesh:
     def stop(self, timeout: float = 15.0) -> int:
         if self.process is None:
             return 0
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        code = self.process.returncode
+        code = terminate(self.process, timeout)
         self.process = None
         self.log_file.close()
         return code

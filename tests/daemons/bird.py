@@ -35,7 +35,6 @@ import ipaddress
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.daemons.waiting import wait_until
+from tests.daemons.waiting import terminate, wait_for_table, wait_until
 
 BIRD = "bird"
 BIRDC = "birdc"
@@ -355,13 +354,7 @@ class Bird:
         """TERM the pid we started (BIRD sends Cease to its peers), KILL after ``timeout``."""
         process, self.process = self.process, None
         try:
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout)
+            terminate(process, timeout)
         finally:
             if self._socket_dir is not None:
                 shutil.rmtree(self._socket_dir, ignore_errors=True)
@@ -465,20 +458,8 @@ class Bird:
         timeout: float = 15.0,
     ) -> dict[str, Route]:
         """Poll ``routes(name)`` until ``predicate(routes)`` holds; return those routes."""
-        seen: dict[str, dict[str, Route]] = {}
-
-        def check() -> dict[str, Route] | None:
-            seen["last"] = self.routes(name)
-            return seen["last"] if predicate(seen["last"]) else None
-
-        result = wait_until(
-            check,
-            timeout,
-            interval=0.1,
-            message=lambda: f"routes from BIRD protocol {name} never matched: {seen.get('last')}",
-        )
-        assert result is not None
-        return result
+        return wait_for_table(lambda: self.routes(name), predicate, timeout,
+                              f"routes from BIRD protocol {name}")
 
     def imported_count(self, name: str, channel: str | None = None) -> int:
         """Sum of "Routes: N imported" over the protocol's channels (or one, e.g. "ipv4")."""

@@ -31,7 +31,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import signal
 import socket
 import subprocess
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.daemons.bgpmesh import Relay
-from tests.daemons.waiting import wait_until
+from tests.daemons.waiting import terminate, wait_for_table, wait_until
 
 EXABGP = "exabgp"
 API_PROCESS = "recorder"
@@ -251,14 +250,7 @@ class Exabgp:
     def stop(self, timeout: float = 5.0) -> None:
         """TERM the pid we started, KILL after ``timeout``."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        terminate(process, timeout)
 
     def __enter__(self) -> Exabgp:
         return self.start() if not self.running else self
@@ -332,17 +324,4 @@ class Exabgp:
     def wait_routes(
         self, predicate: Callable[[dict[str, Route]], object], timeout: float = 15.0
     ) -> dict[str, Route]:
-        seen: dict[str, dict[str, Route]] = {}
-
-        def check() -> dict[str, Route] | None:
-            seen["last"] = self.routes()
-            return seen["last"] if predicate(seen["last"]) else None
-
-        result = wait_until(
-            check,
-            timeout,
-            interval=0.1,
-            message=lambda: f"ExaBGP routes never matched: {seen.get('last')}",
-        )
-        assert result is not None
-        return result
+        return wait_for_table(self.routes, predicate, timeout, "ExaBGP routes")

@@ -34,7 +34,6 @@ import ipaddress
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.daemons.waiting import wait_until
+from tests.daemons.waiting import terminate, wait_for_table, wait_until
 
 BGPD = "/usr/lib/frr/bgpd"
 VTYSH = "vtysh"
@@ -251,13 +250,7 @@ class Frr:
         """TERM the pid we started, KILL after ``timeout``."""
         process, self.process = self.process, None
         try:
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout)
+            terminate(process, timeout)
         finally:
             if self._vty_tmp is not None:
                 shutil.rmtree(self._vty_tmp, ignore_errors=True)
@@ -360,17 +353,5 @@ class Frr:
         predicate: Callable[[dict[str, Route]], object],
         timeout: float = 15.0,
     ) -> dict[str, Route]:
-        seen: dict[str, dict[str, Route]] = {}
-
-        def check() -> dict[str, Route] | None:
-            seen["last"] = self.routes(family)
-            return seen["last"] if predicate(seen["last"]) else None
-
-        result = wait_until(
-            check,
-            timeout,
-            interval=0.1,
-            message=lambda: f"FRR {family} table never matched: {seen.get('last')}",
-        )
-        assert result is not None
-        return result
+        return wait_for_table(lambda: self.routes(family), predicate, timeout,
+                              f"FRR {family} table")

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.daemons.waiting import wait_until
+from tests.daemons.waiting import terminate, wait_for_table, wait_until
 
 GOBGPD = "gobgpd"
 GOBGP = "gobgp"
@@ -228,14 +227,7 @@ class Gobgp:
     def stop(self, timeout: float = 5.0) -> None:
         """TERM the pid we started, KILL after ``timeout``."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        terminate(process, timeout)
 
     def __enter__(self) -> Gobgp:
         return self.start() if not self.running else self
@@ -332,20 +324,8 @@ class Gobgp:
         predicate: Callable[[dict[str, Route]], object],
         timeout: float = 15.0,
     ) -> dict[str, Route]:
-        seen: dict[str, dict[str, Route]] = {}
-
-        def check() -> dict[str, Route] | None:
-            seen["last"] = self.routes(family)
-            return seen["last"] if predicate(seen["last"]) else None
-
-        result = wait_until(
-            check,
-            timeout,
-            interval=0.1,
-            message=lambda: f"GoBGP {family} RIB never matched: {seen.get('last')}",
-        )
-        assert result is not None
-        return result
+        return wait_for_table(lambda: self.routes(family), predicate, timeout,
+                              f"GoBGP {family} RIB")
 
     def add_route(
         self,

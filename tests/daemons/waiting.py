@@ -7,6 +7,7 @@ seen, which is what one needs when reading a CI log) when the deadline passes.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,3 +38,32 @@ def wait_until(
             text = message() if callable(message) else message
             raise AssertionError(f"{text} (after {timeout:g}s; last value: {value!r})")
         time.sleep(min(interval, remaining))
+
+
+def wait_for_table(read: Callable[[], T], predicate: Callable[[T], object], timeout: float,
+                   what: str) -> T:
+    """Poll ``read()`` (a daemon's routing table) until ``predicate`` holds on it,
+    and return that table, even when it is empty ("everything withdrawn")."""
+    seen: dict[str, T] = {}
+
+    def check() -> bool:
+        seen["last"] = read()
+        return bool(predicate(seen["last"]))
+
+    wait_until(check, timeout, interval=0.1,
+               message=lambda: f"{what} never matched: {seen.get('last')}")
+    return seen["last"]
+
+
+def terminate(process, timeout: float = 5.0) -> int | None:
+    """SIGTERM a process we started, SIGKILL after ``timeout``; its exit code."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    return process.returncode

@@ -78,7 +78,7 @@ def test_max_prefixes_warn_only_logs(addresses, bird_factory, mesh):
     bird.wait_established("mesh", timeout=30)
     wait_until(lambda: "over the limit of 3" in instance.log(), 20,
                message=lambda: instance.log()[-3000:])
-    time.sleep(1)
+    time.sleep(1)  # a window in which a teardown would show: warn mode must not send one
     assert bird.protocol_state("mesh") == "Established"
     assert "maximum number of prefixes" not in bird.log_text().lower()
     assert instance.log().count("over the limit of 3") == 1  # once, not per UPDATE
