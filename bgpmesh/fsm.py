@@ -478,6 +478,9 @@ class Fsm:
         self._idle_hold = idle_hold_time
         self._established_at: float | None = None
         self._start_pending = False
+        # A connection is up and DelayOpen holds our OPEN back (the timer
+        # itself may already be popped by ``expire``).
+        self._open_delayed = False
 
     def __repr__(self) -> str:
         return f"<Fsm {self._state.name} peer_as={self.peer_as} passive={self.passive}>"
@@ -551,6 +554,7 @@ class Fsm:
         if new is old:
             return
         self._state = new
+        self._open_delayed = False
         self.reason = reason
         self.history.append(Transition(now, old, new, reason))
         if len(self.history) > HISTORY_SIZE:
@@ -682,6 +686,7 @@ class Fsm:
             # initial value, and stays in the Connect state" (Active: "stays
             # in the Active state").
             self._arm(DelayOpenTimerExpires, now + self.delay_open_time)
+            self._open_delayed = True
             return []
         return self._send_open(now, f"{how} connection up, OPEN sent")
 
@@ -693,6 +698,10 @@ class Fsm:
     def _delay_open_expired(self, event: DelayOpenTimerExpires, now: float) -> list[Action]:
         # Connect, Active: "sends an OPEN message to its peer, sets the
         # HoldTimer to a large value, and changes its state to OpenSent."
+        # Only when the timer was running: a stray Event 12 (no connection
+        # up, no DelayOpen) is "any other event".
+        if not self._open_delayed:
+            return self._default(event, now)
         return self._send_open(now, "connection up, delay open timer expired, OPEN sent")
 
     def _open_received_while_delayed(self, event: BgpOpen, now: float) -> list[Action]:
