@@ -284,6 +284,8 @@ class Peer:
         try:
             sock.setblocking(False)
             tcp.prepare(sock, n)
+            if n.source_interface:
+                tcp.bind_to_device(sock, n.source_interface)
             if n.local_address:
                 sock.bind((n.local_address, 0))
             # a peer that drops our SYNs (wrong MD5 key, firewall) never

@@ -10,6 +10,9 @@
   segments that arrive with a TTL below the floor; peers send with TTL 255.
 * Outgoing TTL: ``IP_TTL`` / ``IPV6_UNICAST_HOPS`` (multihop eBGP, or 255 for
   a GTSM peer).
+* Source interface: ``SO_BINDTODEVICE`` ties an outgoing connection to one
+  interface (ExaBGP's ``source-interface``); the kernel then routes it out of
+  that interface only.  It needs CAP_NET_RAW.
 
 ``md5sig`` is pure (bytes out), so the layout is unit-tested without sockets.
 """
@@ -25,6 +28,8 @@ TCP_MD5SIG = getattr(socket, "TCP_MD5SIG", 14)
 TCP_MD5SIG_MAXKEYLEN = 80
 IP_MINTTL = getattr(socket, "IP_MINTTL", 21)
 IPV6_MINHOPCOUNT = getattr(socket, "IPV6_MINHOPCOUNT", 73)
+SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+IFNAMSIZ = 16  # linux/if.h, with the terminating NUL
 SOCKADDR_STORAGE = 128
 
 
@@ -81,6 +86,18 @@ def set_ttl(sock: socket.socket, ttl: int) -> None:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
     else:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+
+
+def bind_to_device(sock: socket.socket, interface: str) -> None:
+    name = interface.encode()
+    if not name or len(name) >= IFNAMSIZ or b"\0" in name:
+        raise SocketOptionError(0, f"source-interface {interface!r}: an interface name is "
+                                   f"1 to {IFNAMSIZ - 1} bytes")
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, name + b"\0")
+    except OSError as exc:
+        raise SocketOptionError(exc.errno,
+                                f"source-interface {interface}: {exc.strerror}") from None
 
 
 def neighbor_md5_key(neighbor) -> bytes | None:
