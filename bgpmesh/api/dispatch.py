@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bgpmesh import bus
 from bgpmesh.api.commands import Command
+from bgpmesh.api.nlri_words import nlri_route_text
 from bgpmesh.api.selector import matching
 from bgpmesh.codec.packer import rib_entry
 from bgpmesh.family import (
@@ -26,14 +27,16 @@ from bgpmesh.family import (
     IPV4_UNICAST,
     IPV6_MULTICAST,
     IPV6_UNICAST,
+    SAFI_EVPN,
     SAFI_FLOW,
     SAFI_FLOW_VPN,
     SAFI_MPLS_LABEL,
     SAFI_MPLS_VPN,
+    SAFI_RTC,
     SAFI_VPLS,
     Family,
 )
-from bgpmesh.route import FlowRoute, Operational, Route, Vpls
+from bgpmesh.route import FlowRoute, NlriRoute, Operational, Route, Vpls
 
 _OPS = {
     "announce-route": "announce",
@@ -42,6 +45,8 @@ _OPS = {
     "withdraw-flow": "withdraw",
     "announce-vpls": "announce",
     "withdraw-vpls": "withdraw",
+    "announce-nlri": "announce",
+    "withdraw-nlri": "withdraw",
     "announce-eor": "eor",
     "announce-route-refresh": "route-refresh",
     "teardown": "teardown",
@@ -71,6 +76,7 @@ ANNOUNCEABLE = frozenset({
     Family(AFI_IPV4, SAFI_FLOW), Family(AFI_IPV6, SAFI_FLOW),
     Family(AFI_IPV4, SAFI_FLOW_VPN), Family(AFI_IPV6, SAFI_FLOW_VPN),
     Family(AFI_L2VPN, SAFI_VPLS),
+    Family(AFI_L2VPN, SAFI_EVPN), Family(AFI_IPV4, SAFI_RTC), Family(AFI_IPV6, SAFI_RTC),
 })
 # the families whose routes may ride a bridge's batch frames: a prefix is the
 # whole NLRI (workers key them with the family's prefix codec)
@@ -85,6 +91,8 @@ def describe(route) -> str:
         return "flow " + bus.flow_text(route.match)
     if type(route) is Vpls:
         return "vpls " + bus.vpls_text(route)
+    if type(route) is NlriRoute:
+        return nlri_route_text(route)
     return repr(route)
 
 
