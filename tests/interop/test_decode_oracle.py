@@ -212,6 +212,10 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
      "RFC 2545 3: the link-local address is a second address of the same next hop, not a "
      "second route; ExaBGP 5.0 lists every prefix again under it, bgpmesh (as 4.2) keys by the "
      "global address only"),
+    ("packed: announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 rd 192.0.2.",
+     ANNOUNCE + ("l2vpn evpn", "192.0.2.1", 0, "label"), [[100, 1600]],
+     "RFC 7432 7.2: a MAC/IP route may carry MPLS Label2 after Label1 (the NLRI length says "
+     "so); ExaBGP 5.0 reads Label1 only and drops Label2 from the JSON"),
     ("ipv6 withdraw", ATTRIBUTE, {"error": "treat-as-withdraw due to large-community"},
      "RFC 4760 4 / RFC 7606 3: an UPDATE carrying only MP_UNREACH_NLRI needs no other "
      "attribute and is not malformed; ExaBGP 5.0 flags it"),
