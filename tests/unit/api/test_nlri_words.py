@@ -293,3 +293,29 @@ def test_words_and_bus_round_trip(pair, path_id) -> None:
     # the shadow's withdrawal names the same Adj-RIB-Out entry
     withdrawal = bus.route_from_wire(bus.withdrawal_from_identity(bus.route_identity(item)))
     assert rib_entry(withdrawal)[1] == rib_entry(route)[1]
+
+
+NEAR_MISS = st.sampled_from([
+    "announce", "withdraw", "evpn", "rtc", "l2vpn", "ipv4", "ipv6", "ethernet-ad", "a-d",
+    "macadv", "multicast", "es", "ethernet-segment", "prefix", "rd", "esi", "etag", "label",
+    "vni", "gateway", "gw", "origin", "origin-as", "route-target", "rt", "default", "igp",
+    "next-hop", "self", "path-information", "name", "withdraw", "extended-community",
+    "target:1:1", "[", "]", "0", "1", "4294967296", "16777216", "1:1", "192.0.2.1:7",
+    "aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee", "0:1:2:3:4:5:6:7:8:9", "10.0.0.1", "10.0.0.0/8",
+    "2001:db8::1", "2001:db8::/129", "::", "x", "",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(NEAR_MISS, max_size=14))
+def test_near_miss_lines_give_a_route_or_a_command_error(words: list[str]) -> None:
+    line = " ".join(words)
+    try:
+        command = parse_command(line)
+    except CommandError as error:
+        assert 1 <= error.column <= len(line) + 1
+        return
+    for route in command.routes:
+        if type(route) is NlriRoute:
+            # what parses, encodes and reads back as itself
+            assert unsupported(route) == ""
