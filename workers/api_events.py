@@ -245,7 +245,7 @@ class ApiEvents:
             try:
                 # a key that names a route (EVPN) is not what was announced
                 value = codec_for(family).unpack(getattr(key, "announce", key))[0]
-                prefix = nlri_text(value) if family.safi in FAMILY_GRAMMARS else str(value)
+                prefix = nlri_text(value) if family in FAMILY_GRAMMARS else str(value)
             except Exception:
                 prefix = key.hex()
             if next_hop == "self":

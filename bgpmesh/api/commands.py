@@ -231,7 +231,7 @@ def _family_command(words: list[str], index: int, selectors: tuple, withdraw: bo
     if family.safi in _FLOW_SAFIS:
         flow = flow_from_words(words, index + 1)
         return Command(WITHDRAW_FLOW if withdraw else ANNOUNCE_FLOW, selectors, (flow,))
-    grammar = FAMILY_GRAMMARS.get(family.safi)
+    grammar = FAMILY_GRAMMARS.get(family)
     if grammar is not None:
         route = GRAMMARS[grammar](words, index + 1, withdraw, family=family)
         return Command(WITHDRAW_NLRI if withdraw else ANNOUNCE_NLRI, selectors, (route,))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bgpmesh import bus
 from bgpmesh.api.commands import Command
-from bgpmesh.api.nlri_words import nlri_route_text
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, nlri_route_text
 from bgpmesh.api.selector import matching
 from bgpmesh.codec.packer import rib_entry
 from bgpmesh.family import (
@@ -27,12 +27,10 @@ from bgpmesh.family import (
     IPV4_UNICAST,
     IPV6_MULTICAST,
     IPV6_UNICAST,
-    SAFI_EVPN,
     SAFI_FLOW,
     SAFI_FLOW_VPN,
     SAFI_MPLS_LABEL,
     SAFI_MPLS_VPN,
-    SAFI_RTC,
     SAFI_VPLS,
     Family,
 )
@@ -76,7 +74,7 @@ ANNOUNCEABLE = frozenset({
     Family(AFI_IPV4, SAFI_FLOW), Family(AFI_IPV6, SAFI_FLOW),
     Family(AFI_IPV4, SAFI_FLOW_VPN), Family(AFI_IPV6, SAFI_FLOW_VPN),
     Family(AFI_L2VPN, SAFI_VPLS),
-    Family(AFI_L2VPN, SAFI_EVPN), Family(AFI_IPV4, SAFI_RTC), Family(AFI_IPV6, SAFI_RTC),
+    *FAMILY_GRAMMARS,  # EVPN, RTC, ...: api/nlri_words.py
 })
 # the families whose routes may ride a bridge's batch frames: a prefix is the
 # whole NLRI (workers key them with the family's prefix codec)

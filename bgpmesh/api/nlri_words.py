@@ -30,8 +30,9 @@ one line into a ``NlriRoute`` whose ``nlri`` is the codec's own frozen
 value, so encoding is the codec's.  ``nlri_text(value)`` writes a value
 back in these words (without the leading ``evpn``/``rtc``): it is how
 ``show adj-rib out``, errors and the bus name a route, and it parses back to
-the same value.  Another family plugs in with one entry in ``GRAMMARS`` and,
-for its text, one in ``_TEXT``; any other value shows as its hex.
+the same value.  Another family plugs in with its parser in ``GRAMMARS``,
+its family in ``FAMILY_GRAMMARS`` and, for its text, one entry in ``_TEXT``
+(any other value shows as its hex); nothing else in bgpmesh changes.
 
 Rules: as in ``routes.py``, a mistake raises ``WordError(message, index)``
 with the index of the word at fault (``len(words)`` for a missing one).
@@ -60,11 +61,12 @@ from bgpmesh.api.routes import (
 from bgpmesh.codec.nlri import evpn
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
-from bgpmesh.family import AFI_IPV4, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
+from bgpmesh.family import AFI_IPV4, AFI_IPV6, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
 from bgpmesh.route import Attributes, NlriRoute
 
 EVPN = Family(AFI_L2VPN, SAFI_EVPN)
 IPV4_RTC = Family(AFI_IPV4, SAFI_RTC)
+IPV6_RTC = Family(AFI_IPV6, SAFI_RTC)
 
 _EMPTY = Attributes()
 MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
@@ -406,8 +408,10 @@ GRAMMARS: dict[str, Callable[..., NlriRoute]] = {
     "evpn": evpn_from_words,
     "rtc": rtc_from_words,
 }
-# families named in "announce ipv4|ipv6|l2vpn SAFI ..." that take a grammar above
-FAMILY_GRAMMARS = {SAFI_EVPN: "evpn", SAFI_RTC: "rtc"}
+# every family announced with a grammar above, and its word: the API's
+# "announce AFI SAFI ...", the dispatcher's announceable families and the
+# configuration's "announce { AFI { SAFI ...; } }" all follow this table
+FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc"}
 
 _TEXT: dict[type, Callable[[Any], str]] = {
     **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
@@ -432,6 +436,6 @@ def nlri_text(value: Any) -> str:
 
 def nlri_route_text(route: NlriRoute) -> str:
     """How errors and logs name the route: ``evpn macadv ...``, ``rtc origin ...``."""
-    word = FAMILY_GRAMMARS.get(route.family.safi)
+    word = FAMILY_GRAMMARS.get(route.family)
     head = word if word is not None else str(route.family)
     return f"{head} {nlri_text(route.nlri)}"

@@ -384,7 +384,10 @@ def _static(draft: _Draft, statement: Statement) -> None:
 
 _ANNOUNCE_SAFIS = ("unicast", "multicast", "nlri-mpls", "mpls-vpn")
 # bgpmesh extensions: the SAFIs whose routes an ``nlri_words`` grammar reads
-_ANNOUNCE_NLRI = {"ipv4": ("rtc",), "ipv6": ("rtc",), "l2vpn": ("evpn",)}
+_ANNOUNCE_NLRI: dict[str, tuple[str, ...]] = {"ipv4": (), "ipv6": ()}
+for _nlri_family in FAMILY_GRAMMARS:
+    _ANNOUNCE_NLRI[_nlri_family.afi_name] = (*_ANNOUNCE_NLRI.get(_nlri_family.afi_name, ()),
+                                             _nlri_family.safi_name)
 
 
 def _announce(draft: _Draft, statement: Statement) -> None:
@@ -393,11 +396,12 @@ def _announce(draft: _Draft, statement: Statement) -> None:
     _no_words(statement, "announce")
     for block in _block(statement, "announce"):
         afi = block.keyword
-        if afi.text not in ("ipv4", "ipv6", "l2vpn") or afi.quoted:
+        if afi.text not in _ANNOUNCE_NLRI or afi.quoted:
             raise afi.error(f"unknown announce statement {afi.text!r}, expected one of: "
-                            "ipv4, ipv6, l2vpn")
+                            f"{', '.join(_ANNOUNCE_NLRI)}")
         _no_words(block, afi.text)
-        safis = (*(_ANNOUNCE_SAFIS if afi.text != "l2vpn" else ()), *_ANNOUNCE_NLRI[afi.text])
+        ip = afi.text in ("ipv4", "ipv6")
+        safis = (*(_ANNOUNCE_SAFIS if ip else ()), *_ANNOUNCE_NLRI[afi.text])
         for child in _block(block, afi.text):
             safi = child.keyword
             if safi.text not in safis or safi.quoted:
@@ -413,7 +417,7 @@ def _announce(draft: _Draft, statement: Statement) -> None:
 def _nlri_statement(draft: _Draft, child: Statement, family: Family,
                     name: str | None = None) -> None:
     """``evpn WORDS;`` or ``rtc { WORD VALUE; ... }``: one NlriRoute (bgpmesh)."""
-    grammar = FAMILY_GRAMMARS[family.safi]
+    grammar = FAMILY_GRAMMARS[family]
     tokens = list(child.words[1:])
     if child.is_block:
         assert child.children is not None
