@@ -15,6 +15,18 @@ GoBGP's ``gobgp global rib add -a evpn`` where they can::
 each followed by ``next-hop IP|self`` and any route attribute of
 ``routes.py`` (``extended-community [ target:65000:1 ]``, ``med``, ...),
 ``path-information N``, ``name NAME`` or (configuration) ``withdraw``.
+EVPN routes also take the EVPN extended communities and the PMSI tunnel
+by name (each added to what ``extended-community`` and ``attribute`` give)::
+
+    encapsulation vxlan|nvgre|mpls|mpls-in-gre|vxlan-gpe|mpls-in-udp|geneve
+                              RFC 9012 section 4.1 (0x03 0x0c), RFC 8365 5.1.3
+    router-mac MAC            RFC 9135 section 8.1 (0x06 0x03)
+    mac-mobility N [sticky]   RFC 7432 section 7.7 (0x06 0x00)
+    esi-label N [single-active]  RFC 7432 section 7.5 (0x06 0x01)
+    default-gateway           RFC 7432 section 7.8 (0x03 0x0d)
+    pmsi ingress-replication IP [label N|vni N]
+                              RFC 6514 section 5, RFC 7432 section 11.2 (the
+                              inclusive multicast route "MUST carry" it)
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
 MPLS labels (20 bits, Bottom of Stack set on the last, as ExaBGP encodes
@@ -59,6 +71,7 @@ from bgpmesh.api.routes import (
     parse_rd,
 )
 from bgpmesh.codec.nlri import evpn
+from bgpmesh.codec.nlri.base import address_octets
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
 from bgpmesh.family import AFI_IPV4, AFI_IPV6, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
@@ -91,7 +104,13 @@ _FIELDS = {
     evpn.ETHERNET_SEGMENT: ("rd",),
     evpn.IP_PREFIX: ("rd", "esi", "etag", "gateway", "label", "vni"),
 }
-_ALIASES = {"route-distinguisher": "rd", "ethernet-tag": "etag", "gw": "gateway"}
+_ALIASES = {"route-distinguisher": "rd", "ethernet-tag": "etag", "gw": "gateway",
+            "encap": "encapsulation"}
+# RFC 9012 section 4.1 / IANA "BGP Tunnel Encapsulation Attribute Tunnel Types"
+TUNNEL_TYPES = {"l2tpv3": 1, "gre": 2, "ip-in-ip": 7, "vxlan": 8, "nvgre": 9, "mpls": 10,
+                "mpls-in-gre": 11, "vxlan-gpe": 12, "mpls-in-udp": 13, "geneve": 19}
+INGRESS_REPLICATION = 6  # RFC 6514 section 5 tunnel type
+PMSI_TUNNEL, OPTIONAL_TRANSITIVE = 22, 0xC0
 # route words of routes.py that an NLRI route does not take
 _NOT_NLRI = frozenset({"split", "watchdog", "label", "rd", "route-distinguisher"})
 
@@ -156,6 +175,59 @@ def _labels_text(raw: tuple[int, ...]) -> str:
     return f"vni [ {' '.join(str(r) for r in raw)} ]"
 
 
+def _evpn_extras(words: list[str], at: int, found: dict) -> int | None:
+    """The EVPN extended communities and PMSI tunnel words (module docstring):
+    the next index, or None for a word that is not one of them."""
+    word = _ALIASES.get(words[at], words[at])
+    ext = found.setdefault("_ext", ([], at))[0]
+    if word == "default-gateway":
+        ext.append(0x030D << 48)
+        return at + 1
+    if word not in ("encapsulation", "router-mac", "mac-mobility", "esi-label", "pmsi"):
+        return None
+    value = _word(words, at + 1, f"{word} value")
+    after = at + 2
+    if word == "encapsulation":
+        kind = TUNNEL_TYPES.get(value.lower())
+        if kind is None:
+            raise WordError(f"unknown encapsulation {_describe(value)}, expected one of: "
+                            f"{', '.join(TUNNEL_TYPES)}", at + 1)
+        ext.append((0x030C << 48) | kind)
+    elif word == "router-mac":
+        ext.append((0x0603 << 48) | int.from_bytes(parse_mac(value, at + 1), "big"))
+    elif word == "mac-mobility":
+        sequence = parse_int(value, at + 1, "mac-mobility sequence number", 0, MAX_U32)
+        sticky = after < len(words) and words[after] == "sticky"
+        ext.append((0x0600 << 48) | (int(sticky) << 40) | sequence)
+        after += sticky
+    elif word == "esi-label":
+        label = parse_int(value, at + 1, "esi-label", 0, MAX_LABEL)
+        single = after < len(words) and words[after] == "single-active"
+        ext.append((0x0601 << 48) | (int(single) << 40) | (label << 4))
+        after += single
+    else:
+        if "pmsi" in found:
+            raise WordError("pmsi given twice", at)
+        if value != "ingress-replication":
+            raise WordError(f"unknown PMSI tunnel type {_describe(value)}, expected "
+                            "ingress-replication", at + 1)
+        endpoint = parse_ip(_word(words, after, "PMSI tunnel endpoint IP address"), after,
+                            "PMSI tunnel endpoint")
+        after += 1
+        label = 0
+        if after < len(words) and words[after] in ("label", "vni"):
+            kind = words[after]
+            high = MAX_LABEL if kind == "label" else MAX_VNI
+            number = parse_int(_word(words, after + 1, f"PMSI {kind}"), after + 1,
+                               f"PMSI {kind}", 0, high)
+            label = (number << 4) | 1 if kind == "label" else number
+            after += 2
+        tunnel = bytes((0, INGRESS_REPLICATION)) + label.to_bytes(3, "big") + \
+            address_octets(endpoint)
+        found["pmsi"] = ((PMSI_TUNNEL, OPTIONAL_TRANSITIVE, tunnel), at)
+    return after
+
+
 def _rd(word: str, index: int) -> RouteDistinguisher:
     return RouteDistinguisher.parse(parse_rd(word, index))
 
@@ -164,20 +236,20 @@ def _rd(word: str, index: int) -> RouteDistinguisher:
 
 
 def _route_words(words: list[str], index: int, fields: tuple[str, ...], what: str,
-                 special: Callable[[str, int, dict], int | None] | None = None
+                 special: Callable[[list[str], int, dict], int | None] | None = None
                  ) -> tuple[dict, dict, str | None, dict]:
     """Field keywords (in ``fields``) and route attributes to the end.
 
     Returns (field values by keyword, attribute values, next hop, route-level
-    values: path_id, name, withdrawn).  ``special`` may take a word first
-    (returns the next index, or None to pass)."""
+    values: path_id, name, withdrawn).  ``special(words, index, found)`` may
+    take the word at ``index`` first (returns the next index, or None to pass)."""
     found: dict[str, tuple[Any, int]] = {}
     values: dict = {}
     count = len(words)
     while index < count:
         word = words[index]
         if special is not None:
-            after = special(word, index, found)
+            after = special(words, index, found)
             if after is not None:
                 index = after
                 continue
@@ -254,7 +326,12 @@ def evpn_from_words(words: list[str], index: int, withdraw: bool = False,
         positional.append(parse_prefix(_word(words, index, "IP prefix"), index))
         index += 1
     fields = _FIELDS[code]
-    found, values, next_hop, extra = _route_words(words, index, fields, what)
+    found, values, next_hop, extra = _route_words(words, index, fields, what, _evpn_extras)
+    ext = found.pop("_ext", ([], 0))[0]
+    if ext:
+        values["extended_communities"] = (*values.get("extended_communities", ()), *ext)
+    if "pmsi" in found:
+        values["generic"] = (*values.get("generic", ()), found.pop("pmsi")[0])
     count = len(words)
     if "rd" not in found:
         raise WordError(f"{what} has no rd, expected 'rd ASN:N|IP:N'", count)
@@ -342,7 +419,8 @@ def rtc_from_words(words: list[str], index: int, withdraw: bool = False,
                    name: str | None = None, family: Family = IPV4_RTC) -> NlriRoute:
     """``[origin ASN [route-target RT] | default] next-hop IP ...``."""
 
-    def special(word: str, at: int, found: dict) -> int | None:
+    def special(words: list[str], at: int, found: dict) -> int | None:
+        word = words[at]
         if word == "default":
             found["default"] = (None, at)
             return at + 1

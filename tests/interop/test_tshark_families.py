@@ -101,6 +101,13 @@ ANNOUNCEMENTS = [
      "announce evpn prefix 10.1.0.0/16 rd 65000:1 gateway 10.0.0.9 vni 5000 next-hop 192.0.2.1"),
     ("l2vpn evpn prefix ipv6",
      "announce evpn prefix 2001:db8::/32 rd 65000:1 etag 7 label 6 next-hop 2001:db8::1"),
+    ("l2vpn evpn multicast pmsi",
+     "announce evpn multicast 192.0.2.1 rd 65000:1 etag 3 next-hop 192.0.2.1 "
+     "pmsi ingress-replication 192.0.2.1 vni 10010 encapsulation vxlan"),
+    ("l2vpn evpn macadv communities",
+     "announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 vni 10010 next-hop 192.0.2.1 "
+     "router-mac 00:11:22:33:44:55 mac-mobility 5 sticky esi-label 100 single-active "
+     "default-gateway"),
     ("ipv4 rtc", "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1"),
     ("ipv4 rtc default", "announce rtc default next-hop 192.0.2.1"),
 ]  # fmt: skip
@@ -318,3 +325,15 @@ def test_evpn_fields(capture):
     assert (etag, gateway, prefix_length) == ("0", "10.0.0.9", "16")
     (origin,) = _row(path, messages, "l2vpn evpn multicast", "bgp.evpn.nlri.ipv6.addr")
     assert origin == "2001:db8::1"
+
+
+def test_evpn_pmsi_and_extended_communities(capture):
+    path, messages = capture
+    tunnel, endpoint, encapsulation = _row(
+        path, messages, "l2vpn evpn multicast pmsi", "bgp.update.path_attribute.pmsi.tunnel.type",
+        "bgp.update.path_attribute.pmsi.ingress_rep_ip", "bgp.ext_com.tunnel_type")
+    assert (tunnel, endpoint, encapsulation) == ("6", "192.0.2.1", "8")  # VXLAN
+    sequence, sticky, router_mac = _row(
+        path, messages, "l2vpn evpn macadv communities", "bgp.ext_com_evpn.mmac.seq",
+        "bgp.ext_com_evpn.mmac.flags.sticky", "bgp.ext_com_evpn.esi.router_mac")
+    assert (sequence, sticky, router_mac) == ("5", "1", "00:11:22:33:44:55")

@@ -135,6 +135,33 @@ def test_the_values_parsed() -> None:
         .routes[0].nlri == evpn.EvpnMulticast(rd("1:1"), 0, "10.0.0.1")
 
 
+def test_evpn_extended_communities_and_pmsi_by_name() -> None:
+    (route,) = parse_command(
+        "announce evpn macadv aa:bb:cc:dd:ee:04 rd 1:1 vni 10010 next-hop self "
+        "extended-community [ target:1:1 ] encap vxlan router-mac 00:11:22:33:44:55 "
+        "mac-mobility 7 esi-label 16 default-gateway pmsi ingress-replication 2001:db8::1 "
+        "label 20").routes
+    assert route.attributes.extended_communities == (
+        0x0002000100000001,  # target:1:1 as given, then the named ones in order
+        0x030C000000000008,  # encapsulation, tunnel type 8 (VXLAN)
+        0x0603001122334455,  # router's MAC
+        0x0600000000000007,  # MAC mobility, not sticky, sequence 7
+        0x0601000000000100,  # ESI label 16 (<< 4), all-active
+        0x030D000000000000,  # default gateway
+    )
+    # PMSI_TUNNEL, optional transitive: flags 0, ingress replication, label 20
+    # with S, the IPv6 endpoint
+    assert route.attributes.generic == ((22, 0xC0, bytes.fromhex(
+        "00" "06" "000141" "20010db8000000000000000000000001")),)
+
+
+def test_mac_mobility_reads_as_exabgp_writes_it() -> None:
+    from bgpmesh.api.json import extended_community
+
+    assert extended_community(0x0600010000000005) == "mac-mobility:5:sticky"
+    assert extended_community(0x0600000000000007) == "mac-mobility:7"
+
+
 def test_withdrawal_needs_only_the_route_key() -> None:
     # no label, another ESI: still the route announced above
     announced = wire("announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 label [ 100 ] "
@@ -201,6 +228,20 @@ BROKEN = [
      "gateway 2001:db8::1 is not of the family of 10.0.0.0/8"),
     ("announce evpn prefix 10.0.0.0/8 rd 1:1 split /9 next-hop self", 40,
      "unknown evpn prefix keyword 'split'"),
+    ("announce evpn multicast 10.0.0.1 rd 1:1 encapsulation foo next-hop self", 55,
+     "unknown encapsulation 'foo', expected one of: l2tpv3, gre"),
+    ("announce evpn multicast 10.0.0.1 rd 1:1 pmsi rsvp 10.0.0.1 next-hop self", 46,
+     "unknown PMSI tunnel type 'rsvp', expected ingress-replication"),
+    ("announce evpn multicast 10.0.0.1 rd 1:1 pmsi ingress-replication 10.0.0.1 label "
+     "1048576 next-hop self", 81, "PMSI label 1048576 out of range"),
+    ("announce evpn multicast 10.0.0.1 rd 1:1 pmsi ingress-replication next-hop self", 66,
+     "invalid PMSI tunnel endpoint 'next-hop'"),
+    ("announce evpn multicast 10.0.0.1 rd 1:1 pmsi ingress-replication 10.0.0.1 "
+     "pmsi ingress-replication 10.0.0.2 next-hop self", 75, "pmsi given twice"),
+    ("announce evpn macadv aa:bb:cc:dd:ee:ff rd 1:1 label 1 router-mac 1:2 next-hop self",
+     66, "invalid MAC address '1:2'"),
+    ("announce evpn macadv aa:bb:cc:dd:ee:ff rd 1:1 label 1 mac-mobility x next-hop self",
+     68, "invalid mac-mobility sequence number 'x'"),
     ("announce rtc route-target 1:1 next-hop self", 27, "route-target without origin"),
     ("announce rtc origin 1 origin-as 2 next-hop self", 23, "origin AS given twice"),
     ("announce rtc default origin 1 next-hop self", 14, "default is the zero-length RTC route"),
@@ -300,6 +341,8 @@ NEAR_MISS = st.sampled_from([
     "macadv", "multicast", "es", "ethernet-segment", "prefix", "rd", "esi", "etag", "label",
     "vni", "gateway", "gw", "origin", "origin-as", "route-target", "rt", "default", "igp",
     "next-hop", "self", "path-information", "name", "withdraw", "extended-community",
+    "encapsulation", "vxlan", "router-mac", "mac-mobility", "sticky", "esi-label",
+    "single-active", "default-gateway", "pmsi", "ingress-replication",
     "target:1:1", "[", "]", "0", "1", "4294967296", "16777216", "1:1", "192.0.2.1:7",
     "aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee", "0:1:2:3:4:5:6:7:8:9", "10.0.0.1", "10.0.0.0/8",
     "2001:db8::1", "2001:db8::/129", "::", "x", "",

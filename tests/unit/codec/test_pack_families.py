@@ -151,6 +151,27 @@ EXABGP_CHECKED = [
         "00000000000000000000000000000000" "000061",
     ),
     (
+        "announce evpn multicast 192.0.2.1 rd 65000:1 etag 3 next-hop 192.0.2.1 "
+        "pmsi ingress-replication 192.0.2.1 vni 10010 encapsulation vxlan",
+        # type 3 as above; encapsulation VXLAN (03 0c, tunnel type 8, RFC 9012
+        # 4.1); PMSI_TUNNEL (c0 16, RFC 6514 5): flags 0, ingress replication
+        # (6), VNI 10010 in the label field (RFC 8365 5.1.3), endpoint 192.0.2.1
+        HEAD + "800e1c00194604c000020100" "0311" "0000fde800000001" "00000003" "20" "c0000201"
+        "c01008" "030c000000000008" "c01609" "00" "06" "00271a" "c0000201",
+    ),
+    (
+        "announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 vni 10010 "
+        "next-hop 192.0.2.1 router-mac 00:11:22:33:44:55 mac-mobility 5 sticky esi-label 100 "
+        "single-active default-gateway",
+        # type 2 with VNI 10010 as the whole label field; extended communities
+        # router's MAC (06 03, RFC 9135 8.1), MAC mobility sticky sequence 5
+        # (06 00, RFC 7432 7.7), ESI label 100 single-active (06 01, 7.5),
+        # default gateway (03 0d, 7.8)
+        HEAD + "800e3000194604c000020100" "0225" "0000fde800000001" "00000000000000000000"
+        "00000000" "30" "aabbccddee05" "20" "0a400002" "00271a"
+        "c01020" "0603001122334455" "0600010000000005" "0601010000000640" "030d000000000000",
+    ),
+    (
         "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1",
         # AFI 1 SAFI 132 (RFC 4684 section 4): length 96, origin AS 65001,
         # route target 65001:65 (type 0x00 sub-type 0x02)
