@@ -244,6 +244,16 @@ def test_frr_evpn(tmp_path, addresses, frr_factory, mesh):
     announce(relay, "announce evpn macadv aa:bb:cc:dd:ee:05 10.66.0.1 esi 0 etag 0 "
                     "label [ 100 ] rd 192.0.2.1:66 next-hop 192.0.2.1")
     wait_until(lambda: "aa:bb:cc:dd:ee:05" in frr.vtysh("show bgp l2vpn evpn"), 15)
+    # an inclusive multicast route with its PMSI tunnel, and an IP prefix route
+    announce(relay, "announce evpn multicast 192.0.2.1 rd 192.0.2.1:67 etag 0 "
+                    "next-hop 192.0.2.1 pmsi ingress-replication 192.0.2.1 vni 10067 "
+                    "encapsulation vxlan extended-community [ target:65001:67 ]",
+             "announce evpn prefix 10.66.0.0/16 rd 192.0.2.1:68 gateway 0.0.0.0 vni 10068 "
+             "next-hop 192.0.2.1 encapsulation vxlan router-mac 00:11:22:33:44:55")
+    shown = wait_until(lambda: "[3]:[0]:[32]:[192.0.2.1]" in (t := frr.vtysh(
+        "show bgp l2vpn evpn")) and "[5]:[0]:[16]:[10.66.0.0]" in t and t, 15,
+        message=lambda: frr.vtysh("show bgp l2vpn evpn"))
+    assert "192.0.2.1:67" in shown and "192.0.2.1:68" in shown, shown
     announce(relay, "withdraw evpn macadv aa:bb:cc:dd:ee:05 10.66.0.1 rd 192.0.2.1:66")
     wait_until(lambda: "aa:bb:cc:dd:ee:05" not in frr.vtysh("show bgp l2vpn evpn"), 15,
                message=lambda: frr.vtysh("show bgp l2vpn evpn"))
