@@ -27,6 +27,7 @@ by name (each added to what ``extended-community`` and ``attribute`` give)::
     pmsi ingress-replication IP [label N|vni N]
                               RFC 6514 section 5, RFC 7432 section 11.2 (the
                               inclusive multicast route "MUST carry" it)
+
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
 MPLS labels (20 bits, Bottom of Stack set on the last, as ExaBGP encodes
@@ -37,9 +38,10 @@ label ... MUST be set to 0" on an Ethernet A-D per ES route).  RTC (RFC
 ``default``) is the zero-length default route, ``origin`` alone 32 bits,
 with ``route-target`` all 96.
 
-Theory of operation: ``nlri_from_words(kind, family, words, index)`` reads
-one line into a ``NlriRoute`` whose ``nlri`` is the codec's own frozen
-value, so encoding is the codec's.  ``nlri_text(value)`` writes a value
+Theory of operation: ``GRAMMARS[word](words, index, withdraw, name, family)``
+(``evpn_from_words``, ``rtc_from_words``) reads one line into a
+``NlriRoute`` whose ``nlri`` is the codec's own frozen value, so encoding is
+the codec's.  ``nlri_text(value)`` writes a value
 back in these words (without the leading ``evpn``/``rtc``): it is how
 ``show adj-rib out``, errors and the bus name a route, and it parses back to
 the same value.  Another family plugs in with its parser in ``GRAMMARS``,
@@ -85,7 +87,7 @@ _EMPTY = Attributes()
 MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
 MAX_VNI = 0xFFFFFF  # RFC 8365 section 5.1.3: the whole 24-bit field
 
-# route type words: (code, canonical word)
+# route type word -> route type code (two spellings each)
 EVPN_TYPES = {
     "ethernet-ad": evpn.ETHERNET_AD, "a-d": evpn.ETHERNET_AD,
     "macadv": evpn.MAC_IP, "mac-ip": evpn.MAC_IP,
