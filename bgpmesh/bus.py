@@ -100,6 +100,11 @@ supervisor's replay keys and the logs)::
     ["flow", [[component, [value...]]...], [[action, [argument...]]...], rd, name]
                                           FlowRoute; prefix is its match as text
     ["vpls", endpoint, base, offset, size, rd, name, withdrawn]  Vpls (AFI 25 SAFI 65)
+    ["nlri", nlri, key, path_id, name, withdrawn]
+                                          NlriRoute (EVPN, RTC, ...): nlri the
+                                          encoded NLRI, key the one that names it
+                                          (both binary, no path id); prefix is
+                                          its text (``api.nlri_words``)
 
 Batches carry plain routes only (no ``extra``).  ``route_identity`` is what
 tells two routes apart (rd and path id included, labels and actions not);
@@ -110,8 +115,12 @@ from __future__ import annotations
 
 import msgpack
 
+from bgpmesh.api.nlri_words import nlri_text
+from bgpmesh.codec.nlri import codec_for
+from bgpmesh.codec.packer import nlri_octets
+from bgpmesh.errors import BgpError
 from bgpmesh.family import Family
-from bgpmesh.route import Attributes, FlowRoute, Route, Vpls
+from bgpmesh.route import Attributes, FlowRoute, NlriRoute, Route, Vpls
 
 VERSION = 1
 
@@ -251,7 +260,7 @@ def vpls_text(v: Vpls) -> str:
     return f"endpoint {v.endpoint} base {v.base} offset {v.offset} size {v.size} rd {v.rd}"
 
 
-def route_to_wire(route: Route | FlowRoute | Vpls) -> list:
+def route_to_wire(route: Route | FlowRoute | Vpls | NlriRoute) -> list:
     if type(route) is Route:
         item = [route.family.afi, route.family.safi, route.prefix, route.next_hop,
                 *attributes_to_wire(route.attributes)]
@@ -265,6 +274,11 @@ def route_to_wire(route: Route | FlowRoute | Vpls) -> list:
                 *attributes_to_wire(route.attributes),
                 ["flow", [[n, list(v)] for n, v in route.match],
                  [[a, list(v)] for a, v in route.actions], route.rd, route.name]]
+    if type(route) is NlriRoute:
+        nlri, key = nlri_octets(route)
+        return [route.family.afi, route.family.safi, nlri_text(route.nlri), route.next_hop,
+                *attributes_to_wire(route.attributes),
+                ["nlri", nlri, key, route.path_id, route.name, route.withdrawn]]
     return [*_VPLS, vpls_text(route), route.next_hop, *attributes_to_wire(route.attributes),
             ["vpls", route.endpoint, route.base, route.offset, route.size, route.rd, route.name,
              route.withdrawn]]
@@ -284,6 +298,9 @@ def route_identity(item: list) -> tuple:
     if kind == "flow":
         return (item[0], item[1], item[2], kind, extra[3],
                 tuple((n, tuple(v)) for n, v in extra[1]))
+    if kind == "nlri":
+        # the key, not the text: a new label replaces the route (evpn.py)
+        return (item[0], item[1], extra[2].hex(), kind, extra[2], extra[3])
     return (item[0], item[1], item[2], kind, *extra[1:6])
 
 
@@ -310,12 +327,14 @@ def withdrawal_from_identity(key: tuple) -> list:
         extra = ["route", [], key[4], key[5], None, None, False]
     elif kind == "flow":
         extra = ["flow", [[n, list(v)] for n, v in key[5]], [], key[4], None]
+    elif kind == "nlri":
+        extra = ["nlri", key[4], key[4], key[5], None, False]
     else:
         extra = ["vpls", *key[4:9], None, False]
     return [afi, safi, prefix, None, *EMPTY_ATTRIBUTES, extra]
 
 
-def route_from_wire(item: list, _cache: dict | None = None) -> Route:
+def route_from_wire(item: list, _cache: dict | None = None) -> Route | FlowRoute | Vpls | NlriRoute:
     """Rebuild a Route.  ``_cache`` (a dict the caller keeps) makes routes that
     share attributes share one Attributes object, so later grouping by
     attribute set is an identity-fast dict lookup."""
@@ -343,6 +362,14 @@ def route_from_wire(item: list, _cache: dict | None = None) -> Route:
         endpoint, base, offset, size, rd, name, withdrawn = extra[1:]
         return Vpls(endpoint, base, offset, size, rd, next_hop, attributes, name,
                     bool(withdrawn))
+    if kind == "nlri":
+        nlri, _key, path_id, name, withdrawn = extra[1:]
+        family = Family(afi, safi)
+        try:
+            value = codec_for(family).nlri.decode(nlri, afi)
+        except (BgpError, AttributeError) as exc:
+            raise ValueError(f"{family} NLRI {bytes(nlri).hex()}: {exc}") from None
+        return NlriRoute(family, value, next_hop, attributes, path_id, name, bool(withdrawn))
     raise ValueError(f"unknown route kind {kind!r}")
 
 

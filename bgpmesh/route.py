@@ -13,6 +13,7 @@ LOCAL_PREF 100 on iBGP) are applied when a worker encodes for a given peer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bgpmesh.family import Family
 
@@ -102,6 +103,28 @@ class Vpls:
     attributes: Attributes = NO_ATTRIBUTES
     name: str | None = None
     withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NlriRoute:
+    """A route of a family whose NLRI is a codec object (EVPN, RTC, ...).
+
+    ``nlri`` is a frozen value of the family's codec (``codec/nlri/*.py``)
+    with ``encode()``, built without a path identifier: ``path_id`` holds it
+    (RFC 7911), as for ``Route``.  When the NLRI has ``route_key()``, the
+    route is named by what that returns (the fields its RFC counts as part
+    of the prefix) and withdrawn with it; otherwise the whole NLRI names it.
+    A family plugs in with a word parser that builds one of these; the bus,
+    the Adj-RIB-Out, replay and ``show adj-rib out`` need nothing more.
+    """
+
+    family: Family
+    nlri: Any
+    next_hop: str | None = None
+    attributes: Attributes = NO_ATTRIBUTES
+    path_id: int | None = None
+    name: str | None = None
+    withdrawn: bool = False  # configured "withdraw": kept but not announced
 
 
 @dataclass(frozen=True, slots=True)

@@ -1112,7 +1112,8 @@ class Supervisor:
     def static_keys(self, name: str) -> set:
         neighbor = self.neighbors_by_name[name][1]
         configured = (*neighbor.static, *getattr(neighbor, "flows", ()),
-                      *getattr(neighbor, "vpls", ()))
+                      *getattr(neighbor, "vpls", ()),
+                      *getattr(neighbor, "nlri_routes", ()))
         return {bus.route_identity(bus.route_to_wire(r)) for r in configured}
 
     def on_supervisor_message(self, msg: dict) -> None:

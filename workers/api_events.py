@@ -33,6 +33,7 @@ from bgpmesh.api.json import (
     refresh_message,
     update_message,
 )
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, nlri_text
 from bgpmesh.codec.header import MESSAGES
 from bgpmesh.codec.nlri import codec_for
 from bgpmesh.errors import BgpError
@@ -242,7 +243,9 @@ class ApiEvents:
         out = []
         for (family, key), (next_hop, attributes) in peer.rib.routes.items():
             try:
-                prefix = str(codec_for(family).unpack(key)[0])
+                # a key that names a route (EVPN) is not what was announced
+                value = codec_for(family).unpack(getattr(key, "announce", key))[0]
+                prefix = nlri_text(value) if family in FAMILY_GRAMMARS else str(value)
             except Exception:
                 prefix = key.hex()
             if next_hop == "self":

@@ -319,7 +319,8 @@ class Worker:
         self.peers[name] = peer
         self.by_address[(neighbor.peer_address, neighbor.local_address)] = peer
         configured = (*neighbor.static, *getattr(neighbor, "flows", ()),
-                      *getattr(neighbor, "vpls", ()))
+                      *getattr(neighbor, "vpls", ()),
+                      *getattr(neighbor, "nlri_routes", ()))
         for route in configured:
             if type(route) is Route and route.watchdog is not None:
                 try:

@@ -19,6 +19,10 @@ Kinds produced:
 ``withdraw-flow``           or 5.0's brace-less form; ``routes`` holds FlowRoute
 ``announce-vpls``           ``announce vpls endpoint N base N offset N size N
 ``withdraw-vpls``           rd RD next-hop IP ...``; ``routes`` holds Vpls
+``announce-nlri``           ``announce evpn TYPE ...``, ``announce rtc ...``
+``withdraw-nlri``           (bgpmesh extensions, ``nlri_words.py``), also as
+                            ``announce l2vpn evpn|ipv4 rtc|ipv6 rtc ...``;
+                            ``routes`` holds one NlriRoute
 ``announce-watchdog``       ``announce|withdraw watchdog NAME``: ``text``
 ``withdraw-watchdog``
 ``announce-eor``            ``announce eor [AFI SAFI]`` (IPv4 unicast if none)
@@ -56,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, GRAMMARS
 from bgpmesh.api.routes import (
     WordError,
     column_of,
@@ -73,7 +78,15 @@ from bgpmesh.api.routes import (
 from bgpmesh.api.selector import Selector, parse_selectors
 from bgpmesh.errors import CommandError
 from bgpmesh.family import IPV4_UNICAST, Family
-from bgpmesh.route import NO_ATTRIBUTES, Attributes, FlowRoute, Operational, Route, Vpls
+from bgpmesh.route import (
+    NO_ATTRIBUTES,
+    Attributes,
+    FlowRoute,
+    NlriRoute,
+    Operational,
+    Route,
+    Vpls,
+)
 
 ANNOUNCE_ROUTE = "announce-route"
 WITHDRAW_ROUTE = "withdraw-route"
@@ -83,6 +96,8 @@ ANNOUNCE_FLOW = "announce-flow"
 WITHDRAW_FLOW = "withdraw-flow"
 ANNOUNCE_VPLS = "announce-vpls"
 WITHDRAW_VPLS = "withdraw-vpls"
+ANNOUNCE_NLRI = "announce-nlri"
+WITHDRAW_NLRI = "withdraw-nlri"
 ANNOUNCE_WATCHDOG = "announce-watchdog"
 WITHDRAW_WATCHDOG = "withdraw-watchdog"
 ANNOUNCE_OPERATIONAL = "announce-operational"
@@ -111,12 +126,12 @@ DISABLE_NEIGHBOR = "disable-neighbor"
 @dataclass(frozen=True, slots=True)
 class Command:
     """One parsed line.  ``routes`` holds Route values, or FlowRoute for the
-    flow kinds, Vpls for the vpls kinds and one Operational for
-    announce-operational."""
+    flow kinds, Vpls for the vpls kinds, NlriRoute for the nlri kinds and one
+    Operational for announce-operational."""
 
     kind: str
     selectors: tuple[Selector, ...] = ()
-    routes: tuple[Route | FlowRoute | Vpls | Operational, ...] = ()
+    routes: tuple[Route | FlowRoute | Vpls | NlriRoute | Operational, ...] = ()
     family: Family | None = None
     text: str = ""
     arg: int | None = None
@@ -216,8 +231,14 @@ def _family_command(words: list[str], index: int, selectors: tuple, withdraw: bo
     if family.safi in _FLOW_SAFIS:
         flow = flow_from_words(words, index + 1)
         return Command(WITHDRAW_FLOW if withdraw else ANNOUNCE_FLOW, selectors, (flow,))
+    grammar = FAMILY_GRAMMARS.get(family)
+    if grammar is not None:
+        route = GRAMMARS[grammar](words, index + 1, withdraw, family=family)
+        return Command(WITHDRAW_NLRI if withdraw else ANNOUNCE_NLRI, selectors, (route,))
+    if family.safi == 65:
+        return _vpls(withdraw)(words, index + 1, selectors)
     raise WordError(f"family '{family}' is not supported by 'announce', expected unicast, "
-                    "multicast, nlri-mpls, mpls-vpn, flow or flow-vpn", index)
+                    "multicast, nlri-mpls, mpls-vpn, flow, flow-vpn, vpls, evpn or rtc", index)
 
 
 def _announce_family(words: list[str], index: int, selectors: tuple) -> Command:
@@ -243,6 +264,14 @@ def _vpls(withdraw: bool) -> _Handler:
     def handle(words: list[str], index: int, selectors: tuple) -> Command:
         vpls = vpls_from_words(words, index, withdraw)
         return Command(WITHDRAW_VPLS if withdraw else ANNOUNCE_VPLS, selectors, (vpls,))
+
+    return handle
+
+
+def _nlri(grammar: str, withdraw: bool) -> _Handler:
+    def handle(words: list[str], index: int, selectors: tuple) -> Command:
+        route = GRAMMARS[grammar](words, index, withdraw)
+        return Command(WITHDRAW_NLRI if withdraw else ANNOUNCE_NLRI, selectors, (route,))
 
     return handle
 
@@ -283,6 +312,9 @@ _ANNOUNCE: dict[str, _Handler] = {
     "ipv6": _announce_family,
     "flow": _flow(False),
     "vpls": _vpls(False),
+    "evpn": _nlri("evpn", False),
+    "rtc": _nlri("rtc", False),
+    "l2vpn": _announce_family,
     "watchdog": _watchdog(ANNOUNCE_WATCHDOG),
     "eor": _announce_eor,
     "route-refresh": _announce_route_refresh,
@@ -296,6 +328,9 @@ _WITHDRAW: dict[str, _Handler] = {
     "ipv6": _withdraw_family,
     "flow": _flow(True),
     "vpls": _vpls(True),
+    "evpn": _nlri("evpn", True),
+    "rtc": _nlri("rtc", True),
+    "l2vpn": _withdraw_family,
     "watchdog": _watchdog(WITHDRAW_WATCHDOG),
 }
 

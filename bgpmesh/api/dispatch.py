@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bgpmesh import bus
 from bgpmesh.api.commands import Command
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, nlri_route_text
 from bgpmesh.api.selector import matching
 from bgpmesh.codec.packer import rib_entry
 from bgpmesh.family import (
@@ -33,7 +34,7 @@ from bgpmesh.family import (
     SAFI_VPLS,
     Family,
 )
-from bgpmesh.route import FlowRoute, Operational, Route, Vpls
+from bgpmesh.route import FlowRoute, NlriRoute, Operational, Route, Vpls
 
 _OPS = {
     "announce-route": "announce",
@@ -42,6 +43,8 @@ _OPS = {
     "withdraw-flow": "withdraw",
     "announce-vpls": "announce",
     "withdraw-vpls": "withdraw",
+    "announce-nlri": "announce",
+    "withdraw-nlri": "withdraw",
     "announce-eor": "eor",
     "announce-route-refresh": "route-refresh",
     "teardown": "teardown",
@@ -71,6 +74,7 @@ ANNOUNCEABLE = frozenset({
     Family(AFI_IPV4, SAFI_FLOW), Family(AFI_IPV6, SAFI_FLOW),
     Family(AFI_IPV4, SAFI_FLOW_VPN), Family(AFI_IPV6, SAFI_FLOW_VPN),
     Family(AFI_L2VPN, SAFI_VPLS),
+    *FAMILY_GRAMMARS,  # EVPN, RTC, ...: api/nlri_words.py
 })
 # the families whose routes may ride a bridge's batch frames: a prefix is the
 # whole NLRI (workers key them with the family's prefix codec)
@@ -85,6 +89,8 @@ def describe(route) -> str:
         return "flow " + bus.flow_text(route.match)
     if type(route) is Vpls:
         return "vpls " + bus.vpls_text(route)
+    if type(route) is NlriRoute:
+        return nlri_route_text(route)
     return repr(route)
 
 

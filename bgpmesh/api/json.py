@@ -173,6 +173,8 @@ def extended_community(value: int) -> str:
         return f"mark {fields[0]}"
     if kind == "encap":
         return "encap:" + ENCAPSULATION_NAMES.get(fields[0], f"UNKNOWN-{fields[0]}")
+    if kind == "mac-mobility":
+        return f"mac-mobility:{fields[0]}" + (":sticky" if fields[1] else "")
     if kind == "bandwidth":
         # ExaBGP's spelling
         return f"bandwith:{fields[0]}:{fields[1]:.0f}"

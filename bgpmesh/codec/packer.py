@@ -57,6 +57,7 @@ from bgpmesh.codec.nlri.prefix import PrefixCodec
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.vpls import Vpls as VplsNlri
 from bgpmesh.codec.session import Session
+from bgpmesh.errors import BgpError
 from bgpmesh.family import (
     AFI_L2VPN,
     IPV4_UNICAST,
@@ -67,7 +68,7 @@ from bgpmesh.family import (
     SAFI_VPLS,
     Family,
 )
-from bgpmesh.route import Attributes, FlowRoute, Route, Vpls
+from bgpmesh.route import Attributes, FlowRoute, NlriRoute, Route, Vpls
 
 _HEAD = Struct("!HB")
 _NO_WITHDRAWN = b"\x00\x00"
@@ -264,7 +265,34 @@ def _raw_labels(labels: tuple[int, ...]) -> tuple[int, ...]:
     return tuple((label << 4) | (index == len(labels) - 1) for index, label in enumerate(labels))
 
 
-def route_nlri_key(route: Route | FlowRoute | Vpls) -> bytes:
+def nlri_octets(route: NlriRoute) -> tuple[bytes, bytes]:
+    """(announced NLRI, the NLRI that names and withdraws it), both without a
+    path identifier; ValueError if the family or the value cannot be sent.
+
+    What is encoded must decode back to the same value with the family's
+    own codec: a value of another family, or one whose fields overflow
+    their octets, is refused here rather than sent for the peer to reset.
+    """
+    codec = codec_for(route.family)
+    if type(codec) is PrefixCodec:
+        raise ValueError(f"routes of {route.family} are prefixes, not NLRI objects")
+    nlri = route.nlri
+    if getattr(nlri, "path_id", None) is not None:
+        nlri = dataclasses.replace(nlri, path_id=None)  # the route's path_id is the one
+    try:
+        announce = nlri.encode()
+        keyed = nlri.route_key() if hasattr(nlri, "route_key") else nlri
+        name = announce if keyed is nlri else keyed.encode()
+        same = codec.nlri.decode(announce, route.family.afi) == nlri
+    except (BgpError, OverflowError, OSError, AttributeError, TypeError) as exc:
+        raise ValueError(f"not a {route.family} NLRI: {exc}") from None
+    if not same:
+        raise ValueError(f"not a {route.family} NLRI: {type(nlri).__name__} does not "
+                         "read back as itself")
+    return announce, name
+
+
+def route_nlri_key(route: Route | FlowRoute | Vpls | NlriRoute) -> bytes:
     """The Adj-RIB-Out key of any route a producer can give; ValueError if it
     cannot be encoded."""
     if type(route) is Route:
@@ -306,13 +334,19 @@ def route_nlri_key(route: Route | FlowRoute | Vpls) -> bytes:
         nlri = VplsNlri(RouteDistinguisher.parse(route.rd), route.endpoint, route.offset,
                         route.size, (route.base << 4) | 1).encode()
         return _key(nlri, nlri, nlri, None)
+    if type(route) is NlriRoute:
+        announce, name = nlri_octets(route)
+        if announce == name and route.path_id is None:
+            return announce
+        return _key(name, announce, name, route.path_id)
     raise ValueError(f"not a route: {route!r}")
 
 
 VPLS = Family(AFI_L2VPN, SAFI_VPLS)
 
 
-def rib_entry(route: Route | FlowRoute | Vpls) -> tuple[Family, bytes, str, Attributes]:
+def rib_entry(route: Route | FlowRoute | Vpls | NlriRoute
+              ) -> tuple[Family, bytes, str, Attributes]:
     """(family, key, next hop, attributes) as the Adj-RIB-Out stores a route.
 
     The next hop is an address, "self", or "" for none (FlowSpec, RFC 8955

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST, Family
-from bgpmesh.route import FlowRoute, Operational, Route, Vpls
+from bgpmesh.route import FlowRoute, NlriRoute, Operational, Route, Vpls
 
 API_MESSAGES = frozenset({
     "parsed", "packets", "consolidate", "open", "update", "notification", "keepalive",
@@ -107,6 +107,8 @@ class Neighbor:
     nexthops: tuple[tuple[Family, int], ...] = ()  # nexthop { ipv4 unicast ipv6; }: AFI
     flows: tuple[FlowRoute, ...] = ()
     vpls: tuple[Vpls, ...] = ()
+    # bgpmesh extension: EVPN and RTC routes ("announce { l2vpn { evpn ...; } }")
+    nlri_routes: tuple[NlriRoute, ...] = ()
     operational: tuple[Operational, ...] = ()
 
     @property

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, GRAMMARS
 from bgpmesh.api.routes import (
     WordError,
     flow_from_words,
@@ -69,7 +70,7 @@ _FALSE = frozenset({"false", "disable", "disabled"})
 # Families ExaBGP 4.2/5.0 accept in a ``family`` block (configuration/neighbor/
 # family.py), with their IANA codes: family.py does not name them all.
 _IP_SAFIS = {"unicast": 1, "multicast": 2, "nlri-mpls": 4, "mcast-vpn": 5, "mup": 85,
-             "mpls-vpn": 128, "flow": 133, "flow-vpn": 134}
+             "mpls-vpn": 128, "rtc": 132, "flow": 133, "flow-vpn": 134}
 _FAMILY_CODES = {
     "ipv4": (1, _IP_SAFIS),
     "ipv6": (2, _IP_SAFIS),
@@ -382,24 +383,50 @@ def _static(draft: _Draft, statement: Statement) -> None:
 
 
 _ANNOUNCE_SAFIS = ("unicast", "multicast", "nlri-mpls", "mpls-vpn")
+# bgpmesh extensions: the SAFIs whose routes an ``nlri_words`` grammar reads
+_ANNOUNCE_NLRI: dict[str, tuple[str, ...]] = {"ipv4": (), "ipv6": ()}
+for _nlri_family in FAMILY_GRAMMARS:
+    _ANNOUNCE_NLRI[_nlri_family.afi_name] = (*_ANNOUNCE_NLRI.get(_nlri_family.afi_name, ()),
+                                             _nlri_family.safi_name)
 
 
 def _announce(draft: _Draft, statement: Statement) -> None:
     # announce { ipv4 { unicast 10.0.0.0/24 next-hop 1.2.3.4; } ipv6 { ... } }
+    # and (bgpmesh) announce { l2vpn { evpn macadv ...; } ipv4 { rtc ...; } }
     _no_words(statement, "announce")
     for block in _block(statement, "announce"):
         afi = block.keyword
-        if afi.text not in ("ipv4", "ipv6") or afi.quoted:
+        if afi.text not in _ANNOUNCE_NLRI or afi.quoted:
             raise afi.error(f"unknown announce statement {afi.text!r}, expected one of: "
-                            "ipv4, ipv6")
+                            f"{', '.join(_ANNOUNCE_NLRI)}")
         _no_words(block, afi.text)
+        ip = afi.text in ("ipv4", "ipv6")
+        safis = (*(_ANNOUNCE_SAFIS if ip else ()), *_ANNOUNCE_NLRI[afi.text])
         for child in _block(block, afi.text):
             safi = child.keyword
-            if safi.text not in _ANNOUNCE_SAFIS or safi.quoted:
+            if safi.text not in safis or safi.quoted:
                 raise safi.error(f"unknown {afi.text} statement {safi.text!r}, expected one "
-                                 f"of: {', '.join(_ANNOUNCE_SAFIS)}")
+                                 f"of: {', '.join(safis)}")
+            if safi.text in _ANNOUNCE_NLRI[afi.text]:
+                _nlri_statement(draft, child, _family_code(afi, safi))
+                continue
             routes, token = _route_statement(child, _family_code(afi, safi))
             draft.static.extend((route, token) for route in routes)
+
+
+def _nlri_statement(draft: _Draft, child: Statement, family: Family,
+                    name: str | None = None) -> None:
+    """``evpn WORDS;`` or ``rtc { WORD VALUE; ... }``: one NlriRoute (bgpmesh)."""
+    grammar = FAMILY_GRAMMARS[family]
+    tokens = list(child.words[1:])
+    if child.is_block:
+        assert child.children is not None
+        for inner in child.children:
+            _simple(inner)
+            tokens.extend(inner.words)
+    route = _run_words(tokens, child.end,
+                       lambda w: GRAMMARS[grammar](w, 0, False, name=name, family=family))
+    draft.add("nlri_routes", (route, child.keyword))
 
 
 def _flow(draft: _Draft, statement: Statement) -> None:
@@ -430,13 +457,19 @@ def _flow(draft: _Draft, statement: Statement) -> None:
 
 def _l2vpn(draft: _Draft, statement: Statement) -> None:
     # l2vpn { vpls NAME { endpoint 5; base 10702; offset 1; size 8; rd ..; next-hop ..; } }
+    # and (bgpmesh) l2vpn { evpn macadv ...; evpn NAME { macadv ...; rd ...; } }
     _no_words(statement, "l2vpn")
     for child in _block(statement, "l2vpn"):
         keyword = child.keyword
-        if keyword.text != "vpls" or keyword.quoted:
+        if keyword.text not in ("vpls", "evpn") or keyword.quoted:
             raise keyword.error(f"unknown l2vpn statement {keyword.text!r}, expected one of: "
-                                "vpls")
+                                "vpls, evpn")
         name = child.words[1].text if len(child.words) > 1 and child.is_block else None
+        if keyword.text == "evpn":
+            if name is not None:
+                child = Statement(child.words[:1] + child.words[2:], child.children, child.end)
+            _nlri_statement(draft, child, Family(25, 70), name)
+            continue
         tokens: list[Token] = []
         if child.is_block:
             assert child.children is not None
@@ -974,11 +1007,12 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         router_id = local_address
     flows = tuple(merged.lists.get("flows", ()))
     vpls = tuple(merged.lists.get("vpls", ()))
+    nlri_routes = merged.lists.get("nlri_routes", [])
     if settings.get("family_mode") == "minimal" and merged.families is None:
         # "minimal": the families of the routes configured, IPv4 unicast if none.
         used: list[Family] = []
         for family in [r.family for r, _ in merged.static] + [f.family for f in flows] + (
-                [Family(25, 65)] if vpls else []):
+                [Family(25, 65)] if vpls else []) + [r.family for r, _ in nlri_routes]:
             if family not in used:
                 used.append(family)
         families = tuple(used) or (IPV4_UNICAST,)
@@ -991,6 +1025,10 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
             raise token.error(f"route {route.prefix} is {route.family} but {where} does not "
                               "list that family")
         static.append(route)
+    for route, token in nlri_routes:
+        if route.family not in families:
+            raise token.error(f"{route.family} route but {where} does not list that family, "
+                              f"expected '{route.family};' in its family block")
     hold_time = settings.get("hold_time", 180)
     capability = {name[11:]: value for name, value in settings.items()
                   if name.startswith("capability.")}
@@ -1046,6 +1084,7 @@ def _finish(state: _State, group: _GroupDraft | None, draft: _Draft) -> Neighbor
         nexthops=settings.get("nexthops", ()),
         flows=flows,
         vpls=vpls,
+        nlri_routes=tuple(route for route, _ in nlri_routes),
         operational=tuple(merged.lists.get("operational", ())),
     )
 

@@ -212,6 +212,21 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
      "RFC 2545 3: the link-local address is a second address of the same next hop, not a "
      "second route; ExaBGP 5.0 lists every prefix again under it, bgpmesh (as 4.2) keys by the "
      "global address only"),
+    ("packed: announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 rd 192.0.2.",
+     ANNOUNCE + ("l2vpn evpn", "192.0.2.1", 0, "label"), [[100, 1600]],
+     "RFC 7432 7.2: a MAC/IP route may carry MPLS Label2 after Label1 (the NLRI length says "
+     "so); ExaBGP 5.0 reads Label1 only and drops Label2 from the JSON"),
+    # (both decoders list the extended communities by value)
+    ("packed: announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 ",
+     ATTRIBUTE + ("extended-community", 0, "string"), "",
+     "RFC 7432 7.8: 0x03 0x0d is the Default Gateway; ExaBGP 5.0 prints an empty string, "
+     "bgpmesh the value in hex as 4.2 does"),
+    ("packed: announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 ",
+     ATTRIBUTE + ("extended-community", 2, "string"), "",
+     "RFC 7432 7.5: 0x06 0x01 is the ESI Label; ExaBGP 5.0 prints an empty string"),
+    ("packed: announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 ",
+     ATTRIBUTE + ("extended-community", 3, "string"), "",
+     "RFC 9135 8.1: 0x06 0x03 is the EVPN Router's MAC; ExaBGP 5.0 prints an empty string"),
     ("ipv6 withdraw", ATTRIBUTE, {"error": "treat-as-withdraw due to large-community"},
      "RFC 4760 4 / RFC 7606 3: an UPDATE carrying only MP_UNREACH_NLRI needs no other "
      "attribute and is not malformed; ExaBGP 5.0 flags it"),

@@ -1,7 +1,7 @@
 """Families beyond unicast, announced by a bgpmesh script, read back from real
 daemons: FlowSpec (RFC 8955/8956) and L3VPN (RFC 4364) and labeled unicast
-(RFC 8277) at GoBGP, every family at ExaBGP (its JSON), labeled unicast at
-FRR.
+(RFC 8277) at GoBGP, every family at ExaBGP (its JSON; the five EVPN route
+types too, announced and withdrawn), labeled unicast at FRR.
 
 Each test has its own loopback addresses and ports; bgpmesh is the active
 side.  The daemons' harnesses render unicast-only configurations, so the
@@ -38,6 +38,17 @@ LABELED4 = "announce route 10.6.0.0/24 next-hop 192.0.2.1 label [ 2000 ]"
 MULTICAST4 = "announce ipv4 multicast 10.5.0.0/24 next-hop 192.0.2.1"
 VPLS = ("announce vpls endpoint 5 base 10702 offset 1 size 8 rd 192.0.2.1:123 "
         "next-hop 192.0.2.1")
+# one route of each EVPN type (bgpmesh's grammar, api/nlri_words.py)
+EVPN = [
+    "announce evpn ethernet-ad rd 65001:1 esi 00:11:22:33:44:55:66:77:88:99 etag 5 "
+    "label [ 100 ] next-hop 192.0.2.1 extended-community [ target:65001:1 ]",
+    "announce evpn macadv aa:bb:cc:dd:ee:07 10.4.0.1 rd 192.0.2.1:2 label [ 101 ] "
+    "next-hop 192.0.2.1",
+    "announce evpn multicast 192.0.2.1 rd 65001:3 etag 3 next-hop 192.0.2.1",
+    "announce evpn ethernet-segment 00:11:22:33:44:55:66:77:88:99 192.0.2.1 rd 65001:4 "
+    "next-hop 192.0.2.1",
+    "announce evpn prefix 10.3.0.0/16 rd 65001:5 gateway 10.4.0.1 label 5 next-hop 192.0.2.1",
+]
 
 
 @pytest.fixture
@@ -151,7 +162,7 @@ def exabgp_families(monkeypatch, families: list[str]) -> None:
 
 def test_every_family_reaches_exabgp(tmp_path, addresses, exabgp_factory, mesh, monkeypatch):
     families = ["ipv4 unicast", "ipv4 multicast", "ipv4 nlri-mpls", "ipv4 mpls-vpn",
-                "ipv4 flow", "ipv6 flow", "l2vpn vpls"]
+                "ipv4 flow", "ipv6 flow", "l2vpn vpls", "l2vpn evpn"]
     exabgp_families(monkeypatch, families)
     daemon_end, mesh_end = addresses.pair()
     exabgp = exabgp_factory(daemon_end, [ExabgpPeer(
@@ -160,7 +171,7 @@ def test_every_family_reaches_exabgp(tmp_path, addresses, exabgp_factory, mesh, 
     relay = Relay(tmp_path, "script")
     mesh(mesh_config(relay, daemon_end, mesh_end, families))
     exabgp.wait_established(mesh_end.address, 20)
-    lines = [FLOW4, FLOW6, VPN4, LABELED4, MULTICAST4, VPLS]
+    lines = [FLOW4, FLOW6, VPN4, LABELED4, MULTICAST4, VPLS, *EVPN]
     relay.send(*lines)
     assert relay.wait_acks(len(lines)) == ["done"] * len(lines)
 
@@ -176,8 +187,9 @@ def test_every_family_reaches_exabgp(tmp_path, addresses, exabgp_factory, mesh, 
         return seen
 
     wanted = {"ipv4 flow", "ipv6 flow", "ipv4 mpls-vpn", "ipv4 nlri-mpls", "ipv4 multicast",
-              "l2vpn vpls"}
-    seen = wait_until(lambda: wanted <= set(a := announced()) and a, 20,
+              "l2vpn vpls", "l2vpn evpn"}
+    seen = wait_until(lambda: wanted <= set(a := announced()) and
+                      len(a.get("l2vpn evpn", ())) == len(EVPN) and a, 20,
                       message=lambda: f"ExaBGP saw {announced()}")
     ((hop, flow, attributes),) = seen["ipv4 flow"]
     assert hop == "no-nexthop"
@@ -197,6 +209,37 @@ def test_every_family_reaches_exabgp(tmp_path, addresses, exabgp_factory, mesh, 
     ((hop, vpls, _),) = seen["l2vpn vpls"]
     assert (vpls["rd"], vpls["endpoint"], vpls["base"], vpls["offset"], vpls["size"]) == \
         ("192.0.2.1:123", 5, 10702, 1, 8)
+    evpn = {nlri["code"]: (hop, nlri, attributes) for hop, nlri, attributes in seen["l2vpn evpn"]}
+    assert sorted(evpn) == [1, 2, 3, 4, 5] and {h for h, _, _ in evpn.values()} == {"192.0.2.1"}
+    hop, ad, attributes = evpn[1]
+    assert (ad["rd"], ad["esi"], ad["ethernet-tag"], ad["label"]) == \
+        ("65001:1", "00:11:22:33:44:55:66:77:88:99", 5, [[100, 1601]])
+    assert [c["string"] for c in attributes["extended-community"]] == ["target:65001:1"]
+    mac = evpn[2][1]
+    assert (mac["rd"], mac["mac"], mac["ip"], mac["esi"], mac["label"]) == \
+        ("192.0.2.1:2", "AA:BB:CC:DD:EE:07", "10.4.0.1", "-", [[101, 1617]])
+    multicast = evpn[3][1]
+    assert (multicast["rd"], multicast["ethernet-tag"], multicast["ip"]) == \
+        ("65001:3", 3, "192.0.2.1")
+    segment = evpn[4][1]
+    assert (segment["rd"], segment["esi"], segment["ip"]) == \
+        ("65001:4", "00:11:22:33:44:55:66:77:88:99", "192.0.2.1")
+    prefix = evpn[5][1]
+    assert (prefix["rd"], prefix["ip"], prefix["iplen"], prefix["gateway"], prefix["label"]) == \
+        ("65001:5", "10.3.0.0", 16, "10.4.0.1", [[5, 81]])
+    # the withdrawals name each route by its key alone (RFC 7432 section 7)
+    relay.send(*(line.replace("announce", "withdraw", 1) for line in EVPN))
+    assert relay.wait_acks(len(lines) + len(EVPN))[len(lines):] == ["done"] * len(EVPN)
+
+    def withdrawn() -> set:
+        codes = set()
+        for message in exabgp.messages():
+            update = message.get("neighbor", {}).get("message", {}).get("update", {})
+            codes.update(nlri["code"] for nlri in update.get("withdraw", {}).get("l2vpn evpn", ()))
+        return codes
+
+    wait_until(lambda: withdrawn() == {1, 2, 3, 4, 5}, 20,
+               message=lambda: f"ExaBGP saw EVPN withdrawals of {withdrawn()}")
 
 
 def test_configured_flow_and_vpls_are_announced_at_boot(tmp_path, addresses, exabgp_factory,

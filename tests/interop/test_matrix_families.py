@@ -7,7 +7,8 @@ cells are in test_families_interop.py).  FRR: L3VPN, EVPN, labeled unicast.
 
 Each test owns its loopback addresses and ports; bgpmesh is the active side,
 the daemon passive.  A cell bgpmesh cannot fill yet is a strict xfail that
-names what is missing.
+names what is missing.  EVPN and RTC routes use bgpmesh's own grammar
+(``api/nlri_words.py``).
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def mesh_config(relay: Relay, daemon_end: Endpoint, mesh_end: Endpoint,
 
 
 def announce(relay: Relay, *lines: str) -> None:
+    before = len(relay.acks())
     relay.send(*lines)
-    assert relay.wait_acks(len(lines)) == ["done"] * len(lines)
+    assert relay.wait_acks(before + len(lines))[before:] == ["done"] * len(lines)
 
 
 # -- BIRD ------------------------------------------------------------------
@@ -167,24 +169,29 @@ def test_gobgp_vpls(tmp_path, addresses, gobgp_factory, mesh):
     wait_until(lambda: counted() == (0, 0), 15, message=lambda: f"VPLS counters {counted()}")
 
 
-@pytest.mark.xfail(strict=True, reason="bgpmesh has no way to originate EVPN routes: the "
-                   "API (api/commands.py) and the configuration take no EVPN NLRI, only "
-                   "the l2vpn evpn family in the OPEN")
 def test_gobgp_evpn(tmp_path, addresses, gobgp_factory, mesh):
     daemon_end, mesh_end = addresses.pair()
     gobgp = gobgp_with(gobgp_factory, daemon_end, mesh_end, ["l2vpn-evpn"])
     relay = Relay(tmp_path, "script")
     mesh(mesh_config(relay, daemon_end, mesh_end, ["ipv4 unicast", "l2vpn evpn"]))
     gobgp.wait_established(mesh_end.address, 20)
-    announce(relay, "announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 esi 0 etag 0 "
-                    "label [ 100 ] rd 192.0.2.1:64 next-hop 192.0.2.1")
-    rib = gobgp_rib(gobgp, "l2vpn-evpn")
-    assert "aa:bb:cc:dd:ee:04" in str(rib)
+    line = ("evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 esi 0 etag 0 label [ 100 ] "
+            "rd 192.0.2.1:64 next-hop 192.0.2.1 extended-community [ target:65001:64 ]")
+    announce(relay, "announce " + line)
+    rib = gobgp_rib(gobgp, "evpn")
+    (key,) = rib
+    assert "aa:bb:cc:dd:ee:04" in key and "10.64.0.1" in key and "192.0.2.1:64" in key, rib
+    (path,) = rib[key]
+    assert path["nlri"]["value"]["mac"] == "aa:bb:cc:dd:ee:04", path
+    assert [a["nexthop"] for a in path["attrs"] if a["type"] == 14] == ["192.0.2.1"], path
+    (targets,) = [a["value"] for a in path["attrs"] if a["type"] == 16]
+    assert targets == [{"type": 0, "subtype": 2, "value": "65001:64"}], path
+    # a withdrawal names the route by its key: the label may be left out
+    announce(relay, "withdraw evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 rd 192.0.2.1:64")
+    wait_until(lambda: not gobgp.cli_json("global", "rib", "-a", "evpn"), 15,
+               message=lambda: gobgp.cli("global", "rib", "-a", "evpn"))
 
 
-@pytest.mark.xfail(strict=True, reason="bgpmesh does not know the RTC family (AFI 1 SAFI "
-                   "132, RFC 4684): 'ipv4 rtc' is refused by the configuration parser and "
-                   "the API has no route-target membership command")
 def test_gobgp_rtc(tmp_path, addresses, gobgp_factory, mesh):
     daemon_end, mesh_end = addresses.pair()
     gobgp = gobgp_with(gobgp_factory, daemon_end, mesh_end, ["rtc"])
@@ -194,6 +201,9 @@ def test_gobgp_rtc(tmp_path, addresses, gobgp_factory, mesh):
     announce(relay, "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1")
     rib = gobgp_rib(gobgp, "rtc")
     assert "65001:65" in str(rib)
+    announce(relay, "withdraw rtc origin 65001 route-target 65001:65")
+    wait_until(lambda: not gobgp.cli_json("global", "rib", "-a", "rtc"), 15,
+               message=lambda: gobgp.cli("global", "rib", "-a", "rtc"))
 
 
 # -- FRR -------------------------------------------------------------------
@@ -225,9 +235,6 @@ def test_frr_l3vpn(tmp_path, addresses, frr_factory, mesh):
     assert path["extendedCommunity"]["string"] == "RT:65001:5", path
 
 
-@pytest.mark.xfail(strict=True, reason="bgpmesh has no way to originate EVPN routes: the "
-                   "API (api/commands.py) and the configuration take no EVPN NLRI, only "
-                   "the l2vpn evpn family in the OPEN")
 def test_frr_evpn(tmp_path, addresses, frr_factory, mesh):
     daemon_end, mesh_end = addresses.pair()
     frr = frr_with(frr_factory, daemon_end, mesh_end, ["l2vpn evpn"])
@@ -237,6 +244,19 @@ def test_frr_evpn(tmp_path, addresses, frr_factory, mesh):
     announce(relay, "announce evpn macadv aa:bb:cc:dd:ee:05 10.66.0.1 esi 0 etag 0 "
                     "label [ 100 ] rd 192.0.2.1:66 next-hop 192.0.2.1")
     wait_until(lambda: "aa:bb:cc:dd:ee:05" in frr.vtysh("show bgp l2vpn evpn"), 15)
+    # an inclusive multicast route with its PMSI tunnel, and an IP prefix route
+    announce(relay, "announce evpn multicast 192.0.2.1 rd 192.0.2.1:67 etag 0 "
+                    "next-hop 192.0.2.1 pmsi ingress-replication 192.0.2.1 vni 10067 "
+                    "encapsulation vxlan extended-community [ target:65001:67 ]",
+             "announce evpn prefix 10.66.0.0/16 rd 192.0.2.1:68 gateway 0.0.0.0 vni 10068 "
+             "next-hop 192.0.2.1 encapsulation vxlan router-mac 00:11:22:33:44:55")
+    shown = wait_until(lambda: "[3]:[0]:[32]:[192.0.2.1]" in (t := frr.vtysh(
+        "show bgp l2vpn evpn")) and "[5]:[0]:[16]:[10.66.0.0]" in t and t, 15,
+        message=lambda: frr.vtysh("show bgp l2vpn evpn"))
+    assert "192.0.2.1:67" in shown and "192.0.2.1:68" in shown, shown
+    announce(relay, "withdraw evpn macadv aa:bb:cc:dd:ee:05 10.66.0.1 rd 192.0.2.1:66")
+    wait_until(lambda: "aa:bb:cc:dd:ee:05" not in frr.vtysh("show bgp l2vpn evpn"), 15,
+               message=lambda: frr.vtysh("show bgp l2vpn evpn"))
 
 
 def test_frr_labeled_unicast(tmp_path, addresses, frr_factory, mesh):

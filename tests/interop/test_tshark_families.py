@@ -86,6 +86,30 @@ ANNOUNCEMENTS = [
     ("l2vpn vpls",
      "announce vpls endpoint 5 base 10702 offset 1 size 8 rd 192.0.2.1:123 "
      "next-hop 192.0.2.1"),
+    ("l2vpn evpn ethernet-ad",
+     "announce evpn ethernet-ad rd 65000:1 esi 00:11:22:33:44:55:66:77:88:99 etag 5 "
+     "label [ 100 ] next-hop 192.0.2.1 extended-community [ target:65000:1 ]"),
+    ("l2vpn evpn macadv",
+     "announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 rd 192.0.2.1:64 label [ 100 200 ] "
+     "next-hop 192.0.2.1"),
+    ("l2vpn evpn multicast",
+     "announce evpn multicast 2001:db8::1 rd 65000:1 etag 3 next-hop 2001:db8::1"),
+    ("l2vpn evpn ethernet-segment",
+     "announce evpn ethernet-segment 00:11:22:33:44:55:66:77:88:99 192.0.2.1 rd 65000:1 "
+     "next-hop 192.0.2.1"),
+    ("l2vpn evpn prefix",
+     "announce evpn prefix 10.1.0.0/16 rd 65000:1 gateway 10.0.0.9 vni 5000 next-hop 192.0.2.1"),
+    ("l2vpn evpn prefix ipv6",
+     "announce evpn prefix 2001:db8::/32 rd 65000:1 etag 7 label 6 next-hop 2001:db8::1"),
+    ("l2vpn evpn multicast pmsi",
+     "announce evpn multicast 192.0.2.1 rd 65000:1 etag 3 next-hop 192.0.2.1 "
+     "pmsi ingress-replication 192.0.2.1 vni 10010 encapsulation vxlan"),
+    ("l2vpn evpn macadv communities",
+     "announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 vni 10010 next-hop 192.0.2.1 "
+     "router-mac 00:11:22:33:44:55 mac-mobility 5 sticky esi-label 100 single-active "
+     "default-gateway"),
+    ("ipv4 rtc", "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1"),
+    ("ipv4 rtc default", "announce rtc default next-hop 192.0.2.1"),
 ]  # fmt: skip
 
 IPV4_UNICAST, IPV6_UNICAST = Family(1, 1), Family(2, 1)
@@ -247,6 +271,9 @@ def test_notification_fields(capture):
     ("ipv4 flow-vpn", "1", "134"),
     ("ipv6 flow-vpn", "2", "134"),
     ("l2vpn vpls", "25", "65"),
+    ("l2vpn evpn macadv", "25", "70"),
+    ("l2vpn evpn prefix ipv6", "25", "70"),
+    ("ipv4 rtc", "1", "132"),
 ])  # fmt: skip
 def test_mp_reach_family(capture, name, afi, safi):
     path, messages = capture
@@ -274,3 +301,39 @@ def test_vpn_and_labeled_fields(capture):
     assert label == "10.0.0.0"
     (rd,) = _row(path, messages, "ipv4 mpls-vpn rd type 1", "bgp.rd")
     assert rd.startswith("192.0.2.1:7")
+
+
+@pytest.mark.parametrize("name, route_type", [
+    ("l2vpn evpn ethernet-ad", "1"), ("l2vpn evpn macadv", "2"), ("l2vpn evpn multicast", "3"),
+    ("l2vpn evpn ethernet-segment", "4"), ("l2vpn evpn prefix", "5"),
+    ("l2vpn evpn prefix ipv6", "5"),
+])  # fmt: skip
+def test_evpn_route_types(capture, name, route_type):
+    path, messages = capture
+    (found,) = _row(path, messages, name, "bgp.evpn.nlri.rt")
+    assert found == route_type
+
+
+def test_evpn_fields(capture):
+    path, messages = capture
+    mac, ip, rd = _row(path, messages, "l2vpn evpn macadv", "bgp.evpn.nlri.mac_addr",
+                       "bgp.evpn.nlri.ip.addr", "bgp.evpn.nlri.rd")
+    assert (mac, ip, rd) == ("aa:bb:cc:dd:ee:04", "10.64.0.1", "0001c00002010040")  # RD raw
+    etag, gateway, prefix_length = _row(path, messages, "l2vpn evpn prefix",
+                                        "bgp.evpn.nlri.etag", "bgp.evpn.nlri.ipv4.gtw_addr",
+                                        "bgp.evpn.nlri.prefix_len")
+    assert (etag, gateway, prefix_length) == ("0", "10.0.0.9", "16")
+    (origin,) = _row(path, messages, "l2vpn evpn multicast", "bgp.evpn.nlri.ipv6.addr")
+    assert origin == "2001:db8::1"
+
+
+def test_evpn_pmsi_and_extended_communities(capture):
+    path, messages = capture
+    tunnel, endpoint, encapsulation = _row(
+        path, messages, "l2vpn evpn multicast pmsi", "bgp.update.path_attribute.pmsi.tunnel.type",
+        "bgp.update.path_attribute.pmsi.ingress_rep_ip", "bgp.ext_com.tunnel_type")
+    assert (tunnel, endpoint, encapsulation) == ("6", "192.0.2.1", "8")  # VXLAN
+    sequence, sticky, router_mac = _row(
+        path, messages, "l2vpn evpn macadv communities", "bgp.ext_com_evpn.mmac.seq",
+        "bgp.ext_com_evpn.mmac.flags.sticky", "bgp.ext_com_evpn.esi.router_mac")
+    assert (sequence, sticky, router_mac) == ("5", "1", "00:11:22:33:44:55")

@@ -79,7 +79,7 @@ class Ipv6ExtendedCommunities:
 # per RFC 4360 3.1-3.2 and RFC 5668 (4-octet AS); FlowSpec actions RFC 8955
 # section 7 and RFC 7674 (redirect to IPv4/4-octet AS); redirect to next hop
 # draft-ietf-idr-flowspec-redirect-ip; encapsulation RFC 9012 section 4.1;
-# link bandwidth draft-ietf-idr-link-bandwidth.
+# link bandwidth draft-ietf-idr-link-bandwidth; MAC mobility RFC 7432 7.7.
 _AS2_NUMBER = struct.Struct("!HI")
 _IP_NUMBER = struct.Struct("!4sH")
 _AS4_NUMBER = struct.Struct("!IH")
@@ -123,6 +123,10 @@ def describe(value: int) -> tuple[str, tuple[Any, ...]]:
         return "redirect-to-nexthop-ietf", (socket.inet_ntoa(body[:4]), bool(body[5] & 0x01))
     if kind == 0x03 and subtype == 0x0C:
         return "encap", (int.from_bytes(body[4:6], "big"),)
+    if kind == 0x06 and subtype == 0x00:
+        # Flags, Reserved, Sequence Number; "the low-order bit of the Flags
+        # octet is defined as the 'Sticky/static' flag"
+        return "mac-mobility", (int.from_bytes(body[2:6], "big"), bool(body[0] & 0x01))
     if kind == 0x40 and subtype == 0x04:
         asn, bandwidth = struct.unpack("!Hf", body)
         return "bandwidth", (asn, bandwidth)

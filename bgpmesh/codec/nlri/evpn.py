@@ -6,11 +6,18 @@ class per known type reads its body, any other type is kept as
 ``EvpnUnknown`` with its raw body (RFC 7432 section 7: "a speaker ... MUST
 ignore" a route type it does not know, which it can only do since the length
 says where it ends).  Labels are the raw 3-octet fields.
+
+``route_key()`` is the NLRI with only the fields that name the route: each
+route type's section says some fields are "to be treated as a route
+attribute as opposed to being part of the route" (the labels, the ESI of
+types 2 and 5, the gateway of type 5).  An Adj-RIB-Out keys routes with it,
+so a new label replaces a route instead of adding one, and a withdrawal
+carries it with those fields zeroed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bgpmesh.codec.nlri.base import (
@@ -74,6 +81,9 @@ def _ip_octets(text: str) -> bytes:
     return bytes((len(raw) * 8,)) + raw
 
 
+NO_ESI = bytes(10)  # RFC 7432 section 5: ESI 0 denotes a single-homed site
+
+
 @dataclass(frozen=True, slots=True)
 class EvpnEthernetAd:
     rd: RouteDistinguisher
@@ -92,6 +102,11 @@ class EvpnEthernetAd:
 
     def body(self) -> bytes:
         return self.rd.raw + self.esi + self.etag.to_bytes(4, "big") + self.label.to_bytes(3, "big")
+
+    def route_key(self) -> EvpnEthernetAd:
+        # RFC 7432 section 7.1: "only the Ethernet Segment Identifier and the
+        # Ethernet Tag ID are considered to be part of the prefix in the NLRI"
+        return replace(self, label=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +145,11 @@ class EvpnMacIp:
         labels = b"".join(label.to_bytes(3, "big") for label in self.labels)
         return self.rd.raw + self.esi + self.etag.to_bytes(4, "big") + b"\x30" + self.mac + ip + labels
 
+    def route_key(self) -> EvpnMacIp:
+        # RFC 7432 section 7.2: "The Ethernet Segment Identifier, MPLS Label1,
+        # and MPLS Label2 fields are to be treated as route attributes"
+        return replace(self, esi=NO_ESI, labels=(0,))
+
 
 @dataclass(frozen=True, slots=True)
 class EvpnMulticast:
@@ -152,6 +172,9 @@ class EvpnMulticast:
     def body(self) -> bytes:
         return self.rd.raw + self.etag.to_bytes(4, "big") + _ip_octets(self.ip)
 
+    def route_key(self) -> EvpnMulticast:
+        return self  # RFC 7432 section 7.3: every field names the route
+
 
 @dataclass(frozen=True, slots=True)
 class EvpnSegment:
@@ -173,6 +196,9 @@ class EvpnSegment:
 
     def body(self) -> bytes:
         return self.rd.raw + self.esi + _ip_octets(self.ip)
+
+    def route_key(self) -> EvpnSegment:
+        return self  # RFC 7432 section 7.4: every field names the route
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +248,13 @@ class EvpnPrefix:
             )
         )
 
+    def route_key(self) -> EvpnPrefix:
+        # RFC 9136 section 3.1: "The RD, Ethernet Tag ID, IP prefix length,
+        # and IP prefix are part of the route key ...  The ESI, Gateway IP
+        # Address, and MPLS Label fields are not part of the route key"
+        gateway = "::" if ":" in self.prefix else "0.0.0.0"
+        return replace(self, esi=NO_ESI, gateway=gateway, label=0)
+
 
 @dataclass(frozen=True, slots=True)
 class EvpnUnknown:
@@ -235,6 +268,9 @@ class EvpnUnknown:
 
     def body(self) -> bytes:
         return self.raw
+
+    def route_key(self) -> EvpnUnknown:
+        return self
 
 
 ROUTE_TYPES: dict[int, Any] = {

@@ -104,6 +104,84 @@ EXABGP_CHECKED = [
         # label base 10702 (0x029ce1 with S)
         HEAD + "800e1c00194104c00002010000110001c0000201007b000500010008029ce1",
     ),
+    # EVPN (AFI 25 SAFI 70, next hop 4 octets), RFC 7432 section 7 and RFC 9136
+    # section 3.1: route type, length, then the type's fields (bgpmesh grammar)
+    (
+        "announce evpn ethernet-ad rd 65000:1 esi 00:11:22:33:44:55:66:77:88:99 etag 5 "
+        "label [ 100 ] next-hop 192.0.2.1 extended-community [ target:65000:1 ]",
+        # type 1, length 25: RD 65000:1, ESI, tag 5, label 100 (S set); RT 65000:1
+        HEAD + "800e2400194604c000020100" "0119" "0000fde800000001" "00112233445566778899"
+        "00000005" "000641" "c010080002fde800000001",
+    ),
+    (
+        "announce evpn macadv aa:bb:cc:dd:ee:04 10.64.0.1 rd 192.0.2.1:64 label [ 100 200 ] "
+        "next-hop 192.0.2.1",
+        # type 2, length 40: RD 192.0.2.1:64, ESI 0, tag 0, MAC length 48, MAC,
+        # IP length 32, IP, label1 100, label2 200 (S on the last, as ExaBGP)
+        HEAD + "800e3300194604c000020100" "0228" "0001c00002010040" "00000000000000000000"
+        "00000000" "30" "aabbccddee04" "20" "0a400001" "000640" "000c81",
+    ),
+    (
+        "announce evpn multicast 192.0.2.1 rd 65000:1 etag 3 next-hop 192.0.2.1",
+        # type 3, length 17: RD, tag 3, IP length 32, originating router 192.0.2.1
+        HEAD + "800e1c00194604c000020100" "0311" "0000fde800000001" "00000003" "20" "c0000201",
+    ),
+    (
+        "announce evpn ethernet-segment 00:11:22:33:44:55:66:77:88:99 192.0.2.1 rd 65000:1 "
+        "next-hop 192.0.2.1",
+        # type 4, length 23: RD, ESI, IP length 32, originating router
+        HEAD + "800e2200194604c000020100" "0417" "0000fde800000001" "00112233445566778899"
+        "20" "c0000201",
+    ),
+    (
+        "announce evpn prefix 10.1.0.0/16 rd 65000:1 gateway 10.0.0.9 label 5 "
+        "next-hop 192.0.2.1",
+        # type 5, length 34 (IPv4): RD, ESI 0, tag 0, prefix length 16, prefix
+        # in 4 octets, gateway 10.0.0.9, label 5
+        HEAD + "800e2d00194604c000020100" "0522" "0000fde800000001" "00000000000000000000"
+        "00000000" "10" "0a010000" "0a000009" "000051",
+    ),
+    (
+        "announce evpn prefix 2001:db8::/32 rd 65000:1 etag 7 label 6 next-hop 192.0.2.1",
+        # type 5, length 58 (IPv6): prefix and gateway in 16 octets each.  An
+        # IPv4 next hop: ExaBGP 5.0.15 refuses a 16-octet one in l2vpn evpn
+        # ("expected 4"), which RFC 7432 section 7 allows
+        HEAD + "800e4500194604c000020100" "053a" "0000fde800000001"
+        "00000000000000000000" "00000007" "20" "20010db8000000000000000000000000"
+        "00000000000000000000000000000000" "000061",
+    ),
+    (
+        "announce evpn multicast 192.0.2.1 rd 65000:1 etag 3 next-hop 192.0.2.1 "
+        "pmsi ingress-replication 192.0.2.1 vni 10010 encapsulation vxlan",
+        # type 3 as above; encapsulation VXLAN (03 0c, tunnel type 8, RFC 9012
+        # 4.1); PMSI_TUNNEL (c0 16, RFC 6514 5): flags 0, ingress replication
+        # (6), VNI 10010 in the label field (RFC 8365 5.1.3), endpoint 192.0.2.1
+        HEAD + "800e1c00194604c000020100" "0311" "0000fde800000001" "00000003" "20" "c0000201"
+        "c01008" "030c000000000008" "c01609" "00" "06" "00271a" "c0000201",
+    ),
+    (
+        "announce evpn macadv aa:bb:cc:dd:ee:05 10.64.0.2 rd 65000:1 vni 10010 "
+        "next-hop 192.0.2.1 router-mac 00:11:22:33:44:55 mac-mobility 5 sticky esi-label 100 "
+        "single-active default-gateway",
+        # type 2 with VNI 10010 as the whole label field; extended communities
+        # router's MAC (06 03, RFC 9135 8.1), MAC mobility sticky sequence 5
+        # (06 00, RFC 7432 7.7), ESI label 100 single-active (06 01, 7.5),
+        # default gateway (03 0d, 7.8)
+        HEAD + "800e3000194604c000020100" "0225" "0000fde800000001" "00000000000000000000"
+        "00000000" "30" "aabbccddee05" "20" "0a400002" "00271a"
+        "c01020" "0603001122334455" "0600010000000005" "0601010000000640" "030d000000000000",
+    ),
+    (
+        "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1",
+        # AFI 1 SAFI 132 (RFC 4684 section 4): length 96, origin AS 65001,
+        # route target 65001:65 (type 0x00 sub-type 0x02)
+        HEAD + "800e1600018404c000020100" "60" "0000fde9" "0002fde900000041",
+    ),
+    (
+        "announce rtc default next-hop 192.0.2.1",
+        # the default RTC route: length 0
+        HEAD + "800e0a00018404c000020100" "00",
+    ),
 ]
 
 

@@ -1,0 +1,521 @@
+"""Word grammars for the routes whose NLRI are codec objects: EVPN and RTC.
+
+Both are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these families but
+have no statement or command to announce them.  The EVPN words follow
+GoBGP's ``gobgp global rib add -a evpn`` where they can::
+
+    evpn ethernet-ad|a-d         rd RD [esi ESI] [etag N] [label [ N ]|vni N]
+    evpn macadv|mac-ip MAC [IP]  rd RD [esi ESI] [etag N] label [ N [ N ] ]|vni [ N [ N ] ]
+    evpn multicast IP            rd RD [etag N]
+    evpn ethernet-segment|es ESI IP  rd RD
+    evpn prefix|ip-prefix PREFIX rd RD [esi ESI] [etag N] [gateway IP] [label [ N ]|vni N]
+
+    rtc [origin|origin-as ASN [route-target RT]] | [default]
+
+each followed by ``next-hop IP|self`` and any route attribute of
+``routes.py`` (``extended-community [ target:65000:1 ]``, ``med``, ...),
+``path-information N``, ``name NAME`` or (configuration) ``withdraw``.
+EVPN routes also take the EVPN extended communities and the PMSI tunnel
+by name (each added to what ``extended-community`` and ``attribute`` give)::
+
+    encapsulation vxlan|nvgre|mpls|mpls-in-gre|vxlan-gpe|mpls-in-udp|geneve
+                              RFC 9012 section 4.1 (0x03 0x0c), RFC 8365 5.1.3
+    router-mac MAC            RFC 9135 section 8.1 (0x06 0x03)
+    mac-mobility N [sticky]   RFC 7432 section 7.7 (0x06 0x00)
+    esi-label N [single-active]  RFC 7432 section 7.5 (0x06 0x01)
+    default-gateway           RFC 7432 section 7.8 (0x03 0x0d)
+    pmsi ingress-replication IP [label N|vni N]
+                              RFC 6514 section 5, RFC 7432 section 11.2 (the
+                              inclusive multicast route "MUST carry" it)
+
+RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
+or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
+MPLS labels (20 bits, Bottom of Stack set on the last, as ExaBGP encodes
+them), ``vni`` the whole 24-bit field for VXLAN (RFC 8365 section 5.1.3).
+A label left out is the all-zero field (RFC 7432 section 8.2.1: "the MPLS
+label ... MUST be set to 0" on an Ethernet A-D per ES route).  RTC (RFC
+4684 section 4) is a prefix over origin AS and route target: nothing (or
+``default``) is the zero-length default route, ``origin`` alone 32 bits,
+with ``route-target`` all 96.
+
+Theory of operation: ``GRAMMARS[word](words, index, withdraw, name, family)``
+(``evpn_from_words``, ``rtc_from_words``) reads one line into a
+``NlriRoute`` whose ``nlri`` is the codec's own frozen value, so encoding is
+the codec's.  ``nlri_text(value)`` writes a value
+back in these words (without the leading ``evpn``/``rtc``): it is how
+``show adj-rib out``, errors and the bus name a route, and it parses back to
+the same value.  Another family plugs in with its parser in ``GRAMMARS``,
+its family in ``FAMILY_GRAMMARS`` and, for its text, one entry in ``_TEXT``
+(any other value shows as its hex); nothing else in bgpmesh changes.
+
+Rules: as in ``routes.py``, a mistake raises ``WordError(message, index)``
+with the index of the word at fault (``len(words)`` for a missing one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bgpmesh.api.routes import (
+    _ATTRIBUTE_PARSERS,
+    MAX_U32,
+    WordError,
+    _describe,
+    _is_number,
+    _word,
+    list_words,
+    parse_asn,
+    parse_extended_community,
+    parse_int,
+    parse_ip,
+    parse_prefix,
+    parse_rd,
+)
+from bgpmesh.codec.nlri import evpn
+from bgpmesh.codec.nlri.base import address_octets
+from bgpmesh.codec.nlri.rd import RouteDistinguisher
+from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
+from bgpmesh.family import AFI_IPV4, AFI_IPV6, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
+from bgpmesh.route import Attributes, NlriRoute
+
+EVPN = Family(AFI_L2VPN, SAFI_EVPN)
+IPV4_RTC = Family(AFI_IPV4, SAFI_RTC)
+IPV6_RTC = Family(AFI_IPV6, SAFI_RTC)
+
+_EMPTY = Attributes()
+MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
+MAX_VNI = 0xFFFFFF  # RFC 8365 section 5.1.3: the whole 24-bit field
+
+# route type word -> route type code (two spellings each)
+EVPN_TYPES = {
+    "ethernet-ad": evpn.ETHERNET_AD, "a-d": evpn.ETHERNET_AD,
+    "macadv": evpn.MAC_IP, "mac-ip": evpn.MAC_IP,
+    "multicast": evpn.INCLUSIVE_MULTICAST, "inclusive-multicast": evpn.INCLUSIVE_MULTICAST,
+    "ethernet-segment": evpn.ETHERNET_SEGMENT, "es": evpn.ETHERNET_SEGMENT,
+    "prefix": evpn.IP_PREFIX, "ip-prefix": evpn.IP_PREFIX,
+}
+_TYPE_WORDS = {evpn.ETHERNET_AD: "ethernet-ad", evpn.MAC_IP: "macadv",
+               evpn.INCLUSIVE_MULTICAST: "multicast", evpn.ETHERNET_SEGMENT: "ethernet-segment",
+               evpn.IP_PREFIX: "prefix"}
+# the field keywords each route type takes (RFC 7432 section 7, RFC 9136 section 3.1)
+_FIELDS = {
+    evpn.ETHERNET_AD: ("rd", "esi", "etag", "label", "vni"),
+    evpn.MAC_IP: ("rd", "esi", "etag", "label", "vni"),
+    evpn.INCLUSIVE_MULTICAST: ("rd", "etag"),
+    evpn.ETHERNET_SEGMENT: ("rd",),
+    evpn.IP_PREFIX: ("rd", "esi", "etag", "gateway", "label", "vni"),
+}
+_ALIASES = {"route-distinguisher": "rd", "ethernet-tag": "etag", "gw": "gateway",
+            "encap": "encapsulation"}
+# RFC 9012 section 4.1 / IANA "BGP Tunnel Encapsulation Attribute Tunnel Types"
+TUNNEL_TYPES = {"l2tpv3": 1, "gre": 2, "ip-in-ip": 7, "vxlan": 8, "nvgre": 9, "mpls": 10,
+                "mpls-in-gre": 11, "vxlan-gpe": 12, "mpls-in-udp": 13, "geneve": 19}
+INGRESS_REPLICATION = 6  # RFC 6514 section 5 tunnel type
+PMSI_TUNNEL, OPTIONAL_TRANSITIVE = 22, 0xC0
+# route words of routes.py that an NLRI route does not take
+_NOT_NLRI = frozenset({"split", "watchdog", "label", "rd", "route-distinguisher"})
+
+
+# -- field values -------------------------------------------------------------
+
+
+def parse_esi(word: str, index: int) -> bytes:
+    """``0`` or ten colon-separated hex octets (RFC 7432 section 5)."""
+    if word == "0":
+        return evpn.NO_ESI
+    raw = _octets(word, 10)
+    if raw is None:
+        raise WordError(f"invalid ESI {_describe(word)}, expected 0 or ten hex octets "
+                        "such as 00:11:22:33:44:55:66:77:88:99", index)
+    return raw
+
+
+def parse_mac(word: str, index: int) -> bytes:
+    raw = _octets(word, 6)
+    if raw is None:
+        raise WordError(f"invalid MAC address {_describe(word)}, expected six hex octets "
+                        "such as aa:bb:cc:dd:ee:ff", index)
+    return raw
+
+
+def _octets(word: str, count: int) -> bytes | None:
+    parts = word.split(":")
+    if len(parts) != count or not all(len(p) in (1, 2) and p.isascii() and
+                                      all(c in "0123456789abcdefABCDEF" for c in p)
+                                      for p in parts):
+        return None
+    return bytes(int(p, 16) for p in parts)
+
+
+def _esi_text(raw: bytes) -> str:
+    return "0" if raw == evpn.NO_ESI else ":".join(f"{o:02x}" for o in raw)
+
+
+def _mac_text(raw: bytes) -> str:
+    return ":".join(f"{o:02x}" for o in raw)
+
+
+def _labels(words: list[str], index: int, kind: str, most: int) -> tuple[tuple[int, ...], int]:
+    """``label [ N ... ]`` (index at the value) -> raw 3-octet fields."""
+    items, after = list_words(words, index, kind)
+    start = index + 1 if words[index] == "[" else index
+    if not items or len(items) > most:
+        raise WordError(f"expected {'one' if most == 1 else 'one or two'} {kind} "
+                        f"value{'s' if most > 1 else ''}, got {len(items)}", start)
+    if kind == "vni":
+        return tuple(parse_int(item, start + n, "vni", 0, MAX_VNI)
+                     for n, item in enumerate(items)), after
+    values = [parse_int(item, start + n, "label", 0, MAX_LABEL) for n, item in enumerate(items)]
+    # RFC 3032 label fields, Bottom of Stack on the last (ExaBGP's encoding)
+    return tuple((v << 4) | (n == len(values) - 1) for n, v in enumerate(values)), after
+
+
+def _labels_text(raw: tuple[int, ...]) -> str:
+    if all((r & 0xF) == (n == len(raw) - 1) for n, r in enumerate(raw)):
+        return f"label [ {' '.join(str(r >> 4) for r in raw)} ]"
+    return f"vni [ {' '.join(str(r) for r in raw)} ]"
+
+
+def _evpn_extras(words: list[str], at: int, found: dict) -> int | None:
+    """The EVPN extended communities and PMSI tunnel words (module docstring):
+    the next index, or None for a word that is not one of them."""
+    word = _ALIASES.get(words[at], words[at])
+    ext = found.setdefault("_ext", ([], at))[0]
+    if word == "default-gateway":
+        ext.append(0x030D << 48)
+        return at + 1
+    if word not in ("encapsulation", "router-mac", "mac-mobility", "esi-label", "pmsi"):
+        return None
+    value = _word(words, at + 1, f"{word} value")
+    after = at + 2
+    if word == "encapsulation":
+        kind = TUNNEL_TYPES.get(value.lower())
+        if kind is None:
+            raise WordError(f"unknown encapsulation {_describe(value)}, expected one of: "
+                            f"{', '.join(TUNNEL_TYPES)}", at + 1)
+        ext.append((0x030C << 48) | kind)
+    elif word == "router-mac":
+        ext.append((0x0603 << 48) | int.from_bytes(parse_mac(value, at + 1), "big"))
+    elif word == "mac-mobility":
+        sequence = parse_int(value, at + 1, "mac-mobility sequence number", 0, MAX_U32)
+        sticky = after < len(words) and words[after] == "sticky"
+        ext.append((0x0600 << 48) | (int(sticky) << 40) | sequence)
+        after += sticky
+    elif word == "esi-label":
+        label = parse_int(value, at + 1, "esi-label", 0, MAX_LABEL)
+        single = after < len(words) and words[after] == "single-active"
+        ext.append((0x0601 << 48) | (int(single) << 40) | (label << 4))
+        after += single
+    else:
+        if "pmsi" in found:
+            raise WordError("pmsi given twice", at)
+        if value != "ingress-replication":
+            raise WordError(f"unknown PMSI tunnel type {_describe(value)}, expected "
+                            "ingress-replication", at + 1)
+        endpoint = parse_ip(_word(words, after, "PMSI tunnel endpoint IP address"), after,
+                            "PMSI tunnel endpoint")
+        after += 1
+        label = 0
+        if after < len(words) and words[after] in ("label", "vni"):
+            kind = words[after]
+            high = MAX_LABEL if kind == "label" else MAX_VNI
+            number = parse_int(_word(words, after + 1, f"PMSI {kind}"), after + 1,
+                               f"PMSI {kind}", 0, high)
+            label = (number << 4) | 1 if kind == "label" else number
+            after += 2
+        tunnel = bytes((0, INGRESS_REPLICATION)) + label.to_bytes(3, "big") + \
+            address_octets(endpoint)
+        found["pmsi"] = ((PMSI_TUNNEL, OPTIONAL_TRANSITIVE, tunnel), at)
+    return after
+
+
+def _rd(word: str, index: int) -> RouteDistinguisher:
+    return RouteDistinguisher.parse(parse_rd(word, index))
+
+
+# -- the shared loop ----------------------------------------------------------
+
+
+def _route_words(words: list[str], index: int, fields: tuple[str, ...], what: str,
+                 special: Callable[[list[str], int, dict], int | None] | None = None
+                 ) -> tuple[dict, dict, str | None, dict]:
+    """Field keywords (in ``fields``) and route attributes to the end.
+
+    Returns (field values by keyword, attribute values, next hop, route-level
+    values: path_id, name, withdrawn).  ``special(words, index, found)`` may
+    take the word at ``index`` first (returns the next index, or None to pass)."""
+    found: dict[str, tuple[Any, int]] = {}
+    values: dict = {}
+    count = len(words)
+    while index < count:
+        word = words[index]
+        if special is not None:
+            after = special(words, index, found)
+            if after is not None:
+                index = after
+                continue
+        keyword = _ALIASES.get(word, word)
+        if keyword in fields:
+            if keyword in found or (keyword in ("label", "vni") and
+                                    ("label" in found or "vni" in found)):
+                raise WordError(f"{word} given twice", index)
+            value_at = index + 1
+            _word(words, value_at, f"{word} value")
+            if keyword in ("label", "vni"):
+                raw, index = _labels(words, value_at, keyword, 2)
+                found[keyword] = (raw, value_at)
+                continue
+            found[keyword] = (words[value_at], value_at)
+            index = value_at + 1
+            continue
+        parser = _ATTRIBUTE_PARSERS.get(word)
+        if parser is None or word in _NOT_NLRI:
+            expected = ", ".join(fields)
+            raise WordError(f"unknown {what} keyword {_describe(word)}, expected "
+                            f"{expected + ', ' if expected else ''}next-hop or a route "
+                            "attribute", index)
+        index = parser(words, index + 1, values)
+    next_hop = values.pop("next_hop", None)
+    extra = values.pop("_route", None) or {}
+    return found, values, next_hop, extra
+
+
+def _finish(family: Family, nlri: Any, values: dict, next_hop: str | None, extra: dict,
+            withdraw: bool, name: str | None, what: str, count: int) -> NlriRoute:
+    if withdraw:
+        next_hop, attributes = None, _EMPTY
+    else:
+        if next_hop is None:
+            raise WordError(f"{what} has no next-hop, expected 'next-hop IP|self'", count)
+        attributes = Attributes(**values) if values else _EMPTY
+    return NlriRoute(family, nlri, next_hop, attributes, extra.get("path_id"),
+                     name or extra.get("name"), extra.get("withdrawn", False))
+
+
+# -- EVPN ---------------------------------------------------------------------
+
+
+def evpn_from_words(words: list[str], index: int, withdraw: bool = False,
+                    name: str | None = None, family: Family = EVPN) -> NlriRoute:
+    """``TYPE positional... rd RD ... next-hop IP`` from ``words[index:]``."""
+    word = _word(words, index, "EVPN route type")
+    code = EVPN_TYPES.get(word)
+    if code is None:
+        raise WordError(f"unknown EVPN route type {_describe(word)}, expected one of: "
+                        f"{', '.join(EVPN_TYPES)}", index)
+    what = f"evpn {word}"
+    index += 1
+    positional: list[Any] = []
+    if code == evpn.MAC_IP:
+        positional.append(parse_mac(_word(words, index, "MAC address"), index))
+        index += 1
+        ip = None
+        if index < len(words) and _looks_like_ip(words[index]):
+            ip = parse_ip(words[index], index, "IP address")
+            index += 1
+        positional.append(ip)
+    elif code == evpn.INCLUSIVE_MULTICAST:
+        positional.append(parse_ip(_word(words, index, "originating router's IP address"),
+                                   index, "originating router's IP address"))
+        index += 1
+    elif code == evpn.ETHERNET_SEGMENT:
+        positional.append(parse_esi(_word(words, index, "ESI"), index))
+        positional.append(parse_ip(_word(words, index + 1, "originating router's IP address"),
+                                   index + 1, "originating router's IP address"))
+        index += 2
+    elif code == evpn.IP_PREFIX:
+        positional.append(parse_prefix(_word(words, index, "IP prefix"), index))
+        index += 1
+    fields = _FIELDS[code]
+    found, values, next_hop, extra = _route_words(words, index, fields, what, _evpn_extras)
+    ext = found.pop("_ext", ([], 0))[0]
+    if ext:
+        values["extended_communities"] = (*values.get("extended_communities", ()), *ext)
+    if "pmsi" in found:
+        values["generic"] = (*values.get("generic", ()), found.pop("pmsi")[0])
+    count = len(words)
+    if "rd" not in found:
+        raise WordError(f"{what} has no rd, expected 'rd ASN:N|IP:N'", count)
+    rd = _rd(*found["rd"])
+    esi = parse_esi(*found["esi"]) if "esi" in found else evpn.NO_ESI
+    etag = parse_int(*found["etag"], "etag", 0, MAX_U32) if "etag" in found else 0
+    labels = found.get("label", found.get("vni"))
+    raw_labels: tuple[int, ...] = labels[0] if labels is not None else (0,)
+    if code != evpn.MAC_IP and len(raw_labels) > 1:
+        raise WordError(f"{what} takes one label, expected 'label [ N ]'", labels[1])
+    if code == evpn.ETHERNET_AD:
+        nlri: Any = evpn.EvpnEthernetAd(rd, esi, etag, raw_labels[0])
+    elif code == evpn.MAC_IP:
+        if labels is None and not withdraw:  # a withdrawal names the route by its key
+            raise WordError(f"{what} has no label, expected 'label [ N ]' or 'vni N' "
+                            "(RFC 7432 section 7.2: MPLS Label1 is always present)", count)
+        nlri = evpn.EvpnMacIp(rd, esi, etag, positional[0], positional[1], raw_labels)
+    elif code == evpn.INCLUSIVE_MULTICAST:
+        nlri = evpn.EvpnMulticast(rd, etag, positional[0])
+    elif code == evpn.ETHERNET_SEGMENT:
+        nlri = evpn.EvpnSegment(rd, positional[0], positional[1])
+    else:
+        prefix_family, prefix = positional[0]
+        ipv6 = prefix_family.afi == 2
+        gateway = "::" if ipv6 else "0.0.0.0"
+        if "gateway" in found:
+            gateway = parse_ip(*found["gateway"], "gateway IP address")
+            if (":" in gateway) != ipv6:
+                # RFC 9136 section 3.1: "the IP Prefix and Gateway IP Address
+                # ... MUST be of the same IP address family"
+                raise WordError(f"gateway {gateway} is not of the family of {prefix}",
+                                found["gateway"][1])
+        nlri = evpn.EvpnPrefix(rd, esi, etag, prefix, gateway, raw_labels[0])
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _looks_like_ip(word: str) -> bool:
+    return "." in word or ":" in word  # no keyword has either
+
+
+def _evpn_text(value: Any) -> str:
+    code = value.CODE
+    parts = [_TYPE_WORDS[code]]
+    kind = type(value)
+    if kind is evpn.EvpnMacIp:
+        parts.append(_mac_text(value.mac))
+        if value.ip is not None:
+            parts.append(value.ip)
+    elif kind is evpn.EvpnMulticast:
+        parts.append(value.ip)
+    elif kind is evpn.EvpnSegment:
+        parts += [_esi_text(value.esi), value.ip]
+    elif kind is evpn.EvpnPrefix:
+        parts.append(value.prefix)
+    parts += ["rd", str(value.rd)]
+    if kind in (evpn.EvpnEthernetAd, evpn.EvpnMacIp, evpn.EvpnPrefix):
+        parts += ["esi", _esi_text(value.esi)]
+    if kind is not evpn.EvpnSegment:
+        parts += ["etag", str(value.etag)]
+    if kind is evpn.EvpnPrefix and value.gateway not in ("0.0.0.0", "::"):
+        parts += ["gateway", value.gateway]
+    if kind is evpn.EvpnMacIp:
+        parts.append(_labels_text(value.labels))
+    elif kind in (evpn.EvpnEthernetAd, evpn.EvpnPrefix) and value.label:
+        parts.append(_labels_text((value.label,)))
+    return " ".join(parts)
+
+
+# -- RTC ----------------------------------------------------------------------
+
+
+def parse_route_target(word: str, index: int) -> bytes:
+    """``65000:1``, ``192.0.2.1:1``, ``4200000000L:1`` (``target:`` optional) -> the
+    8 octets of the Route Target extended community (RFC 4360 section 4)."""
+    text = word if word.lower().startswith("target:") else "target:" + word
+    try:
+        value = parse_extended_community(text, index)
+    except WordError:
+        raise WordError(f"invalid route target {_describe(word)}, expected ASN:N, IPV4:N "
+                        "or ASNL:N", index) from None
+    return value.to_bytes(8, "big")
+
+
+def rtc_from_words(words: list[str], index: int, withdraw: bool = False,
+                   name: str | None = None, family: Family = IPV4_RTC) -> NlriRoute:
+    """``[origin ASN [route-target RT] | default] next-hop IP ...``."""
+
+    def special(words: list[str], at: int, found: dict) -> int | None:
+        word = words[at]
+        if word == "default":
+            found["default"] = (None, at)
+            return at + 1
+        if word == "origin-as" or (word == "origin" and at + 1 < len(words) and
+                                   _is_number(words[at + 1].partition(".")[0])):
+            if "origin" in found:
+                raise WordError("origin AS given twice", at)
+            found["origin"] = (parse_asn(_word(words, at + 1, "origin AS"), at + 1,
+                                         "origin AS", 0), at + 1)
+            return at + 2
+        if word == "route-target" or word == "rt":
+            if "route-target" in found:
+                raise WordError("route-target given twice", at)
+            found["route-target"] = (parse_route_target(
+                _word(words, at + 1, "route target"), at + 1), at + 1)
+            return at + 2
+        return None
+
+    found, values, next_hop, extra = _route_words(words, index, (), "rtc", special)
+    count = len(words)
+    if "default" in found and ("origin" in found or "route-target" in found):
+        raise WordError("default is the zero-length RTC route, expected no origin or "
+                        "route-target with it", found["default"][1])
+    if "route-target" in found and "origin" not in found:
+        raise WordError("route-target without origin, expected 'origin ASN route-target RT' "
+                        "(RFC 4684 section 4: the origin AS comes first)",
+                        found["route-target"][1])
+    if "origin" not in found:
+        nlri = RouteTargetConstraint(0)
+    elif "route-target" not in found:
+        nlri = RouteTargetConstraint(32, found["origin"][0])
+    else:
+        nlri = RouteTargetConstraint(96, found["origin"][0], found["route-target"][0])
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, "rtc", count)
+
+
+def _route_target_text(raw: bytes) -> str:
+    kind, sub = raw[0] & 0x3F, raw[1]
+    if sub == 2 and kind == 0:
+        return f"{int.from_bytes(raw[2:4], 'big')}:{int.from_bytes(raw[4:], 'big')}"
+    if sub == 2 and kind == 1:
+        return f"{'.'.join(str(o) for o in raw[2:6])}:{int.from_bytes(raw[6:], 'big')}"
+    if sub == 2 and kind == 2:
+        return f"{int.from_bytes(raw[2:6], 'big')}L:{int.from_bytes(raw[6:], 'big')}"
+    return "0x" + raw.hex()
+
+
+def _rtc_text(value: RouteTargetConstraint) -> str:
+    if not value.bits:
+        return "default"
+    text = f"origin {value.origin}"
+    if value.bits == 96:
+        return f"{text} route-target {_route_target_text(value.route_target)}"
+    if value.bits > 32:
+        return f"{text} route-target 0x{value.route_target.hex()}/{value.bits - 32}"
+    return text
+
+
+# -- registry -----------------------------------------------------------------
+
+# the word after "announce"/"withdraw" -> parser(words, index, withdraw, name, family)
+GRAMMARS: dict[str, Callable[..., NlriRoute]] = {
+    "evpn": evpn_from_words,
+    "rtc": rtc_from_words,
+}
+# every family announced with a grammar above, and its word: the API's
+# "announce AFI SAFI ...", the dispatcher's announceable families and the
+# configuration's "announce { AFI { SAFI ...; } }" all follow this table
+FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc"}
+
+_TEXT: dict[type, Callable[[Any], str]] = {
+    **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
+    RouteTargetConstraint: _rtc_text,
+}
+
+
+def nlri_text(value: Any) -> str:
+    """A codec NLRI in the words that announce it (no leading family word);
+    the hex of its encoding for a value no grammar writes."""
+    render = _TEXT.get(type(value))
+    if render is not None:
+        try:
+            return render(value)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass
+    try:
+        return "0x" + value.encode().hex()
+    except Exception:  # noqa: BLE001 - a name for logs, never an error
+        return repr(value)
+
+
+def nlri_route_text(route: NlriRoute) -> str:
+    """How errors and logs name the route: ``evpn macadv ...``, ``rtc origin ...``."""
+    word = FAMILY_GRAMMARS.get(route.family)
+    head = word if word is not None else str(route.family)
+    return f"{head} {nlri_text(route.nlri)}"
