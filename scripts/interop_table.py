@@ -80,7 +80,8 @@ TABLE: dict[str, dict[str, list[str]]] = {
                                     "FRR": [F + "test_frr_labeled_unicast"],
                                     "ExaBGP": EVERY_FAMILY_EXABGP},
     "VPLS": {"GoBGP": [F + "test_gobgp_vpls"], "ExaBGP": EVERY_FAMILY_EXABGP},
-    "EVPN": {"FRR": [F + "test_frr_evpn"], "GoBGP": [F + "test_gobgp_evpn"]},
+    "EVPN": {"FRR": [F + "test_frr_evpn"], "GoBGP": [F + "test_gobgp_evpn"],
+             "ExaBGP": EVERY_FAMILY_EXABGP},
     "Route target constraint (RTC)": {"GoBGP": [F + "test_gobgp_rtc"]},
     "Route refresh": {"BIRD": [S + "test_route_refresh_bird"],
                       "FRR": [MORE + "test_route_refresh_from_frr_makes_bgpmesh_resend"],
@@ -112,7 +113,7 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "Maximum prefixes (teardown, warn)": {
         "BIRD": [MORE + "test_max_prefixes_teardown_sends_cease_6_1_to_bird",
                  MORE + "test_max_prefixes_warn_only_logs"]},
-    "peer-as auto, passive ranges": {
+    "peer-as auto, capabilities (hostname, GR, extended message), passive ranges": {
         "BIRD": [SI + "test_peer_as_auto_and_capabilities_seen_by_bird",
                  SI + "test_a_passive_range_accepts_a_peer_inside_it"]},
     "Shutdown communication (RFC 9003)": {
