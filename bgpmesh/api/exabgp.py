@@ -155,12 +155,18 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
     for family, hops in update.get("announce", {}).items():
         for next_hop, nlris in hops.items():
             for item in nlris:
-                nlri = entry_text(family, item)
+                try:
+                    nlri = item["nlri"] if isinstance(item, dict) else item
+                except KeyError:  # a family whose NLRI are objects
+                    nlri = entry_text(family, item)
                 lines.append(f"{head} update announced {nlri} next-hop "
                              f"{next_hop} {attributes}".rstrip() + f" family {family}")
     for family, nlris in update.get("withdraw", {}).items():
         for item in nlris:
-            nlri = entry_text(family, item)
+            try:
+                nlri = item["nlri"] if isinstance(item, dict) else item
+            except KeyError:
+                nlri = entry_text(family, item)
             lines.append(f"{head} update withdrawn {nlri} family {family}")
     lines.append(f"{head} update end")
     return lines

@@ -313,6 +313,14 @@ def test_text_of_other_object_families_does_not_fail() -> None:
         "flow destination-ipv4 10.0.0.0/24")
     assert entry_text("l2vpn evpn", {"code": 9, "parsed": False}) == '{"code":9,"parsed":false}'
     assert entry_text("ipv4 mup", {"raw": "zz"}) == '{"raw":"zz"}'
+    # and the text encoder, which took every entry for {"nlri": ...}, writes them
+    ident = {"peer": "10.0.0.1", "local": "10.0.0.2", "local_as": 1, "peer_as": 2}
+    body = {"update": {"withdraw": {"ipv4 flow": [{"string": "flow destination-ipv4 10.0.0.0/24"}],
+                                    "l2vpn evpn": [{"code": 9, "parsed": False}]}}}
+    assert text_event("update", ident, body)[1:3] == [
+        "neighbor 10.0.0.1 receive update withdrawn flow destination-ipv4 10.0.0.0/24 family ipv4 flow",
+        'neighbor 10.0.0.1 receive update withdrawn {"code":9,"parsed":false} family l2vpn evpn',
+    ]
 
 
 @pytest.mark.parametrize("family", [MUP4, MVPN6, SRP4])
