@@ -485,3 +485,15 @@ def test_any_body_behind_a_valid_header(family: Family, body: bytes) -> None:
             FAMILIES[family].unpack(header + bytes((len(body),)) + body)
         except BgpError:
             pass
+
+
+def test_adj_rib_in_shows_exabgp_strings() -> None:
+    from types import SimpleNamespace
+
+    from workers.api_events import received_routes
+
+    family, wire, value, entry, text = VECTORS[0]
+    reach = MpReachNlri(family, ("192.0.2.1",), (value,))
+    update = Update(attributes=(reach,))
+    peer = SimpleNamespace(adj_rib_in={(f, v): (hops, update) for f, v, hops in update.announced()})
+    assert received_routes(peer) == [["ipv4 mup", "mup:isd::65000:1:10.0.0.0/24", "next-hop 192.0.2.1"]]
