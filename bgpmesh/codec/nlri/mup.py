@@ -164,8 +164,31 @@ class MupType1Session:
 
     @classmethod
     def from_body(cls, body: bytes, afi: int, path_id: int | None) -> MupType1Session:
+        try:
+            return cls._read(body, afi, path_id, False)
+        except InvalidNetworkField as error:
+            # GoBGP 3.10 writes this prefix as a whole address (4 or 16
+            # octets, whatever its length) and resets no session over it;
+            # its later "fix prefix format in Type 1 ST route" reads the
+            # draft's layout.  Only a body the draft's layout cannot read is
+            # tried this way, so a conformant route is never read twice.
+            try:
+                return cls._read(body, afi, path_id, True)
+            except InvalidNetworkField:
+                raise error from None
+
+    @classmethod
+    def _read(cls, body: bytes, afi: int, path_id: int | None, whole: bool) -> MupType1Session:
         need(body, 9, "MUP type 1 session transformed route")
-        prefix, at = _prefix(body, 8, afi, "MUP type 1 session transformed")
+        if whole:
+            width = _WIDTH[afi]
+            need(body, 9 + width, "MUP type 1 session transformed route")
+            bits = body[8]
+            if bits > width * 8 or (bits + 7) >> 3 == width:
+                raise InvalidNetworkField("MUP type 1 session transformed prefix")
+            prefix, at = prefix_text(afi, bits, bytes(body[9 : 9 + ((bits + 7) >> 3)])), 9 + width
+        else:
+            prefix, at = _prefix(body, 8, afi, "MUP type 1 session transformed")
         need(body, at + 5, "MUP type 1 session transformed route")
         teid = int.from_bytes(body[at : at + 4], "big")
         qfi = body[at + 4]

@@ -334,6 +334,19 @@ def test_add_path_identifier_is_kept(family: Family) -> None:
     assert nlri_json(value) == {**entry, "path-information": "0.0.0.7"}
 
 
+def test_gobgp_3_10_type_1_session_transformed_prefix_is_read() -> None:
+    # captured from GoBGP 3.10 ("t1st 10.0.0.0/24 rd 65000:1 teid 12345 qfi 9
+    # endpoint 192.0.2.1"): length 0x17, the /24 prefix written as the whole
+    # address 0a000000 where the draft has its 3 significant octets
+    wire = bytes.fromhex("01" "0003" "17" "0000fde800000001" "18" "0a000000" "00003039" "09" "20" "c0000201")
+    assert Mup.decode(wire) == MupType1Session(RD, "10.0.0.0/24", 12345, 9, "192.0.2.1")
+    # what is written back (and shown as "raw") is the draft's layout
+    assert Mup.decode(wire).encode().hex() == VECTORS[3][1]
+    # neither layout fits (no endpoint length octet): the error is the draft layout's
+    with pytest.raises(InvalidNetworkField, match="endpoint address length 9"):
+        Mup.decode(bytes.fromhex("01" "0003" "16" "0000fde800000001" "18" "0a000000" "00003039" "09" "c0000201"))
+
+
 def test_mup_extended_community() -> None:
     # draft-mpmz-bess-mup-safi 3.2: type 0x0c sub-type 0x00, Direct-Type
     # Segment Identifier 0001 0000000a; ExaBGP 5.0 prints "mup:1:10"
