@@ -243,6 +243,8 @@ class MupType2Session:
         address = address_octets(self.endpoint)
         if not 0 <= self.teid_bits <= 32:
             raise ValueError(f"MUP TEID of {self.teid_bits} bits")
+        if not 0 <= self.teid < 1 << (((self.teid_bits + 7) >> 3) * 8):
+            raise ValueError(f"MUP TEID {self.teid} does not fit its {self.teid_bits} bits")
         return b"".join(
             (
                 self.rd.raw,

@@ -347,6 +347,15 @@ def test_gobgp_3_10_type_1_session_transformed_prefix_is_read() -> None:
         Mup.decode(bytes.fromhex("01" "0003" "16" "0000fde800000001" "18" "0a000000" "00003039" "09" "c0000201"))
 
 
+def test_values_that_cannot_be_written_are_value_errors() -> None:
+    with pytest.raises(ValueError, match="TEID"):
+        MupType2Session(RD, "192.0.2.1", 8, 256).encode()
+    with pytest.raises(ValueError, match="TEID"):
+        MupType2Session(RD, "192.0.2.1", 33, 0).encode()
+    with pytest.raises(ValueError):
+        SrPolicy(1, 100, "not an address").encode()
+
+
 def test_mup_extended_community() -> None:
     # draft-mpmz-bess-mup-safi 3.2: type 0x0c sub-type 0x00, Direct-Type
     # Segment Identifier 0001 0000000a; ExaBGP 5.0 prints "mup:1:10"
