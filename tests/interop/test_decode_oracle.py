@@ -108,6 +108,11 @@ CORPUS += [
     ("ipv6 mcast-vpn", update(ORIGIN_ASPATH + mp_reach("000205" + NEXT_HOP_6 + _rows((2, 5), 7)))),
     ("ipv4 mcast-vpn types 1 to 4", update(ORIGIN_ASPATH + mp_reach("000105" + NEXT_HOP_4 + _rows((1, 5), 1, 2, 3, 4)))),
     ("mcast-vpn withdraw", update("800f" f"{3 + len(_rows((1, 5), 7)) // 2:02x}" "000105" + _rows((1, 5), 7))),
+    # the Tunnel Encapsulation attribute (RFC 9012, type 23) that carries SR Policy
+    # candidate paths stays opaque, as in ExaBGP: tunnel type 15 (SR Policy),
+    # length 8, sub-TLV 12 (Preference) of 6 octets: flags, reserved, preference 100
+    ("tunnel encapsulation", update(ORIGIN_ASPATH + "400304c0000201" "c0170c" "000f" "0008" "0c06" "0000"
+                                    "00000064", nlri="180a0000")),
 ]
 
 DROPPED = ("time", "host", "pid", "ppid", "counter")
