@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgpmesh.api.exabgp import text_event
-from bgpmesh.api.json import extended_community, update_message
+from bgpmesh.api.json import extended_community, update_message, update_message_v5
 from bgpmesh.api.json_nlri import entry_text, nlri_json, nlri_text
 from bgpmesh.codec import FAMILIES, MpReachNlri, MpUnreachNlri, Session, Update
 from bgpmesh.codec.nlri.base import address_octets, address_text, prefix_octets, prefix_text
@@ -289,6 +289,8 @@ def test_in_an_update_both_ways() -> None:
     assert reach.encode(SESSION)[3:].hex() == "000155" "04" "c0000201" "00" + wire
     body = update_message(Update(attributes=(reach,)))["update"]
     assert body["announce"] == {"ipv4 mup": {"192.0.2.1": [entry]}}
+    # the 5.0 dialect changes attributes only: the entries are the same
+    assert update_message_v5(Update(attributes=(reach,)))["update"]["announce"] == body["announce"]
     gone = MpUnreachNlri(family, (value,))
     assert MpUnreachNlri.decode(gone.encode(SESSION)[3:], SESSION) == gone
     assert update_message(Update(attributes=(gone,)))["update"]["withdraw"] == {"ipv4 mup": [entry]}
