@@ -167,6 +167,8 @@ class MvpnLeafAd:
         return cls(key, _originator(body, at, "leaf A-D"), path_id)
 
     def body(self) -> bytes:
+        if self.route_key.path_id is not None:
+            raise ValueError("a leaf A-D route key has no path identifier")
         return self.route_key.encode() + address_octets(self.originator)
 
 

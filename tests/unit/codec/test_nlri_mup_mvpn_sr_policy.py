@@ -356,6 +356,8 @@ def test_values_that_cannot_be_written_are_value_errors() -> None:
         MupType2Session(RD, "192.0.2.1", 33, 0).encode()
     with pytest.raises(ValueError):
         SrPolicy(1, 100, "not an address").encode()
+    with pytest.raises(ValueError, match="route key"):
+        MvpnLeafAd(MvpnIntraAsIpmsiAd(RD, "192.0.2.1", path_id=1), "192.0.2.2").encode()
 
 
 def test_mup_extended_community() -> None:
