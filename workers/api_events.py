@@ -33,6 +33,7 @@ from bgpmesh.api.json import (
     refresh_message,
     update_message,
 )
+from bgpmesh.api.json_nlri import route_text
 from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, nlri_text
 from bgpmesh.codec.header import MESSAGES
 from bgpmesh.codec.nlri import codec_for
@@ -301,7 +302,7 @@ def received_routes(peer) -> list[list[str]]:
             text = rendered[id(update)] = " ".join(
                 f"{name} {_value_text(value)}" for name, value in json_attributes(update).items())
         hop = f"next-hop {hops[0]} " if hops else ""
-        out.append([str(family), str(nlri), (hop + text).strip()])
+        out.append([str(family), nlri if type(nlri) is str else route_text(nlri), (hop + text).strip()])
     return out
 
 

@@ -15,6 +15,7 @@ import datetime
 import json
 
 from bgpmesh.api.json import message_v5
+from bgpmesh.api.json_nlri import entry_text
 
 JSON_VERSION = "4.0.1"
 JSON_VERSION_V5 = "5.0.0"  # bgpmesh.api.dialect = 5
@@ -154,12 +155,18 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
     for family, hops in update.get("announce", {}).items():
         for next_hop, nlris in hops.items():
             for item in nlris:
-                nlri = item["nlri"] if isinstance(item, dict) else item
+                try:
+                    nlri = item["nlri"] if isinstance(item, dict) else item
+                except KeyError:  # a family whose NLRI are objects
+                    nlri = entry_text(family, item)
                 lines.append(f"{head} update announced {nlri} next-hop "
                              f"{next_hop} {attributes}".rstrip() + f" family {family}")
     for family, nlris in update.get("withdraw", {}).items():
         for item in nlris:
-            nlri = item["nlri"] if isinstance(item, dict) else item
+            try:
+                nlri = item["nlri"] if isinstance(item, dict) else item
+            except KeyError:
+                nlri = entry_text(family, item)
             lines.append(f"{head} update withdrawn {nlri} family {family}")
     lines.append(f"{head} update end")
     return lines

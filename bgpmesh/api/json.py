@@ -161,7 +161,7 @@ def attributes(update: Update) -> dict[str, Any]:
 def extended_community(value: int) -> str:
     """ExaBGP's string for one extended community: "target:65000:1"."""
     kind, fields = describe(value)
-    if kind in ("target", "origin", "redirect"):
+    if kind in ("target", "origin", "redirect", "mup"):
         return f"{kind}:{fields[0]}:{fields[1]}"
     if kind == "rate-limit":
         return f"rate-limit:{fields[1]:.0f}"

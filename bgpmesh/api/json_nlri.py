@@ -9,13 +9,16 @@ of operator strings plus the "string" form); vectors in
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from bgpmesh.codec.nlri import bgpls, evpn, flowspec
+from bgpmesh.codec.nlri import bgpls, evpn, flowspec, mup, mvpn
 from bgpmesh.codec.nlri.labeled import LabeledPrefix
 from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
+from bgpmesh.codec.nlri.sr_policy import SrPolicy
 from bgpmesh.codec.nlri.vpls import Vpls
+from bgpmesh.errors import InvalidNetworkField
 
 NO_NEXT_HOP = "no-nexthop"  # ExaBGP's key for routes without a next hop
 
@@ -273,9 +276,199 @@ def nlri_json(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
         if next_hop:
             out["nexthop"] = next_hop[0]  # ExaBGP repeats it inside BGP-LS entries
         return out
+    renderer = _RENDERERS.get(kind)
+    if renderer is not None:
+        return _path(value, renderer(value))
     if hasattr(value, "body"):
         return _path(value, _evpn(value))
     return {"nlri": repr(value)}
+
+
+# ---- MUP, MCAST-VPN, SR Policy -------------------------------------------
+#
+# MUP and the MCAST-VPN types 5 to 7 as ExaBGP 5.0's json() writes them (its
+# TEID, QFI and Source AS are strings); MCAST-VPN 1 to 4, which ExaBGP shows
+# as {"code", "parsed": false, "raw"}, in the same style with their RFC 6514
+# fields; SR Policy, which ExaBGP does not know, as its three RFC 9830 fields.
+
+_MUP_NAMES = {
+    mup.ISD: "InterworkSegmentDiscoveryRoute",
+    mup.DSD: "DirectSegmentDiscoveryRoute",
+    mup.T1ST: "Type1SessionTransformedRoute",
+    mup.T2ST: "Type2SessionTransformedRoute",
+}
+_MUP_SHORT = {mup.ISD: "isd", mup.DSD: "dsd", mup.T1ST: "t1st", mup.T2ST: "t2st"}
+
+
+def _raw(value: Any) -> str:
+    # the NLRI without its path identifier, as ExaBGP's "raw"
+    wire = value.encode()
+    return (wire[4:] if value.path_id is not None else wire).hex().upper()
+
+
+def _split(prefix: str) -> tuple[str, int]:
+    address, _, bits = prefix.partition("/")
+    return address, int(bits)
+
+
+def _mup(value: Any) -> dict[str, Any]:
+    kind = type(value)
+    if kind is mup.MupUnknown:
+        return {"arch": value.arch, "code": value.code, "raw": _raw(value)}
+    out: dict[str, Any] = {"name": _MUP_NAMES[value.CODE], "arch": mup.ARCH_3GPP_5G, "code": value.CODE}
+    if kind is mup.MupInterworkSegment:
+        address, bits = _split(value.prefix)
+        out.update({"prefix_ip_len": bits, "prefix_ip": address, "rd": str(value.rd)})
+    elif kind is mup.MupDirectSegment:
+        out.update({"ip": value.address, "rd": str(value.rd)})
+    elif kind is mup.MupType1Session:
+        address, bits = _split(value.prefix)
+        out.update({"prefix_ip_len": bits, "prefix_ip": address, "teid": str(value.teid), "qfi": str(value.qfi),
+                    "rd": str(value.rd), "endpoint_ip_len": 128 if ":" in value.endpoint else 32,
+                    "endpoint_ip": value.endpoint})
+        if value.source is None:
+            out.update({"source_ip_len": 0, "source_ip": ""})
+        else:
+            out.update({"source_ip_len": 128 if ":" in value.source else 32, "source_ip": value.source})
+    else:
+        width = 128 if ":" in value.endpoint else 32
+        out.update({"endpoint_len": width + value.teid_bits, "endpoint_ip": value.endpoint, "rd": str(value.rd),
+                    "teid": str(value.teid)})
+    out["raw"] = _raw(value)
+    return out
+
+
+_MVPN_NAMES = {
+    mvpn.INTRA_AS_I_PMSI_AD: "Intra-AS I-PMSI A-D route",
+    mvpn.INTER_AS_I_PMSI_AD: "Inter-AS I-PMSI A-D route",
+    mvpn.S_PMSI_AD: "S-PMSI A-D route",
+    mvpn.LEAF_AD: "Leaf A-D route",
+    mvpn.SOURCE_ACTIVE_AD: "Source Active A-D Route",
+    mvpn.SHARED_TREE_JOIN: "C-Multicast Shared Tree Join route",
+    mvpn.SOURCE_TREE_JOIN: "C-Multicast Source Tree Join route",
+}
+_MVPN_SHORT = {
+    mvpn.INTRA_AS_I_PMSI_AD: "intra-as-i-pmsi-ad",
+    mvpn.INTER_AS_I_PMSI_AD: "inter-as-i-pmsi-ad",
+    mvpn.S_PMSI_AD: "s-pmsi-ad",
+    mvpn.LEAF_AD: "leaf-ad",
+    mvpn.SOURCE_ACTIVE_AD: "sourcead",
+    mvpn.SHARED_TREE_JOIN: "shared-join",
+    mvpn.SOURCE_TREE_JOIN: "source-join",
+}
+
+
+def _wildcard(address: str | None) -> str:
+    return "*" if address is None else address
+
+
+def _mvpn(value: Any) -> dict[str, Any]:
+    kind = type(value)
+    if kind is mvpn.MvpnUnknown:
+        return {"code": value.code, "parsed": False, "raw": _raw(value)}
+    out: dict[str, Any] = {"code": value.CODE, "parsed": True, "raw": _raw(value), "name": _MVPN_NAMES[value.CODE]}
+    if kind is mvpn.MvpnLeafAd:
+        out["route-key"] = _mvpn(value.route_key)
+        out["originating-router"] = value.originator
+        return out
+    out["rd"] = str(value.rd)
+    if kind is mvpn.MvpnIntraAsIpmsiAd:
+        out["originating-router"] = value.originator
+    elif kind is mvpn.MvpnInterAsIpmsiAd:
+        out["source-as"] = str(value.source_as)
+    elif kind is mvpn.MvpnSpmsiAd:
+        out.update({"source": _wildcard(value.source), "group": _wildcard(value.group),
+                    "originating-router": value.originator})
+    else:
+        if kind is not mvpn.MvpnSourceActiveAd:
+            out["source-as"] = str(value.source_as)
+        out.update({"source": value.source, "group": value.group})
+    return out
+
+
+def _sr_policy(value: SrPolicy) -> dict[str, Any]:
+    return {"distinguisher": value.distinguisher, "color": value.color, "endpoint": value.endpoint}
+
+
+_RENDERERS = {
+    **dict.fromkeys((*mup.ROUTE_TYPES.values(), mup.MupUnknown), _mup),
+    **dict.fromkeys((*mvpn.ROUTE_TYPES.values(), mvpn.MvpnUnknown), _mvpn),
+    SrPolicy: _sr_policy,
+}
+
+
+def nlri_text(value: Any) -> str:
+    """A MUP, MCAST-VPN or SR Policy NLRI as ExaBGP's text encoder shows it
+    (its ``str()``): ``mup:isd::65000:1:10.0.0.0/24``."""
+    kind = type(value)
+    if kind is SrPolicy:
+        return f"sr-policy:{value.distinguisher}:{value.color}:{value.endpoint}"
+    if kind is mup.MupUnknown:
+        return f"mup:unknown:0x{value.raw.hex()}"
+    if kind is mvpn.MvpnUnknown:
+        return f"mvpn:unknown:0x{value.raw.hex()}"
+    if kind in mup.ROUTE_TYPES.values():
+        head = f"mup:{_MUP_SHORT[value.CODE]}::{value.rd}"
+        if kind is mup.MupInterworkSegment:
+            return f"{head}:{value.prefix}"
+        if kind is mup.MupDirectSegment:
+            return f"{head}:{value.address}"
+        if kind is mup.MupType1Session:
+            text = f"{head}:{value.prefix}:{value.teid}:{value.qfi}:{value.endpoint}/{128 if ':' in value.endpoint else 32}"
+            if value.source is not None:
+                text += f":{value.source}/{128 if ':' in value.source else 32}"
+            return text
+        width = 128 if ":" in value.endpoint else 32
+        return f"{head}:{width + value.teid_bits}:{value.endpoint}:{value.teid}:"
+    head = f"mvpn:{_MVPN_SHORT[value.CODE]}:"
+    if kind is mvpn.MvpnLeafAd:
+        return f"{head}:{nlri_text(value.route_key)}:{value.originator}"
+    head += f":{value.rd}"
+    if kind is mvpn.MvpnIntraAsIpmsiAd:
+        return f"{head}:{value.originator}"
+    if kind is mvpn.MvpnInterAsIpmsiAd:
+        return f"{head}:{value.source_as}"
+    if kind is mvpn.MvpnSpmsiAd:
+        return f"{head}:{_wildcard(value.source)}:{_wildcard(value.group)}:{value.originator}"
+    if kind is mvpn.MvpnSourceActiveAd:
+        return f"{head}:{value.source}:{value.group}"
+    return f"{head}:{value.source_as}:{value.source}:{value.group}"
+
+
+_TEXT_TYPES = frozenset(_RENDERERS)
+
+
+def route_text(value: Any) -> str:
+    """A received route for ``show adj-rib in``: the prefix, ExaBGP's string
+    of a MUP, MCAST-VPN or SR Policy route, else the value's own ``str``."""
+    if type(value) in _TEXT_TYPES:
+        return nlri_text(value)
+    return str(value)
+
+
+_TEXT_READERS = {"mup": mup.Mup, "mcast-vpn": mvpn.Mvpn}
+
+
+def entry_text(family: str, item: Any) -> str:
+    """One entry of an "announce"/"withdraw" list as the text encoder writes
+    it: the prefix, ExaBGP's string of a MUP or MCAST-VPN route (read back
+    from its "raw"), of an SR Policy, of a flow; otherwise the entry as JSON."""
+    if not isinstance(item, dict):
+        return item
+    if "nlri" in item:
+        return item["nlri"]
+    afi, _, safi = family.partition(" ")
+    reader = _TEXT_READERS.get(safi)
+    if reader is not None and "raw" in item:
+        try:
+            return nlri_text(reader.decode(bytes.fromhex(item["raw"]), 2 if afi == "ipv6" else 1))
+        except (ValueError, InvalidNetworkField):
+            pass
+    if safi == "sr-policy" and "endpoint" in item:
+        return f"sr-policy:{item['distinguisher']}:{item['color']}:{item['endpoint']}"
+    if "string" in item:
+        return item["string"]
+    return json.dumps(item, separators=(",", ":"))
 
 
 def _route_target(raw: bytes) -> str:

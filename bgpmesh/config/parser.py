@@ -69,8 +69,8 @@ _FALSE = frozenset({"false", "disable", "disabled"})
 
 # Families ExaBGP 4.2/5.0 accept in a ``family`` block (configuration/neighbor/
 # family.py), with their IANA codes: family.py does not name them all.
-_IP_SAFIS = {"unicast": 1, "multicast": 2, "nlri-mpls": 4, "mcast-vpn": 5, "mup": 85,
-             "mpls-vpn": 128, "rtc": 132, "flow": 133, "flow-vpn": 134}
+_IP_SAFIS = {"unicast": 1, "multicast": 2, "nlri-mpls": 4, "mcast-vpn": 5, "sr-policy": 73,
+             "mup": 85, "mpls-vpn": 128, "rtc": 132, "flow": 133, "flow-vpn": 134}
 _FAMILY_CODES = {
     "ipv4": (1, _IP_SAFIS),
     "ipv6": (2, _IP_SAFIS),

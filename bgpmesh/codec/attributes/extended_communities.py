@@ -130,6 +130,10 @@ def describe(value: int) -> tuple[str, tuple[Any, ...]]:
     if kind == 0x40 and subtype == 0x04:
         asn, bandwidth = struct.unpack("!Hf", body)
         return "bandwidth", (asn, bandwidth)
+    if kind == 0x0C and subtype == 0x00:
+        # draft-mpmz-bess-mup-safi 3.2: MUP Extended Community, Direct-Type
+        # Segment Identifier (6 octets, shown as 2-octet:4-octet as ExaBGP does)
+        return "mup", _AS2_NUMBER.unpack(body)
     return "unknown", ()
 
 

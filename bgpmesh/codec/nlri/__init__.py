@@ -22,8 +22,11 @@ from bgpmesh.codec.nlri.ipv6_unicast import IPV6_UNICAST_CODEC
 from bgpmesh.codec.nlri.labeled import IPV4_MPLS_CODEC, IPV6_MPLS_CODEC
 from bgpmesh.codec.nlri.mpls_vpn import IPV4_VPN_CODEC, IPV6_VPN_CODEC
 from bgpmesh.codec.nlri.multicast import IPV4_MULTICAST_CODEC, IPV6_MULTICAST_CODEC
+from bgpmesh.codec.nlri.mup import IPV4_MUP_CODEC, IPV6_MUP_CODEC
+from bgpmesh.codec.nlri.mvpn import IPV4_MVPN_CODEC, IPV6_MVPN_CODEC
 from bgpmesh.codec.nlri.prefix import PrefixCodec
 from bgpmesh.codec.nlri.rtc import IPV4_RTC_CODEC, IPV6_RTC_CODEC
+from bgpmesh.codec.nlri.sr_policy import IPV4_SR_POLICY_CODEC, IPV6_SR_POLICY_CODEC
 from bgpmesh.codec.nlri.vpls import VPLS_CODEC
 from bgpmesh.family import Family
 
@@ -48,6 +51,12 @@ FAMILIES: dict[Family, PrefixCodec | NlriCodec] = {
         IPV6_RTC_CODEC,
         BGP_LS_CODEC,
         BGP_LS_VPN_CODEC,
+        IPV4_MVPN_CODEC,
+        IPV6_MVPN_CODEC,
+        IPV4_MUP_CODEC,
+        IPV6_MUP_CODEC,
+        IPV4_SR_POLICY_CODEC,
+        IPV6_SR_POLICY_CODEC,
     )
 }
 

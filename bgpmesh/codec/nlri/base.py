@@ -77,7 +77,11 @@ def address_text(raw: bytes) -> str:
 
 
 def address_octets(text: str) -> bytes:
-    return socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    """4 or 16 octets from address text; ValueError on bad text (as ``prefix_octets``)."""
+    try:
+        return socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, TypeError):
+        raise ValueError(f"not an IP address: {text!r}") from None
 
 
 def path_id_octets(path_id: int | None) -> bytes:

@@ -98,6 +98,18 @@ def test_defaults_of_new_fields() -> None:
     assert neighbor.peer_range is None and neighbor.md5_password is None
 
 
+def test_mcast_vpn_mup_sr_policy_families_are_offered_in_the_open() -> None:
+    from bgpmesh.codec.capabilities import Multiprotocol
+    from workers.peer import local_open
+
+    neighbor = neighbor_of("family { ipv4 mcast-vpn; ipv6 mcast-vpn; ipv4 mup; ipv6 mup; "
+                           "ipv4 sr-policy; ipv6 sr-policy; }")
+    expected = (Family(1, 5), Family(2, 5), Family(1, 85), Family(2, 85), Family(1, 73), Family(2, 73))
+    assert neighbor.families == expected
+    offered = [c.family for c in local_open(neighbor).capabilities if type(c) is Multiprotocol]
+    assert offered == list(expected)
+
+
 def test_family_all() -> None:
     families = neighbor_of("family { all; }").families
     assert IPV4_UNICAST in families and Family(2, 134) in families and len(families) > 10
