@@ -496,6 +496,18 @@ class Fsm:
         """The OPEN this FSM sends: ``local_open`` with the configured hold time."""
         return self._open
 
+    def use_open(self, local_open: Open) -> None:
+        """The OPEN the next connection sends.  A driver that keeps one FSM
+        across sessions (damping) changes it between them: the Graceful
+        Restart Restart State bit, say, belongs to the first session after a
+        restart only (RFC 4724 section 3).  Only in Idle: an OPEN already sent
+        cannot change."""
+        if self._state is not State.Idle:
+            raise ValueError(f"the OPEN can change only in Idle, not in {self._state.name}")
+        if local_open.hold_time != self.hold_time:
+            local_open = dataclasses.replace(local_open, hold_time=self.hold_time)
+        self._open = local_open
+
     @property
     def timers(self) -> dict[type, float]:
         """The armed timers: their ``*Expires`` event class -> deadline."""

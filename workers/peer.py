@@ -233,6 +233,11 @@ class Peer:
         """Damping: AutomaticStart to the kept FSM, once per drop."""
         self.reader = MessageReader()
         self.session = Session()
+        # the kept FSM still holds the OPEN it was made with: the Restart
+        # State bit of the first session after a worker restart must not
+        # carry over to the next ones
+        if self.fsm.state is F.State.Idle:
+            self.fsm.use_open(self.local_open())
         early, self.early = self.early, None
         if early is not None:
             early.close()  # a connection held before the start: the hold refuses it

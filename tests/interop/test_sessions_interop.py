@@ -108,6 +108,43 @@ def test_graceful_restart_keeps_routes_through_a_killed_worker(tmp_path, address
     assert routes["10.31.0.0/24"]["next_hop"] == my_end.address
 
 
+def test_only_the_first_session_after_a_worker_restart_says_restart_state(
+        tmp_path, addresses, bird_factory, mesh):
+    """With idle-hold the driver keeps one FSM across sessions: the OPEN of
+    the session after the restarted worker's first must carry R=0 again
+    (RFC 4724 section 3: the bit is for the restart, not for later sessions)."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end,
+                                               extra=["graceful restart on;"])])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor(
+        bird_end, my_end,
+        extra="    idle-hold 1;\n"
+              "    capability {\n        graceful-restart 60;\n    }\n"
+              "    api {\n        processes [ script ];\n"
+              "        send {\n            open;\n        }\n    }\n"))
+    bird.wait_established("mesh", timeout=30)
+
+    def restart_flags() -> list[list[str]]:
+        return [m["neighbor"]["open"]["capabilities"]["64"]["restart-flags"]
+                for m in relay.messages() if m.get("type") == "open"]
+
+    wait_until(lambda: restart_flags() == [[]], 15, message=lambda: relay.lines())
+    pid = instance.worker_pids()["auto-0"]
+    os.kill(pid, signal.SIGKILL)
+    # the restarted worker's first OPEN: Restart State (ExaBGP's JSON calls
+    # the R bit "forwarding")
+    wait_until(lambda: len(restart_flags()) == 2, 30, message=lambda: relay.lines())
+    assert restart_flags()[1] == ["forwarding"]
+    bird.wait_established("mesh", timeout=30)
+    # BIRD resets the session (Cease); the kept, damped FSM opens the next one
+    bird.birdc("restart mesh")
+    wait_until(lambda: len(restart_flags()) == 3, 30,
+               message=lambda: f"{relay.lines()}\n{instance.log()[-2000:]}")
+    assert restart_flags()[2] == [], instance.log()[-3000:]
+    bird.wait_established("mesh", timeout=30)
+
+
 def test_without_graceful_restart_bird_drops_the_routes(tmp_path, addresses, bird_factory,
                                                         mesh):
     """The control: same kill, no GR capability, and the routes do go away."""
