@@ -388,9 +388,16 @@ class SessionEstablished:
 
 @dataclasses.dataclass(frozen=True)
 class SessionDown:
-    """An Established session ended: withdraw what the peer announced."""
+    """An Established session ended: withdraw what the peer announced.
+
+    ``graceful``: it ended the way a restarting peer ends it, the TCP
+    connection lost or the peer silent past the hold time, not by a
+    NOTIFICATION either side sent for a reason; Graceful Restart's receiving
+    speaker keeps the routes then (RFC 4724 section 4.2, ``bgpmesh.graceful``).
+    """
 
     reason: str
+    graceful: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -584,6 +591,7 @@ class Fsm:
         reason: str,
         notification: Send | None = None,
         damp: bool = True,
+        graceful: bool = False,
     ) -> list[Action]:
         """Drop the connection and go to Idle, saying so if the session was up.
 
@@ -593,7 +601,7 @@ class Fsm:
         actions: list[Action] = [] if notification is None else [notification]
         actions.append(Close(reason))
         if self._state is State.Established:
-            actions.append(SessionDown(reason))
+            actions.append(SessionDown(reason, graceful))
         hold = self._next_idle_hold(now) if damp and self.idle_hold_time else 0.0
         if hold:
             reason = f"{reason}; idle hold {hold:g}s"
@@ -620,7 +628,11 @@ class Fsm:
             # Event 22, just drops the connection.
             return self._close(now, f"refused OPEN, no NOTIFICATION before ours: {what}")
         notification = Send(Notification.from_error(error).encode(self._session))
-        return self._close(now, f"sent NOTIFICATION {what}", notification)
+        # A peer that stopped talking is the other way a restart shows; the
+        # NOTIFICATION we send it is most likely never read (without RFC
+        # 8538's N bit every other NOTIFICATION ends graceful restart).
+        return self._close(now, f"sent NOTIFICATION {what}", notification,
+                           graceful=isinstance(error, HoldTimerExpired))
 
     def _default(self, event: Event, now: float) -> list[Action]:
         name = type(event).__name__
@@ -780,7 +792,8 @@ class Fsm:
             reason = "connection lost in Connect while the OPEN was delayed"
             self._goto(State.Active, now, reason)
             return [Close(reason)]
-        return self._close(now, f"connection lost in {self._state.name}")
+        # RFC 4724 section 4.2: "detects termination of the TCP session"
+        return self._close(now, f"connection lost in {self._state.name}", graceful=True)
 
     def _collision_dump(self, event: OpenCollisionDump, now: float) -> list[Action]:
         # OpenSent, OpenConfirm, Established, Event 23: "sends the

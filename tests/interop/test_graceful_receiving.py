@@ -1,0 +1,140 @@
+"""Graceful restart with bgpmesh as the receiving speaker (RFC 4724 section
+4.2), against BIRD 2 restarting for real: ``birdc graceful restart``, then
+``bird -R`` with the same configuration (less one route).
+
+What a script must see: ``down``, a ``stale`` event, no withdrawal while the
+peer is away, the routes again, then the withdrawal of the one route the
+restarted peer did not announce, at its End-of-RIB.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bird import BirdPeer
+from tests.daemons.waiting import wait_until
+
+pytestmark = pytest.mark.system
+
+KEPT = "10.81.0.0/24"
+DROPPED = "10.81.1.0/24"
+
+
+def neighbor(bird_end, my_end, *, capability: str) -> str:
+    return (f"neighbor {bird_end.address} {{\n"
+            f"    router-id {my_end.address};\n"
+            f"    local-address {my_end.address};\n"
+            "    local-as 65001;\n"
+            "    peer-as 65002;\n"
+            "    hold-time 9;\n"
+            f"    connect {bird_end.port};\n"
+            "    family {\n        ipv4 unicast;\n    }\n"
+            f"    capability {{\n{capability}    }}\n"
+            "    api {\n        processes [ script ];\n        neighbor-changes;\n"
+            "        receive {\n            parsed;\n            update;\n        }\n    }\n"
+            "}\n")
+
+
+@pytest.fixture
+def mesh(tmp_path):
+    started: list[Bgpmesh] = []
+
+    def factory(config: str) -> Bgpmesh:
+        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
+        started.append(instance)
+        return instance.start()
+
+    yield factory
+    for instance in started:
+        instance.stop()
+
+
+def bird_peer(bird_end, my_end, *, extra=()) -> BirdPeer:
+    return BirdPeer(name="mesh", local_address=bird_end.address, local_port=bird_end.port,
+                    peer_address=my_end.address, peer_port=my_end.port, local_as=65002,
+                    peer_as=65001, ipv6=False,
+                    export_static=[(KEPT, {}), (DROPPED, {})],
+                    extra=["graceful restart on;", "graceful restart time 60;", *extra],
+                    # a BIRD in recovery waits this long at most for its peers
+                    tables=["graceful restart wait 10;"])
+
+
+def announced(message: dict) -> set[str]:
+    update = message["neighbor"].get("message", {}).get("update", {})
+    return {item["nlri"] if isinstance(item, dict) else item
+            for hops in update.get("announce", {}).values()
+            for items in hops.values() for item in items}
+
+
+def withdrawn(message: dict) -> set[str]:
+    update = message["neighbor"].get("message", {}).get("update", {})
+    return {item["nlri"] if isinstance(item, dict) else item
+            for items in update.get("withdraw", {}).values() for item in items}
+
+
+def events(relay: Relay) -> list[dict]:
+    return [m for m in relay.messages() if m.get("type") in ("state", "update", "stale")]
+
+
+def test_bird_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib(
+        tmp_path, addresses, bird_factory, mesh):
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor(
+        bird_end, my_end, capability="        graceful-restart 30;\n"))
+    bird.wait_established("mesh", timeout=30)
+    wait_until(lambda: {KEPT, DROPPED} <= set().union(*map(announced, events(relay))), 20,
+               message=lambda: relay.lines())
+    before = len(events(relay))
+
+    # BIRD restarts without DROPPED
+    bird.peers[0].export_static = [(KEPT, {})]
+    bird.graceful_restart()
+    relay.wait_message(lambda m: m.get("type") == "stale", timeout=20)
+    bird.start(recovery=True)
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=60)
+    seen = events(relay)[before:]
+    kinds = [(m["type"], m["neighbor"].get("state") or m["neighbor"].get("stale", {})
+              .get("phase")) for m in seen]
+    log = f"{kinds}\n{instance.log()[-3000:]}"
+    # down, then the routes are stale for BIRD's restart time
+    assert kinds[0] == ("state", "down"), log
+    stale = seen[1]["neighbor"]["stale"]
+    assert stale["family"] == "ipv4 unicast" and stale["phase"] == "restart", log
+    assert stale["routes"] == 2 and stale["until"] > seen[1]["time"] + 50, log
+    # no withdrawal at all until the End-of-RIB of the restarted BIRD; then
+    # exactly the route it did not announce again
+    first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
+    assert ("state", "up") in kinds[:first], log
+    assert KEPT in set().union(*map(announced, seen[:first])), log
+    assert withdrawn(seen[first]) == {DROPPED}, log
+    assert sum(1 for m in seen if m["type"] == "update" and withdrawn(m)) == 1, log
+    assert over["neighbor"]["stale"] == {"family": "ipv4 unicast", "phase": "over",
+                                         "routes": 1, "reason": "End-of-RIB"}, log
+    # then BIRD's End-of-RIB itself
+    eor = [i for i, m in enumerate(seen) if m["type"] == "update"
+           and "eor" in m["neighbor"]["message"]]
+    assert eor and eor[-1] > first, log
+
+
+def test_without_graceful_restart_nothing_is_stale(tmp_path, addresses, bird_factory, mesh):
+    """The control: no graceful-restart of ours, so BIRD's restart is a plain down."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    mesh(relay.process_block() + neighbor(bird_end, my_end, capability="        asn4;\n"))
+    bird.wait_established("mesh", timeout=30)
+    wait_until(lambda: {KEPT, DROPPED} <= set().union(*map(announced, events(relay))), 20,
+               message=lambda: relay.lines())
+    bird.graceful_restart()
+    relay.wait_message(lambda m: m.get("type") == "state"
+                       and m["neighbor"]["state"] == "down", timeout=20)
+    bird.start(recovery=True)
+    bird.wait_established("mesh", timeout=30)
+    wait_until(lambda: sum(1 for m in events(relay) if m["type"] == "update"
+                           and "eor" in m["neighbor"]["message"]) >= 2, 30,
+               message=lambda: relay.lines())
+    assert not [m for m in relay.messages() if m.get("type") == "stale"]
