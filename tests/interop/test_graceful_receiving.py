@@ -138,3 +138,59 @@ def test_without_graceful_restart_nothing_is_stale(tmp_path, addresses, bird_fac
                            and "eor" in m["neighbor"]["message"]) >= 2, 30,
                message=lambda: relay.lines())
     assert not [m for m in relay.messages() if m.get("type") == "stale"]
+
+
+# -- long-lived graceful restart (RFC 9494) ------------------------------------
+
+NO_LLGR_ROUTE = "10.81.2.0/24"
+
+
+def communities(message: dict) -> list:
+    update = message["neighbor"].get("message", {}).get("update", {})
+    return update.get("attribute", {}).get("community", [])
+
+
+def test_bird_stays_away_long_lived_stale_then_withdrawn(tmp_path, addresses, bird_factory,
+                                                         mesh):
+    """BIRD offers a 1 s restart time and a 4 s long-lived stale time, then
+    stays away: the routes are stale, then LLGR-stale (NO_LLGR's withdrawn,
+    the others announced again with LLGR_STALE), then withdrawn."""
+    bird_end, my_end = addresses.pair()
+    peer = bird_peer(bird_end, my_end, extra=[
+        "long lived graceful restart on;", "long lived stale time 4;"])
+    peer.extra.remove("graceful restart time 60;")
+    peer.extra.append("graceful restart time 1;")
+    peer.export_static.append((NO_LLGR_ROUTE, {"bgp_community": [(65535, 7)]}))
+    bird = bird_factory("10.0.0.2", [peer])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor(
+        bird_end, my_end, capability="        graceful-restart 30;\n"
+                                     "        long-lived-graceful-restart 3600;\n"))
+    bird.wait_established("mesh", timeout=30)
+    every = {KEPT, DROPPED, NO_LLGR_ROUTE}
+    wait_until(lambda: every <= set().union(*map(announced, events(relay))), 20,
+               message=lambda: relay.lines())
+    before = len(events(relay))
+    bird.graceful_restart()
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=30)
+    seen = events(relay)[before:]
+    log = f"{[(m['type'], m['neighbor'].get('stale')) for m in seen]}\n" \
+          f"{relay.lines()[-12:]}\n{instance.log()[-3000:]}"
+    phases = [m["neighbor"]["stale"]["phase"] for m in seen if m["type"] == "stale"]
+    assert phases == ["restart", "long-lived", "over"], log
+    long_lived = next(m for m in seen if m["type"] == "stale"
+                      and m["neighbor"]["stale"]["phase"] == "long-lived")
+    assert long_lived["neighbor"]["stale"]["routes"] == 2, log
+    # BIRD's own stale time, not ours
+    assert 3 < long_lived["neighbor"]["stale"]["until"] - long_lived["time"] <= 4.5, log
+    updates = [m for m in seen if m["type"] == "update"]
+    # NO_LLGR's route leaves when the long-lived phase begins, the others are
+    # announced again with LLGR_STALE (65535:6)
+    assert [withdrawn(m) for m in updates if withdrawn(m)] == [{NO_LLGR_ROUTE},
+                                                               {KEPT, DROPPED}], log
+    tagged = [m for m in updates if announced(m)]
+    assert set().union(*map(announced, tagged)) == {KEPT, DROPPED}, log
+    assert all([65535, 6] in communities(m) for m in tagged), log
+    assert over["neighbor"]["stale"]["reason"] == "the long-lived stale time ran out", log
+    assert over["neighbor"]["stale"]["routes"] == 2, log
