@@ -9,6 +9,9 @@ restarted peer did not announce, at its End-of-RIB.
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from tests.daemons.bgpmesh import Bgpmesh, Relay
@@ -194,3 +197,40 @@ def test_bird_stays_away_long_lived_stale_then_withdrawn(tmp_path, addresses, bi
     assert all([65535, 6] in communities(m) for m in tagged), log
     assert over["neighbor"]["stale"]["reason"] == "the long-lived stale time ran out", log
     assert over["neighbor"]["stale"]["routes"] == 2, log
+
+
+def test_silent_bird_hold_timer_then_back_without_forwarding_state(tmp_path, addresses,
+                                                                   bird_factory, mesh):
+    """BIRD stopped (SIGSTOP) past the 9 s hold time: our hold timer ends the
+    session, which is a restart too (stale, no withdrawal); BIRD continued
+    comes back as a plain restart, without the Forwarding State bit, so every
+    stale route goes at once (RFC 4724 4.2)."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor(
+        bird_end, my_end, capability="        graceful-restart 30;\n"))
+    bird.wait_established("mesh", timeout=30)
+    wait_until(lambda: {KEPT, DROPPED} <= set().union(*map(announced, events(relay))), 20,
+               message=lambda: relay.lines())
+    before = len(events(relay))
+    pid = bird.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        relay.wait_message(lambda m: m.get("type") == "stale", timeout=30)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=60)
+    seen = events(relay)[before:]
+    log = f"{[(m['type'], m['neighbor'].get('state'), m['neighbor'].get('stale')) for m in seen]}" \
+          f"\n{instance.log()[-3000:]}"
+    assert seen[0]["neighbor"]["state"] == "down", log
+    assert "4/0" in seen[0]["neighbor"]["reason"], log  # Hold Timer Expired
+    assert seen[1]["neighbor"]["stale"]["phase"] == "restart", log
+    assert over["neighbor"]["stale"] == {
+        "family": "ipv4 unicast", "phase": "over", "routes": 2,
+        "reason": "the peer did not preserve its forwarding state"}, log
+    first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
+    assert ("state", "up") in [(m["type"], m["neighbor"].get("state")) for m in seen[:first]]
+    assert withdrawn(seen[first]) == {KEPT, DROPPED}, log
