@@ -86,6 +86,12 @@ Rules of this file
 - ``Close`` may be returned for a connection that is already gone (after
   ``TcpConnectionFails``) or not yet made (a pending outbound connect): the
   driver treats it as "make sure there is no connection".
+- ``SessionDown.graceful`` says whether the session ended as a restarting
+  peer ends it (the TCP connection lost, or the hold timer: the peer went
+  silent) rather than by a NOTIFICATION received or sent for a reason, or
+  an operator's stop; graceful restart's receiving speaker keeps the peer's
+  routes only then (``bgpmesh.graceful``).  RFC 8538's N bit is not
+  offered, so no NOTIFICATION keeps them.
 - Every state change is recorded with its reason in ``history`` (the idea of
   gobgp's ``fsmStateReason``), the last ``HISTORY_SIZE`` of them; ``reason``
   is the latest one.

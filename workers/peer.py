@@ -19,6 +19,13 @@ whose role does not pair gets NOTIFICATION 2/11, the OTC ingress rules of
 section 5 apply to the UPDATEs published, and the egress rules to what is
 sent (``Session.otc_add``/``otc_refuse``, applied by the packer).
 
+Graceful restart as the receiving speaker (RFC 4724 section 4.2, RFC 9494):
+when the FSM reports a graceful drop (``SessionDown.graceful``), the peer's
+routes stay in the Adj-RIB-In, marked stale by the neighbor's
+``StaleRoutes`` (``bgpmesh.graceful``), which outlives sessions and whose
+deadline gets a ``loop.call_at`` of its own.  Scripts see ``stale`` events
+(bus kind ``state``) and, when stale routes go, ordinary withdraw updates.
+
 This is the one place where a wire error becomes a NOTIFICATION (through the
 FSM).  Any other exception out of the codec is a bug: it is logged with its
 traceback and the session is closed with a Cease, never blamed on the peer.
