@@ -234,3 +234,30 @@ def test_silent_bird_hold_timer_then_back_without_forwarding_state(tmp_path, add
     first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
     assert ("state", "up") in [(m["type"], m["neighbor"].get("state")) for m in seen[:first]]
     assert withdrawn(seen[first]) == {KEPT, DROPPED}, log
+
+
+def test_bird_stays_away_past_its_restart_time(tmp_path, addresses, bird_factory, mesh):
+    """BIRD offers a 2 s restart time and does not come back: the stale
+    routes are withdrawn when it runs out (RFC 4724 4.2), not before."""
+    bird_end, my_end = addresses.pair()
+    peer = bird_peer(bird_end, my_end)
+    peer.extra.remove("graceful restart time 60;")
+    peer.extra.append("graceful restart time 2;")
+    bird = bird_factory("10.0.0.2", [peer])
+    relay = Relay(tmp_path, "script")
+    mesh(relay.process_block() + neighbor(bird_end, my_end,
+                                          capability="        graceful-restart 30;\n"))
+    bird.wait_established("mesh", timeout=30)
+    wait_until(lambda: {KEPT, DROPPED} <= set().union(*map(announced, events(relay))), 20,
+               message=lambda: relay.lines())
+    before = len(events(relay))
+    bird.graceful_restart()
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=30)
+    seen = events(relay)[before:]
+    stale = next(m for m in seen if m["type"] == "stale")
+    assert [m["type"] for m in seen] == ["state", "stale", "update", "stale"], relay.lines()
+    assert withdrawn(seen[2]) == {KEPT, DROPPED}
+    assert over["neighbor"]["stale"]["reason"] == "the restart time ran out"
+    # not before BIRD's restart time (the event times are the worker's clock)
+    assert over["time"] >= stale["neighbor"]["stale"]["until"] - 0.5
