@@ -24,8 +24,9 @@ KEPT = "10.81.0.0/24"
 DROPPED = "10.81.1.0/24"
 
 
-def neighbor(bird_end, my_end, *, capability: str) -> str:
+def neighbor(bird_end, my_end, *, capability: str, extra: str = "") -> str:
     return (f"neighbor {bird_end.address} {{\n"
+            f"{extra}"
             f"    router-id {my_end.address};\n"
             f"    local-address {my_end.address};\n"
             "    local-as 65001;\n"
@@ -123,12 +124,19 @@ def test_bird_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of
     assert eor and eor[-1] > first, log
 
 
-def test_without_graceful_restart_nothing_is_stale(tmp_path, addresses, bird_factory, mesh):
-    """The control: no graceful-restart of ours, so BIRD's restart is a plain down."""
+@pytest.mark.parametrize("capability, extra", [
+    ("        asn4;\n", ""),
+    ("        graceful-restart 30;\n", "    adj-rib-in false;\n"),
+], ids=["no-graceful-restart", "no-adj-rib-in"])
+def test_without_graceful_restart_nothing_is_stale(tmp_path, addresses, bird_factory, mesh,
+                                                   capability, extra):
+    """The controls: no graceful-restart of ours, or no Adj-RIB-In to keep
+    the routes in, so BIRD's restart is a plain down."""
     bird_end, my_end = addresses.pair()
     bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end)])
     relay = Relay(tmp_path, "script")
-    mesh(relay.process_block() + neighbor(bird_end, my_end, capability="        asn4;\n"))
+    mesh(relay.process_block() + neighbor(bird_end, my_end, capability=capability,
+                                          extra=extra))
     bird.wait_established("mesh", timeout=30)
     wait_until(lambda: {KEPT, DROPPED} <= set().union(*map(announced, events(relay))), 20,
                message=lambda: relay.lines())
