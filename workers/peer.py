@@ -751,12 +751,8 @@ class Peer:
             self.adj_rib_in.pop((family, nlri), None)
         keys = list(keys)
         for i in range(0, len(keys), STALE_WITHDRAW_SLICE):
-            chunk = tuple(keys[i:i + STALE_WITHDRAW_SLICE])
-            if family == IPV4_UNICAST and all(type(k) is str for k in chunk):
-                update = Update(withdrawn=chunk)
-            else:
-                update = Update(attributes=(MpUnreachNlri(family, chunk),))
-            self.worker.publish_event(self, "update", update_message(update))
+            self.worker.publish_event(self, "update", update_message(
+                _withdrawal(family, tuple(keys[i:i + STALE_WITHDRAW_SLICE]))))
         self._publish_stale(family, "over", None, reason, len(keys))
 
     def _long_lived(self, family: Family, keys) -> None:
@@ -784,11 +780,8 @@ class Peer:
         if gone:
             for nlri in gone:
                 self.adj_rib_in.pop((family, nlri), None)
-            if family == IPV4_UNICAST and all(type(k) is str for k in gone):
-                update = Update(withdrawn=tuple(gone))
-            else:
-                update = Update(attributes=(MpUnreachNlri(family, tuple(gone)),))
-            self.worker.publish_event(self, "update", update_message(update))
+            self.worker.publish_event(self, "update", update_message(
+                _withdrawal(family, tuple(gone))))
 
     def delivered(self, message) -> None:
         if isinstance(message, Update):
@@ -965,6 +958,13 @@ class Peer:
 
 
 STALE_WITHDRAW_SLICE = 1000  # NLRI per withdraw event when stale routes go
+
+
+def _withdrawal(family: Family, nlris: tuple) -> Update:
+    """The UPDATE that withdraws ``nlris`` of ``family``, as a peer sends it."""
+    if family == IPV4_UNICAST and all(type(nlri) is str for nlri in nlris):
+        return Update(withdrawn=nlris)
+    return Update(attributes=(MpUnreachNlri(family, nlris),))
 
 
 def _with_llgr_stale(update: Update, family: Family, nlris: tuple) -> Update:
