@@ -243,12 +243,11 @@ class StaleRoutes:
         for family in list(self._families):
             entry = self._families[family]
             if family not in preserved_families:
-                # RFC 4724 4.2: "if the Graceful Restart Capability is not
-                # received in the re-established session at all, or if the
-                # ... 'Forwarding State' bit for a specific address family is
-                # not set, the Receiving Speaker MUST immediately remove all
-                # the stale routes from the peer that it is retaining for that
-                # address family"
+                # RFC 4724 4.2: without the Graceful Restart capability in the
+                # new OPEN, or with it but without the Forwarding State bit
+                # for the family, the Receiving Speaker MUST remove that
+                # family's stale routes at once (RFC 9494 4.2 the same for the
+                # long-lived capability)
                 actions += self._withdraw(family, "the peer did not preserve its forwarding state")
                 continue
             entry.up = True

@@ -756,9 +756,9 @@ class Peer:
         self._publish_stale(family, "over", None, reason, len(keys))
 
     def _long_lived(self, family: Family, keys) -> None:
-        """RFC 9494 section 4.3: "the routes ... that carry the NO_LLGR
-        community MUST be removed"; the others stay with LLGR_STALE attached,
-        which the script gets as the route announced again."""
+        """RFC 9494 section 4.3: when the long-lived phase begins, routes
+        that carry NO_LLGR are removed, the others stay with LLGR_STALE
+        attached, which the script gets as the route announced again."""
         gone = []
         by_update: dict[int, tuple[Update, list]] = {}
         for nlri in keys:
