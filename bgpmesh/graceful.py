@@ -39,7 +39,7 @@ Per family the routes go through these phases:
   others (the driver has their attributes; this module has only keys).
 - Once the session is up again: a family the new OPEN does not list with its
   Forwarding State bit ("the F bit") is withdrawn at once (RFC 4724 4.2, RFC
-  9494 4.2); a route the peer announces again is fresh; at the peer's
+  9494 likewise); a route the peer announces again is fresh; at the peer's
   End-of-RIB for the family, "any routes from the peer that are still marked
   as stale" are withdrawn.  A peer that never sends End-of-RIB does not keep
   them forever: the wait is bounded by ``STALE_PATH_TIME`` (the "upper bound"
@@ -73,7 +73,7 @@ STALE_PATH_TIME = 360.0
 RESTART = "restart"
 LONG_LIVED = "long-lived"
 
-# RFC 9494 section 5.1 and 5.2: the well-known communities
+# RFC 9494: the well-known communities (IANA)
 LLGR_STALE = 0xFFFF0006
 NO_LLGR = 0xFFFF0007
 
@@ -246,7 +246,7 @@ class StaleRoutes:
                 # RFC 4724 4.2: without the Graceful Restart capability in the
                 # new OPEN, or with it but without the Forwarding State bit
                 # for the family, the Receiving Speaker MUST remove that
-                # family's stale routes at once (RFC 9494 4.2 the same for the
+                # family's stale routes at once (RFC 9494 likewise for the
                 # long-lived capability)
                 actions += self._withdraw(family, "the peer did not preserve its forwarding state")
                 continue
