@@ -290,3 +290,29 @@ def test_bird_stays_away_past_its_restart_time(tmp_path, addresses, bird_factory
     assert over["neighbor"]["stale"]["reason"] == "the restart time ran out"
     # not before BIRD's restart time (the event times are the worker's clock)
     assert over["time"] >= stale["neighbor"]["stale"]["until"] - 0.5
+
+
+def test_text_encoder_lines(tmp_path, addresses, bird_factory, mesh):
+    """The same restart as a text-encoder script reads it."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    mesh(relay.process_block(encoder="text") + neighbor(
+        bird_end, my_end, capability="        graceful-restart 30;\n"))
+    bird.wait_established("mesh", timeout=30)
+    wait_held(relay, {KEPT, DROPPED})
+    bird.peers[0].export_static = [(KEPT, {})]
+    bird.graceful_restart()
+    bird.start(recovery=True)
+    peer = bird_end.address
+    wait_until(lambda: any(" stale over " in line for line in relay.lines()), 60,
+               message=lambda: relay.lines())
+    lines = relay.lines()
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith(f"neighbor {peer} down")):]
+    stale = [line for line in lines if line.startswith(f"neighbor {peer} stale ")]
+    assert re.fullmatch(rf"neighbor {re.escape(peer)} stale restart routes 2 until [\d.]+ reason "
+                        r"waiting for the peer family ipv4 unicast", stale[0]), lines
+    assert stale[-1] == f"neighbor {peer} stale over routes 1 reason End-of-RIB family ipv4 unicast"
+    withdrawals = [line for line in lines if " update withdrawn " in line]
+    assert withdrawals == [f"neighbor {peer} receive update withdrawn {DROPPED} family ipv4 unicast"]
+    assert lines.index(withdrawals[0]) < lines.index(stale[-1])
