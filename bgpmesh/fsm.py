@@ -86,6 +86,12 @@ Rules of this file
 - ``Close`` may be returned for a connection that is already gone (after
   ``TcpConnectionFails``) or not yet made (a pending outbound connect): the
   driver treats it as "make sure there is no connection".
+- ``SessionDown.graceful`` says whether the session ended as a restarting
+  peer ends it (the TCP connection lost, or the hold timer: the peer went
+  silent) rather than by a NOTIFICATION received or sent for a reason, or
+  an operator's stop; graceful restart's receiving speaker keeps the peer's
+  routes only then (``bgpmesh.graceful``).  RFC 8538's N bit is not
+  offered, so no NOTIFICATION keeps them.
 - Every state change is recorded with its reason in ``history`` (the idea of
   gobgp's ``fsmStateReason``), the last ``HISTORY_SIZE`` of them; ``reason``
   is the latest one.
@@ -388,9 +394,16 @@ class SessionEstablished:
 
 @dataclasses.dataclass(frozen=True)
 class SessionDown:
-    """An Established session ended: withdraw what the peer announced."""
+    """An Established session ended: withdraw what the peer announced.
+
+    ``graceful``: it ended the way a restarting peer ends it, the TCP
+    connection lost or the peer silent past the hold time, not by a
+    NOTIFICATION either side sent for a reason; Graceful Restart's receiving
+    speaker keeps the routes then (RFC 4724 section 4.2, ``bgpmesh.graceful``).
+    """
 
     reason: str
+    graceful: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -499,6 +512,18 @@ class Fsm:
         """The OPEN this FSM sends: ``local_open`` with the configured hold time."""
         return self._open
 
+    def use_open(self, local_open: Open) -> None:
+        """The OPEN the next connection sends.  A driver that keeps one FSM
+        across sessions (damping) changes it between them: the Graceful
+        Restart Restart State bit, say, belongs to the first session after a
+        restart only (RFC 4724 section 3).  Only in Idle: an OPEN already sent
+        cannot change."""
+        if self._state is not State.Idle:
+            raise ValueError(f"the OPEN can change only in Idle, not in {self._state.name}")
+        if local_open.hold_time != self.hold_time:
+            local_open = dataclasses.replace(local_open, hold_time=self.hold_time)
+        self._open = local_open
+
     @property
     def timers(self) -> dict[type, float]:
         """The armed timers: their ``*Expires`` event class -> deadline."""
@@ -576,6 +601,7 @@ class Fsm:
         reason: str,
         notification: Send | None = None,
         damp: bool = True,
+        graceful: bool = False,
     ) -> list[Action]:
         """Drop the connection and go to Idle, saying so if the session was up.
 
@@ -585,7 +611,7 @@ class Fsm:
         actions: list[Action] = [] if notification is None else [notification]
         actions.append(Close(reason))
         if self._state is State.Established:
-            actions.append(SessionDown(reason))
+            actions.append(SessionDown(reason, graceful))
         hold = self._next_idle_hold(now) if damp and self.idle_hold_time else 0.0
         if hold:
             reason = f"{reason}; idle hold {hold:g}s"
@@ -612,7 +638,11 @@ class Fsm:
             # Event 22, just drops the connection.
             return self._close(now, f"refused OPEN, no NOTIFICATION before ours: {what}")
         notification = Send(Notification.from_error(error).encode(self._session))
-        return self._close(now, f"sent NOTIFICATION {what}", notification)
+        # A peer that stopped talking is the other way a restart shows; the
+        # NOTIFICATION we send it is most likely never read (without RFC
+        # 8538's N bit every other NOTIFICATION ends graceful restart).
+        return self._close(now, f"sent NOTIFICATION {what}", notification,
+                           graceful=isinstance(error, HoldTimerExpired))
 
     def _default(self, event: Event, now: float) -> list[Action]:
         name = type(event).__name__
@@ -777,7 +807,8 @@ class Fsm:
             reason = "connection lost in Connect while the OPEN was delayed"
             self._goto(State.Active, now, reason)
             return [Close(reason)]
-        return self._close(now, f"connection lost in {self._state.name}")
+        # RFC 4724 section 4.2: "detects termination of the TCP session"
+        return self._close(now, f"connection lost in {self._state.name}", graceful=True)
 
     def _collision_dump(self, event: OpenCollisionDump, now: float) -> list[Action]:
         # OpenSent, OpenConfirm, Established, Event 23: "sends the

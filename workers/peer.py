@@ -19,6 +19,13 @@ whose role does not pair gets NOTIFICATION 2/11, the OTC ingress rules of
 section 5 apply to the UPDATEs published, and the egress rules to what is
 sent (``Session.otc_add``/``otc_refuse``, applied by the packer).
 
+Graceful restart as the receiving speaker (RFC 4724 section 4.2, RFC 9494):
+when the FSM reports a graceful drop (``SessionDown.graceful``), the peer's
+routes stay in the Adj-RIB-In, marked stale by the neighbor's
+``StaleRoutes`` (``bgpmesh.graceful``), which outlives sessions and whose
+deadline gets a ``loop.call_at`` of its own.  Scripts see ``stale`` events
+(bus kind ``state``) and, when stale routes go, ordinary withdraw updates.
+
 This is the one place where a wire error becomes a NOTIFICATION (through the
 FSM).  Any other exception out of the codec is a bug: it is logged with its
 traceback and the session is closed with a Cease, never blamed on the peer.
@@ -30,6 +37,7 @@ import asyncio
 import dataclasses
 import logging
 import socket
+import time
 
 from bgpmesh import __version__
 from bgpmesh import fsm as F
@@ -43,6 +51,7 @@ from bgpmesh.codec import (
     FourOctetAs,
     Fqdn,
     GracefulRestart,
+    LongLivedGracefulRestart,
     MessageReader,
     MpReachNlri,
     MpUnreachNlri,
@@ -60,6 +69,7 @@ from bgpmesh.codec import (
     end_of_rib,
     nlri_key,
 )
+from bgpmesh.codec.attributes.communities import Communities
 from bgpmesh.codec.capabilities import ADD_PATH_RECEIVE, ADD_PATH_SEND
 from bgpmesh.codec.operational import COUNTER as OPERATIONAL_COUNTERS
 from bgpmesh.codec.operational import NAMES as OPERATIONAL_NAMES
@@ -70,7 +80,18 @@ from bgpmesh.codec.route_refresh import END as ROUTE_REFRESH_END
 from bgpmesh.codec.route_refresh import NORMAL as ROUTE_REFRESH_NORMAL
 from bgpmesh.collision import Direction, resolve_collision
 from bgpmesh.errors import BgpError, Cease, RoleMismatch
-from bgpmesh.family import Family
+from bgpmesh.family import IPV4_UNICAST, Family
+from bgpmesh.graceful import (
+    LLGR_STALE,
+    NO_LLGR,
+    LongLivedStarted,
+    Retention,
+    StaleMarked,
+    StaleRoutes,
+    StaleWithdrawn,
+    preserved,
+    retention,
+)
 from bgpmesh.route import Route
 
 from . import tcp
@@ -145,6 +166,11 @@ class Peer:
         self.received: set[tuple[Family, str]] = set()
         # (family, nlri) -> (next hops, the UPDATE it came in): see keep_received
         self.adj_rib_in: dict[tuple[Family, str], tuple] = {}
+        # graceful restart as the receiving speaker: what the session's OPENs
+        # let us keep when it drops, and what is kept (bgpmesh.graceful)
+        self.retained: dict[Family, Retention] = {}
+        self.stale = StaleRoutes()
+        self.stale_timer: asyncio.TimerHandle | None = None
         self.over_limit = False
         # the peer's AS as its OPEN said ("peer-as auto" leaves it unknown)
         self.peer_as = neighbor.peer_as
@@ -233,6 +259,11 @@ class Peer:
         """Damping: AutomaticStart to the kept FSM, once per drop."""
         self.reader = MessageReader()
         self.session = Session()
+        # the kept FSM still holds the OPEN it was made with: the Restart
+        # State bit of the first session after a worker restart must not
+        # carry over to the next ones
+        if self.fsm.state is F.State.Idle:
+            self.fsm.use_open(self.local_open())
         early, self.early = self.early, None
         if early is not None:
             early.close()  # a connection held before the start: the hold refuses it
@@ -257,6 +288,8 @@ class Peer:
                 F.ManualStop(subcode=subcode, communication=text), self.loop.time()))
             self._drop_inbound()
         self._drop_transport()
+        if self.stale:
+            self._stale_run(self.stale.clear())
 
     def teardown(self, subcode: int, text: str = "") -> None:
         """Close with a Cease (and an RFC 9003 Shutdown Communication, if
@@ -441,7 +474,7 @@ class Peer:
             elif kind is F.SessionEstablished:
                 self.session_up(action.negotiated, action.remote_open)
             elif kind is F.SessionDown:
-                self.session_down(action.reason)
+                self.session_down(action.reason, action.graceful)
         if api is not None:
             api.fsm_moved(self)
         self._arm_timer()
@@ -642,6 +675,11 @@ class Peer:
             self.ident["peer_as"] = self.peer_as
         log.info("%s: session established (hold time %ds)", self.name, negotiated.hold_time)
         self.worker.publish_state(self, "up")
+        if remote_open is not None:
+            local = self.fsm.open_message() if self.fsm is not None else self.local_open()
+            self.retained = retention(local, remote_open, negotiated.families)
+            if self.stale:
+                self._stale_run(self.stale.established(preserved(remote_open), self.loop.time()))
         # the whole table, in slices as the socket takes them, then End-of-RIB.
         # RFC 4724 section 4.1: after a restart the End-of-RIB tells the peer
         # that the routes it still holds as stale and we did not resend are
@@ -653,12 +691,99 @@ class Peer:
         self.eorr_due = []
         self.flush()
 
-    def session_down(self, reason: str) -> None:
+    def session_down(self, reason: str, graceful: bool = False) -> None:
         log.info("%s: session down: %s", self.name, reason)
         self.negotiated = None
         self.received = set()
-        self.adj_rib_in = {}
+        held: dict[Family, list] = {}
+        for family, nlri in self.adj_rib_in:
+            held.setdefault(family, []).append(nlri)
         self.worker.publish_state(self, "down", reason)
+        retained, self.retained = self.retained, {}
+        self._stale_run(self.stale.dropped(held, retained, graceful, self.loop.time()))
+        # only the stale routes stay, until refreshed or withdrawn
+        self.adj_rib_in = {key: value for key, value in self.adj_rib_in.items()
+                           if self.stale.is_stale(*key)}
+
+    # -- graceful restart, receiving speaker (bgpmesh.graceful) ----------
+    #
+    # A script sees: the usual "down", then a "stale" event per family kept
+    # (phase restart or long-lived, until when); when the session is back,
+    # fresh routes as usual; at the peer's End-of-RIB (or when time runs
+    # out) ordinary withdrawals of what is still stale, then "stale" with
+    # phase "over".  The long-lived phase re-sends the routes it keeps with
+    # LLGR_STALE added, as the route changed.
+
+    def _stale_run(self, actions) -> None:
+        for action in actions:
+            kind = type(action)
+            if kind is StaleMarked:
+                self._publish_stale(action.family, action.phase, action.deadline,
+                                    "waiting for End-of-RIB" if action.waiting_for_eor
+                                    else "waiting for the peer")
+            elif kind is LongLivedStarted:
+                self._long_lived(action.family, action.keys)
+            elif kind is StaleWithdrawn:
+                self._withdraw_stale(action.family, action.keys, action.reason)
+        if self.stale_timer is not None:
+            self.stale_timer.cancel()
+            self.stale_timer = None
+        deadline = self.stale.next_deadline()
+        if deadline is not None and not self.stopping:
+            self.stale_timer = self.loop.call_at(deadline, self._stale_expired)
+
+    def _stale_expired(self) -> None:
+        self.stale_timer = None
+        self._stale_run(self.stale.expire(self.loop.time()))
+
+    def _publish_stale(self, family: Family, phase: str, deadline: float | None,
+                       reason: str = "", routes: int | None = None) -> None:
+        body = {"state": "stale", "family": str(family), "phase": phase,
+                "routes": len(self.stale.keys(family)) if routes is None else routes}
+        if deadline is not None:
+            # epoch seconds, as the "time" of every event
+            body["until"] = round(time.time() + deadline - self.loop.time(), 3)
+        if reason:
+            body["reason"] = reason
+        log.info("%s: %s", self.name, body)
+        self.worker.publish_event(self, "state", body)
+
+    def _withdraw_stale(self, family: Family, keys, reason: str) -> None:
+        for nlri in keys:
+            self.adj_rib_in.pop((family, nlri), None)
+        keys = list(keys)
+        for i in range(0, len(keys), STALE_WITHDRAW_SLICE):
+            self.worker.publish_event(self, "update", update_message(
+                _withdrawal(family, tuple(keys[i:i + STALE_WITHDRAW_SLICE]))))
+        self._publish_stale(family, "over", None, reason, len(keys))
+
+    def _long_lived(self, family: Family, keys) -> None:
+        """RFC 9494 section 4.3: when the long-lived phase begins, routes
+        that carry NO_LLGR are removed, the others stay with LLGR_STALE
+        attached, which the script gets as the route announced again."""
+        gone = []
+        by_update: dict[int, tuple[Update, list]] = {}
+        for nlri in keys:
+            held = self.adj_rib_in.get((family, nlri))
+            if held is None:
+                continue  # "clear adj-rib in" forgot it: nothing to tell
+            update = held[1]
+            communities = update.attribute(Communities)
+            if communities is not None and NO_LLGR in communities.values:
+                gone.append(nlri)
+                self.stale.refreshed(family, nlri)
+                continue
+            by_update.setdefault(id(update), (update, []))[1].append(nlri)
+        for update, nlris in by_update.values():
+            tagged = _with_llgr_stale(update, family, tuple(nlris))
+            for nlri in nlris:
+                self.adj_rib_in[(family, nlri)] = (self.adj_rib_in[(family, nlri)][0], tagged)
+            self.worker.publish_event(self, "update", update_message(tagged))
+        if gone:
+            for nlri in gone:
+                self.adj_rib_in.pop((family, nlri), None)
+            self.worker.publish_event(self, "update", update_message(
+                _withdrawal(family, tuple(gone))))
 
     def delivered(self, message) -> None:
         if isinstance(message, Update):
@@ -668,6 +793,16 @@ class Peer:
                 return
             if self.neighbor.adj_rib_in:
                 self.keep_received(message)
+            if self.stale:
+                eor = message.eor_family
+                if eor is not None:
+                    # the withdrawals of what stayed stale, then the End-of-RIB
+                    self._stale_run(self.stale.end_of_rib(eor, self.loop.time()))
+                else:
+                    for family, nlri in message.withdrawals():
+                        self.stale.refreshed(family, nlri)
+                    for family, nlri, _hops in message.announced():
+                        self.stale.refreshed(family, nlri)
             self.worker.publish_event(self, "update", update_message(message))
         elif isinstance(message, RouteRefresh):
             if message.subtype != ROUTE_REFRESH_NORMAL:
@@ -824,6 +959,40 @@ class Peer:
         send_updates(self, encode_updates(self, announce, withdraw))
 
 
+STALE_WITHDRAW_SLICE = 1000  # NLRI per withdraw event when stale routes go
+
+
+def _withdrawal(family: Family, nlris: tuple) -> Update:
+    """The UPDATE that withdraws ``nlris`` of ``family``, as a peer sends it."""
+    if family == IPV4_UNICAST and all(type(nlri) is str for nlri in nlris):
+        return Update(withdrawn=nlris)
+    return Update(attributes=(MpUnreachNlri(family, nlris),))
+
+
+def _with_llgr_stale(update: Update, family: Family, nlris: tuple) -> Update:
+    """The UPDATE announcing ``nlris`` of ``family`` as ``update`` did, with
+    the LLGR_STALE community added (RFC 9494 section 4.3)."""
+    kept = []
+    values: tuple[int, ...] = ()
+    reach = None
+    for attribute in update.attributes:
+        kind = type(attribute)
+        if kind is Communities:
+            values = attribute.values
+        elif kind is MpReachNlri:
+            if attribute.family == family:
+                reach = attribute
+        elif kind is not MpUnreachNlri:
+            kept.append(attribute)
+    if LLGR_STALE not in values:
+        values = (*values, LLGR_STALE)
+    kept.append(Communities(values))
+    if family == IPV4_UNICAST and reach is None:
+        return Update(attributes=tuple(kept), nlri=nlris)
+    hops = reach.next_hop if reach is not None else ()
+    return Update(attributes=(*kept, MpReachNlri(family, hops, nlris)))
+
+
 def route_key(route: Route) -> bytes:
     """The Adj-RIB-Out key of a route of any family (``packer.NlriKey``);
     a plain prefix is its wire NLRI.  ValueError if it cannot be encoded."""
@@ -880,14 +1049,20 @@ def local_open(neighbor, *, restarting: bool = False, hostname: str | None = Non
         caps.append(EnhancedRouteRefresh())
     if cap.asn4:
         caps.append(FourOctetAs(n.local_as))
-    if cap.graceful_restart is not None:
+    long_lived = long_lived_times(n)
+    if cap.graceful_restart is not None or long_lived:
         # RFC 4724 section 3: "the Forwarding State bit ... indicates whether
         # the peer has been able to preserve the forwarding state"; the
         # supervisor's shadow table is that state: a restarted worker gets it
-        # all back before its sessions start.
+        # all back before its sessions start.  RFC 9494 section 4.1: the
+        # Long-Lived capability goes with this one, whose Restart Time may be
+        # zero (long-lived-graceful-restart alone).
         flags = GracefulRestart.RESTART_STATE if restarting else 0
-        caps.append(GracefulRestart(flags, cap.graceful_restart, tuple(
+        caps.append(GracefulRestart(flags, cap.graceful_restart or 0, tuple(
             (f, GracefulRestart.FORWARDING_STATE) for f in n.families)))
+    if long_lived:
+        caps.append(LongLivedGracefulRestart(tuple(
+            (f, GracefulRestart.FORWARDING_STATE, seconds) for f, seconds in long_lived)))
     mode = _ADD_PATH_MODES.get(cap.add_path or "", 0)
     if mode:
         # send too: the packer writes a Path Identifier (0 unless the route
@@ -910,6 +1085,18 @@ def local_open(neighbor, *, restarting: bool = False, hostname: str | None = Non
         caps.append(BgpRole(ROLES[n.role]))  # RFC 9234 section 4.1
     return Open(asn=n.local_as, hold_time=n.hold_time, router_id=n.router_id,
                 capabilities=tuple(caps))
+
+
+def long_lived_times(neighbor) -> list[tuple[Family, int]]:
+    """(family, long-lived stale time) for each family of the neighbor that
+    ``long-lived-graceful-restart`` names, or all of them when it names none."""
+    entries = dict(neighbor.capability.long_lived_graceful_restart)
+    out = []
+    for family in neighbor.families:
+        seconds = entries.get(family, entries.get(None))
+        if seconds is not None:
+            out.append((family, seconds))
+    return out
 
 
 def role_mismatch(role: str, message: Open) -> RoleMismatch | None:

@@ -63,7 +63,12 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
     name, direction = event_name(kind)
     if direction:
         neighbor["direction"] = direction
-    if kind == "state":
+    if kind == "state" and body["state"] == "stale":
+        # bgpmesh's graceful restart event (a type of its own, which ExaBGP
+        # scripts that dispatch on "type" pass over)
+        name = "stale"
+        neighbor["stale"] = stale_section(body)
+    elif kind == "state":
         neighbor["state"] = body["state"]
         if "reason" in body:
             neighbor["reason"] = body["reason"]
@@ -89,6 +94,13 @@ def json_event(kind: str, ident: dict, body: dict, *, counter: int, time: float,
     return json.dumps(out, separators=(", ", ": "))
 
 
+def stale_section(body: dict) -> dict:
+    """The ``stale`` event's own map: family, phase (restart, long-lived,
+    over), routes, and until (epoch seconds) or reason when there is one."""
+    return {key: body[key] for key in ("family", "phase", "routes", "until", "reason")
+            if key in body}
+
+
 def json_shutdown(*, time: float, host: str, pid: int, ppid: int) -> str:
     return json.dumps({"exabgp": JSON_VERSION, "time": time, "host": host, "pid": pid,
                        "ppid": ppid, "counter": 1, "type": "notification",
@@ -112,6 +124,13 @@ def _text_value(value) -> str:
 def text_event(kind: str, ident: dict, body: dict) -> list[str]:
     """ExaBGP's text encoder lines for one event."""
     peer = ident["peer"]
+    if kind == "state" and body["state"] == "stale":
+        line = f"neighbor {peer} stale {body['phase']} routes {body['routes']}"
+        if "until" in body:
+            line += f" until {body['until']}"
+        if "reason" in body:
+            line += f" reason {_text_value(body['reason'])}"
+        return [f"{line} family {body['family']}"]
     if kind == "state":
         if body["state"] == "down":
             return [f"neighbor {peer} down - {_text_value(body.get('reason', ''))}"]

@@ -47,6 +47,9 @@ class Capability:
     asn4: bool = True
     route_refresh: bool = False
     graceful_restart: int | None = None  # restart time in seconds; None: not offered
+    # bgpmesh's long-lived-graceful-restart (RFC 9494): (family, or None for
+    # every family of the neighbor, long-lived stale time in seconds)
+    long_lived_graceful_restart: tuple[tuple[Family | None, int], ...] = ()
     add_path: str | None = None  # "send", "receive", "send/receive"; None: disabled
     multi_session: bool = False
     operational: bool = False

@@ -524,6 +524,24 @@ def _graceful_restart(draft: _Draft, statement: Statement) -> None:
     draft.set("capability.graceful_restart", value, token)
 
 
+def _long_lived_graceful_restart(draft: _Draft, statement: Statement) -> None:
+    # bgpmesh extension, not ExaBGP: "long-lived-graceful-restart [AFI SAFI]
+    # SECONDS;" offers the Long-Lived Graceful Restart capability (RFC 9494)
+    # with that long-lived stale time, for one family or (without AFI SAFI)
+    # every family of the neighbor; repeated for several families.
+    _simple(statement)
+    words = statement.words[1:]
+    if len(words) not in (1, 3):
+        at = words[3] if len(words) > 3 else statement.end
+        raise at.error("expected 'long-lived-graceful-restart [AFI SAFI] SECONDS;'")
+    family = _family_code(words[0], words[1]) if len(words) == 3 else None
+    # RFC 9494 section 3: the Long-lived Stale Time is 24 bits
+    seconds = _check(words[-1], parse_int, "long-lived stale time", 0, 0xFFFFFF)
+    name = "capability.long_lived_graceful_restart"
+    entries = tuple(e for e in draft.settings.get(name, ()) if e[0] != family)
+    draft.set(name, (*entries, (family, seconds)), statement.keyword)
+
+
 def _capability_add_path(draft: _Draft, statement: Statement) -> None:
     token = _one_value(statement, "send, receive or send/receive")
     if token.text not in _ADD_PATH:
@@ -535,6 +553,7 @@ def _capability_add_path(draft: _Draft, statement: Statement) -> None:
 _CAPABILITY: dict[str, Callable[[_Draft, Statement], None]] = {
     **{keyword: _capability_flag for keyword in _CAPABILITY_FLAGS},
     "graceful-restart": _graceful_restart,
+    "long-lived-graceful-restart": _long_lived_graceful_restart,
     "add-path": _capability_add_path,
 }
 

@@ -305,7 +305,10 @@ class Bird:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(render_config(self.router_id, self.peers, self.log_path))
 
-    def start(self, timeout: float = 10.0) -> Bird:
+    def start(self, timeout: float = 10.0, *, recovery: bool = False) -> Bird:
+        """``recovery``: ``bird -R``, graceful restart recovery (after
+        ``graceful_restart``): BGP OPENs carry the Restart State and
+        Forwarding State bits."""
         if self.running:
             raise BirdError("BIRD already running")
         self.write_config()
@@ -317,7 +320,7 @@ class Bird:
             "-c", str(self.config_path),
             "-s", str(self.socket_path),
             "-P", str(self.pid_path),
-        ]  # fmt: skip
+        ] + (["-R"] if recovery else [])  # fmt: skip
         with open(self.stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr
@@ -360,6 +363,17 @@ class Bird:
                 shutil.rmtree(self._socket_dir, ignore_errors=True)
                 self._socket_dir = None
                 self.socket_path = self.directory / "bird.ctl"
+
+    def graceful_restart(self, timeout: float = 10.0) -> None:
+        """``birdc graceful restart``: BIRD exits leaving its peers to keep
+        its routes (its BGP sessions close without a NOTIFICATION); start it
+        again with ``start(recovery=True)``."""
+        self.birdc("graceful restart")
+        process, self.process = self.process, None
+        try:
+            process.wait(timeout)
+        finally:
+            terminate(process, 1.0)
 
     def restart(self, timeout: float = 10.0) -> Bird:
         self.stop()

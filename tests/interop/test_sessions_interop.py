@@ -108,6 +108,91 @@ def test_graceful_restart_keeps_routes_through_a_killed_worker(tmp_path, address
     assert routes["10.31.0.0/24"]["next_hop"] == my_end.address
 
 
+def test_only_the_first_session_after_a_worker_restart_says_restart_state(
+        tmp_path, addresses, bird_factory, mesh):
+    """With idle-hold the driver keeps one FSM across sessions: the OPEN of
+    the session after the restarted worker's first must carry R=0 again
+    (RFC 4724 section 3: the bit is for the restart, not for later sessions)."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end,
+                                               extra=["graceful restart on;"])])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor(
+        bird_end, my_end,
+        extra="    idle-hold 1;\n"
+              "    capability {\n        graceful-restart 60;\n    }\n"
+              "    api {\n        processes [ script ];\n"
+              "        send {\n            open;\n        }\n    }\n"))
+    bird.wait_established("mesh", timeout=30)
+
+    def restart_flags() -> list[list[str]]:
+        return [m["neighbor"]["open"]["capabilities"]["64"]["restart-flags"]
+                for m in relay.messages() if m.get("type") == "open"]
+
+    def since_restart() -> list[list[str]]:
+        """The OPENs from the restarted worker's first one (ExaBGP's JSON
+        calls the R bit "forwarding").  The first session's OPEN may reach
+        the script late, or not at all (that session comes up as bgpmesh
+        starts, maybe before the script's subscription does)."""
+        flags = restart_flags()
+        return flags[flags.index(["forwarding"]):] if ["forwarding"] in flags else []
+
+    pid = instance.worker_pids()["auto-0"]
+    os.kill(pid, signal.SIGKILL)
+    wait_until(since_restart, 30, message=lambda: relay.lines())
+    assert restart_flags().count(["forwarding"]) == 1
+    bird.wait_established("mesh", timeout=30)
+    # BIRD resets the session (Cease); the kept, damped FSM opens the next one
+    bird.birdc("restart mesh")
+    wait_until(lambda: len(since_restart()) == 2, 30,
+               message=lambda: f"{relay.lines()}\n{instance.log()[-2000:]}")
+    assert since_restart() == [["forwarding"], []], instance.log()[-3000:]
+    bird.wait_established("mesh", timeout=30)
+
+
+def test_long_lived_graceful_restart_keeps_routes_past_the_restart_time(
+        tmp_path, addresses, bird_factory, mesh):
+    """RFC 9494 as the restarting speaker: a worker stopped (SIGSTOP) for
+    longer than the 2 s restart time, until the supervisor's heartbeat check
+    kills and restarts it.  BIRD keeps the route throughout, LLGR-stale
+    (LLGR_STALE, 65535:6) once the restart time is over, fresh once the new
+    worker is back."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer(bird_end, my_end, extra=[
+        "graceful restart on;", "long lived graceful restart on;"])])
+    instance = mesh(neighbor(bird_end, my_end, extra=(
+        "    capability {\n        graceful-restart 2;\n"
+        "        long-lived-graceful-restart 600;\n    }\n"
+        "    static {\n        route 10.37.0.0/24 next-hop self;\n    }\n")))
+    bird.wait_established("mesh", timeout=30)
+    bird.wait_routes("mesh", lambda r: "10.37.0.0/24" in r, timeout=15)
+    assert "LL stale time: 600" in bird.show_protocol("mesh"), bird.show_protocol("mesh")
+    pid = instance.worker_pids()["auto-0"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        samples = []  # (BIRD's protocol state, LLGR-stale?)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            routes = bird.routes("mesh")
+            assert "10.37.0.0/24" in routes, \
+                f"route lost (sample {len(samples)}): {samples[-5:]}\n{instance.log()[-2000:]}"
+            stale = (65535, 6) in routes["10.37.0.0/24"]["communities"]
+            samples.append((bird.protocol_state("mesh"), stale))
+            if any(s for _, s in samples) and samples[-1] == ("Established", False):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"not fresh again: {samples[-5:]}\n{instance.log()[-3000:]}")
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    # the stopped worker was replaced; BIRD held the route LLGR-stale meanwhile
+    assert instance.worker_pids()["auto-0"] != pid
+    assert [s for _, s in samples].count(True) >= 5, samples
+
+
 def test_without_graceful_restart_bird_drops_the_routes(tmp_path, addresses, bird_factory,
                                                         mesh):
     """The control: same kill, no GR capability, and the routes do go away."""

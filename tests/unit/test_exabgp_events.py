@@ -282,3 +282,28 @@ def test_summary_row_matches_exabgp_columns():
 
 def test_json_answer_of_5_0():
     assert json.loads(answer_json(False, "x")) == {"answer": "error", "message": "x"}
+
+
+# -- bgpmesh's graceful restart event (receiving speaker) ----------------------
+
+
+def test_stale_event_json_and_text():
+    body = {"state": "stale", "family": "ipv4 unicast", "phase": "restart", "routes": 12,
+            "until": 1700000120.5, "reason": "waiting for the peer"}
+    out = event("state", body)
+    assert out["type"] == "stale"
+    assert out["neighbor"] == {
+        "address": {"local": "10.0.0.254", "peer": "10.0.0.1"},
+        "asn": {"local": 65000, "peer": 65001},
+        "stale": {"family": "ipv4 unicast", "phase": "restart", "routes": 12,
+                  "until": 1700000120.5, "reason": "waiting for the peer"}}
+    assert json_event("state", IDENT, body, dialect=5, **ENV).count('"type": "stale"') == 1
+    assert text_event("state", IDENT, body) == [
+        "neighbor 10.0.0.1 stale restart routes 12 until 1700000120.5 reason waiting for the "
+        "peer family ipv4 unicast"]
+    over = {"state": "stale", "family": "ipv6 unicast", "phase": "over", "routes": 1,
+            "reason": "End-of-RIB"}
+    assert event("state", over)["neighbor"]["stale"] == {
+        "family": "ipv6 unicast", "phase": "over", "routes": 1, "reason": "End-of-RIB"}
+    assert text_event("state", IDENT, over) == [
+        "neighbor 10.0.0.1 stale over routes 1 reason End-of-RIB family ipv6 unicast"]

@@ -15,7 +15,9 @@ import pytest
 from bgpmesh.codec import (
     ExtendedMessage,
     FourOctetAs,
+    GracefulRestart,
     Keepalive,
+    LongLivedGracefulRestart,
     MessageReader,
     Multiprotocol,
     Notification,
@@ -68,6 +70,16 @@ from bgpmesh.fsm import (
     event_for_error,
     event_for_message,
     shutdown_communication,
+)
+from bgpmesh.graceful import (
+    STALE_PATH_TIME,
+    LongLivedStarted,
+    Retention,
+    StaleMarked,
+    StaleRoutes,
+    StaleWithdrawn,
+    preserved,
+    retention,
 )
 
 AS_A = 65001
@@ -1226,3 +1238,177 @@ def test_collision_end_to_end_established_connection_wins(a_id, b_id):
     assert a_to_b.got(a_to_b.left, SessionDown) == []
     assert b_to_a.left.state is State.Idle and b_to_a.right.state is State.Idle
     assert notification(b_to_a.actions[id(b_to_a.left)]) == (6, 7, b"")
+
+
+# -- the OPEN of a kept FSM ------------------------------------------------
+
+
+def test_use_open_changes_the_next_sessions_open_only_in_idle():
+    """Damping keeps one FSM for good: the Restart State bit of the first
+    session after a worker restart must not stay in the OPEN it sends."""
+    restarting = Open(AS_A, 90, "192.0.2.1", capabilities=(
+        GracefulRestart(GracefulRestart.RESTART_STATE, 60, ((IPV4_UNICAST, 0x80),)),))
+    fsm = Fsm(restarting, AS_B, False, 90, **DAMP)
+    fsm.handle(ManualStart(), 0.0)
+    (first,) = sent(fsm.handle(TcpCrAcked(), 0.0))
+    assert first.capability(GracefulRestart).restart_flags == GracefulRestart.RESTART_STATE
+    with pytest.raises(ValueError, match="only in Idle"):
+        fsm.use_open(restarting)
+    fsm.handle(NotifMsg(Notification(6, 4)), 1.0)
+    assert fsm.state is State.Idle
+    fsm.use_open(Open(AS_A, 30, "192.0.2.1", capabilities=(
+        GracefulRestart(0, 60, ((IPV4_UNICAST, 0x80),)),)))
+    assert fsm.open_message().hold_time == 90  # the configured one stays
+    fsm.handle(AutomaticStart(), 1.0)
+    fsm.expire(3.0)
+    (second,) = sent(fsm.handle(TcpCrAcked(), 3.0))
+    assert second.capability(GracefulRestart).restart_flags == 0
+
+
+# -- which drops graceful restart survives (RFC 4724 4.2) --------------------
+
+
+def test_session_down_is_graceful_for_a_lost_connection_and_the_hold_timer():
+    p = pair(right_hold=9, left_hold=9)
+    p.establish()
+    p.connected = False  # the wire is cut: no NOTIFICATION gets through
+    (down,) = [a for a in p.right.handle(TcpConnectionFails(), 1.0) if type(a) is SessionDown]
+    assert down.graceful
+    (down,) = [a for a in p.left.expire(100.0) if type(a) is SessionDown]
+    assert down.graceful and "4/0" in down.reason
+
+
+@pytest.mark.parametrize("how", ["notification", "stop", "update error"])
+def test_session_down_is_not_graceful_after_a_notification(how):
+    p = pair()
+    p.establish()
+    if how == "notification":
+        actions = p.left.handle(NotifMsg(Notification(6, 2)), 1.0)
+    elif how == "stop":
+        actions = p.left.handle(ManualStop(), 1.0)
+    else:
+        actions = p.left.handle(UpdateMsgErr(MalformedAttributeList("x")), 1.0)
+    (down,) = [a for a in actions if type(a) is SessionDown]
+    assert not down.graceful
+
+
+# -- graceful restart timers, receiving speaker (bgpmesh.graceful) -----------
+
+V4 = IPV4_UNICAST
+V6 = IPV6_UNICAST
+
+
+def gr_open(restart_time=120, families=((V4, 0x80),), flags=0, long_lived=None) -> Open:
+    caps = [GracefulRestart(flags, restart_time, families)]
+    if long_lived is not None:
+        caps.append(LongLivedGracefulRestart(long_lived))
+    return Open(AS_B, 90, "192.0.2.2", capabilities=tuple(caps))
+
+
+def test_retention_needs_graceful_restart_on_both_sides_and_the_family_listed():
+    ours = gr_open(60, ())
+    assert retention(ours, gr_open(120), [V4, V6]) == {V4: Retention(120.0, 0.0)}
+    assert retention(Open(AS_A, 90, "192.0.2.1"), gr_open(120), [V4]) == {}
+    assert retention(ours, Open(AS_B, 90, "192.0.2.2"), [V4]) == {}
+    # long-lived: only when we offer it too, and with Graceful Restart
+    theirs = gr_open(0, (), long_lived=((V6, 0x80, 3600),))
+    assert retention(ours, theirs, [V4, V6]) == {}
+    ours_ll = Open(AS_A, 90, "192.0.2.1", capabilities=(
+        GracefulRestart(0, 60, ()), LongLivedGracefulRestart(((V6, 0x80, 10),))))
+    assert retention(ours_ll, theirs, [V4, V6]) == {V6: Retention(0.0, 3600.0)}
+    assert preserved(gr_open(families=((V4, 0x80), (V6, 0)))) == {V4}
+    assert preserved(gr_open(families=(), long_lived=((V6, 0x80, 5),))) == {V6}
+    assert preserved(Open(AS_B, 90, "192.0.2.2")) == frozenset()
+
+
+def test_stale_routes_until_end_of_rib():
+    stale = StaleRoutes()
+    actions = stale.dropped({V4: ["10.0.0.0/24", "10.0.1.0/24"]}, {V4: Retention(120, 0)},
+                            True, 10.0)
+    assert actions == [StaleMarked(V4, "restart", 130.0)]
+    assert stale.next_deadline() == 130.0 and stale.phase(V4) == "restart"
+    assert stale.expire(129.9) == []
+    # back in time: the deadline becomes the End-of-RIB bound
+    assert stale.established(frozenset({V4}), 20.0) == [
+        StaleMarked(V4, "restart", 20.0 + STALE_PATH_TIME, True)]
+    stale.refreshed(V4, "10.0.0.0/24")  # announced again: fresh
+    assert stale.end_of_rib(V6, 21.0) == []
+    assert stale.end_of_rib(V4, 21.0) == [
+        StaleWithdrawn(V4, frozenset({"10.0.1.0/24"}), "End-of-RIB")]
+    assert not stale and stale.next_deadline() is None
+
+
+def test_stale_routes_go_when_the_restart_time_runs_out():
+    stale = StaleRoutes()
+    stale.dropped({V4: ["p"]}, {V4: Retention(120, 0)}, True, 0.0)
+    assert stale.expire(120.0) == [StaleWithdrawn(V4, frozenset({"p"}),
+                                                  "the restart time ran out")]
+    assert not stale
+
+
+def test_stale_routes_end_of_rib_bound_when_the_peer_never_sends_it():
+    stale = StaleRoutes(stale_path_time=30.0)
+    stale.dropped({V4: ["p"]}, {V4: Retention(120, 0)}, True, 0.0)
+    stale.established(frozenset({V4}), 5.0)
+    assert stale.next_deadline() == 35.0
+    assert stale.expire(35.0) == [StaleWithdrawn(V4, frozenset({"p"}), "no End-of-RIB in time")]
+
+
+def test_stale_routes_not_kept_without_the_forwarding_state_bit_or_when_not_graceful():
+    stale = StaleRoutes()
+    stale.dropped({V4: ["a"], V6: ["b"]}, {V4: Retention(60, 0), V6: Retention(60, 0)},
+                  True, 0.0)
+    actions = stale.established(frozenset({V6}), 1.0)
+    assert actions[0] == StaleWithdrawn(V4, frozenset({"a"}),
+                                        "the peer did not preserve its forwarding state")
+    assert stale.phase(V6) == "restart"
+    # a NOTIFICATION: nothing kept, what was stale goes
+    assert stale.dropped({V6: ["b", "c"]}, {V6: Retention(60, 0)}, False, 2.0) == [
+        StaleWithdrawn(V6, frozenset({"b"}), "the session dropped again before End-of-RIB")]
+    assert not stale
+    # a family the peer did not list is not kept either
+    assert stale.dropped({V4: ["a"]}, {V6: Retention(60, 0)}, True, 3.0) == []
+
+
+def test_consecutive_restarts_delete_what_was_stale_before():
+    stale = StaleRoutes()
+    stale.dropped({V4: ["old", "both"]}, {V4: Retention(60, 0)}, True, 0.0)
+    stale.established(frozenset({V4}), 1.0)
+    stale.refreshed(V4, "both")
+    actions = stale.dropped({V4: ["old", "both", "new"]}, {V4: Retention(60, 0)}, True, 2.0)
+    assert actions == [
+        StaleWithdrawn(V4, frozenset({"old"}), "the session dropped again before End-of-RIB"),
+        StaleMarked(V4, "restart", 62.0)]
+    assert stale.keys(V4) == {"both", "new"}
+
+
+def test_long_lived_phase_after_the_restart_time_then_withdrawn():
+    stale = StaleRoutes()
+    stale.dropped({V4: ["a", "b"]}, {V4: Retention(60, 3600)}, True, 0.0)
+    actions = stale.expire(60.0)
+    assert actions == [LongLivedStarted(V4, 3660.0, frozenset({"a", "b"})),
+                       StaleMarked(V4, "long-lived", 3660.0)]
+    stale.refreshed(V4, "b")  # the driver dropped it: NO_LLGR
+    assert stale.phase(V4) == "long-lived" and stale.next_deadline() == 3660.0
+    assert stale.expire(3659.0) == []
+    assert stale.expire(3660.0) == [StaleWithdrawn(V4, frozenset({"a"}),
+                                                   "the long-lived stale time ran out")]
+
+
+def test_long_lived_at_once_with_a_zero_restart_time_and_kept_through_the_session():
+    stale = StaleRoutes(stale_path_time=360.0)
+    actions = stale.dropped({V6: ["a"]}, {V6: Retention(0, 100)}, True, 0.0)
+    assert actions == [LongLivedStarted(V6, 100.0, frozenset({"a"})),
+                       StaleMarked(V6, "long-lived", 100.0)]
+    # back before the stale time: End-of-RIB, or the stale time, ends it
+    assert stale.established(frozenset({V6}), 50.0) == [
+        StaleMarked(V6, "long-lived", 100.0, True)]
+    assert stale.expire(100.0) == [StaleWithdrawn(V6, frozenset({"a"}),
+                                                  "no End-of-RIB in time")]
+
+
+def test_stale_routes_clear_withdraws_everything():
+    stale = StaleRoutes()
+    stale.dropped({V4: ["a"]}, {V4: Retention(60, 0)}, True, 0.0)
+    assert stale.clear() == [StaleWithdrawn(V4, frozenset({"a"}), "the neighbor stopped")]
+    assert stale.expire(1000.0) == []

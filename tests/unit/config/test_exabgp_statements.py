@@ -43,6 +43,11 @@ CASES = [
                                nexthop=True, software_version=True)}),
     ("hold-time 90; capability { graceful-restart; }",
      {"capability": Capability(graceful_restart=90)}),
+    # bgpmesh's own: RFC 9494 long-lived stale times, every family or one
+    ("capability { long-lived-graceful-restart 3600; "
+     "long-lived-graceful-restart ipv6 unicast 60; long-lived-graceful-restart 7200; }",
+     {"capability": Capability(long_lived_graceful_restart=(
+         (IPV6_UNICAST, 60), (None, 7200)))}),
     ("add-path { ipv4 unicast; ipv6 unicast; }",
      {"add_path_families": (IPV4_UNICAST, IPV6_UNICAST)}),
     ("nexthop { ipv4 unicast ipv6; }", {"nexthops": ((IPV4_UNICAST, 2),)}),
@@ -164,6 +169,13 @@ BROKEN = [
     ("capability { add-path both; }", 2, 23, "invalid add-path 'both'"),
     ("capability { graceful-restart 5000; }", 2, 31, "out of range, expected 0..4095"),
     ("capability { warp-drive; }", 2, 14, "unknown capability statement 'warp-drive'"),
+    ("capability { long-lived-graceful-restart 16777216; }", 2, 42,
+     "out of range, expected 0..16777215"),
+    ("capability { long-lived-graceful-restart ipv4 60; }", 2, 49,
+     "expected 'long-lived-graceful-restart [AFI SAFI] SECONDS;'"),
+    ("capability { long-lived-graceful-restart ipv4 unicorn 60; }", 2, 47, "unknown SAFI"),
+    ("capability { long-lived-graceful-restart; }", 2, 41,
+     "expected 'long-lived-graceful-restart [AFI SAFI] SECONDS;'"),
     ("family { ipv4 unicorn; }", 2, 15, "unknown SAFI 'unicorn' for ipv4"),
     ("family { all; ipv4 unicast; }", 2, 10, "'all' cannot be used with a list"),
     ("nexthop { ipv4 unicast; }", 2, 23, "expected 'AFI SAFI NEXTHOP-AFI;'"),
