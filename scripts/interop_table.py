@@ -46,6 +46,8 @@ MORE = I + "test_sessions_more.py::"
 SI = I + "test_sessions_interop.py::"
 FIN = I + "test_sessions_final.py::"
 FAM = I + "test_families_interop.py::"
+GR = I + "test_graceful_receiving.py::"
+RX = I + "test_receive_mup_mvpn.py::"
 SEC = "tests/system/test_session_security.py::"
 
 
@@ -95,6 +97,20 @@ TABLE: dict[str, dict[str, list[str]]] = {
         "BIRD": [SI + "test_graceful_restart_keeps_routes_through_a_killed_worker"],
         "FRR": [S + "test_graceful_restart_frr"],
         "GoBGP": [S + "test_graceful_restart_gobgp"]},
+    "Restart State bit only on the first session after a restart": {
+        "BIRD": [SI + "test_only_the_first_session_after_a_worker_restart_says_restart_state"]},
+    "Graceful restart, the daemon restarting (stale, End-of-RIB)": {
+        "BIRD": [GR + "test_bird_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib",
+                 GR + "test_bird_stays_away_past_its_restart_time",
+                 GR + "test_silent_bird_hold_timer_then_back_without_forwarding_state"]},
+    "Long-lived graceful restart, bgpmesh restarting": {
+        "BIRD": [SI + "test_long_lived_graceful_restart_keeps_routes_past_the_restart_time"],
+        "FRR": [S + "test_long_lived_graceful_restart_frr"]},
+    "Long-lived graceful restart, the daemon restarting": {
+        "BIRD": [GR + "test_bird_stays_away_long_lived_stale_then_withdrawn"]},
+    "MUP and MCAST-VPN routes from the daemon": {
+        "GoBGP": [RX + "test_gobgp_mup_routes_reach_a_script"],
+        "ExaBGP": [RX + "test_exabgp_mcast_vpn_and_mup_routes_reach_a_script"]},
     "TCP MD5, right key up and wrong key refused": {
         "BIRD": [S + "test_md5_right_key_bird", S + "test_md5_wrong_key_refused_bird"],
         "FRR": [MORE + "test_tcp_md5_with_frr",
