@@ -1120,7 +1120,9 @@ class Supervisor:
         kind = msg["kind"]
         ident = msg.get("id") or ["?", 0]
         if kind == "ping":
-            if msg.get("bridge") in self.bridges:
+            if msg.get("bridge") in self.bridges and msg.get("heard"):
+                # the bridge got our ack, so its event subscriptions are in
+                # (it subscribes to its ack topic last)
                 self.bridges_heard.add(msg["bridge"])
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
                                                 group="", ok=True, error="", matched=0))

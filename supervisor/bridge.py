@@ -196,7 +196,6 @@ class Bridge:
         self.pub.connect(self.endpoints["command_in"])
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.RCVHWM, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
         self.sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
         # every neighbor's state events (few; on_event filters them): a
         # neighbor a reload adds may come up before its own subscription lands
@@ -205,6 +204,10 @@ class Bridge:
             for kind in self.wants[name]:
                 self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
         self.sub.connect(self.endpoints["event_out"])
+        # the ack topic last, after connect: it then follows every other
+        # subscription down the one pipe, so the first ack proves the
+        # supervisor's XPUB has them all (see handshake)
+        self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
         await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name)
         tasks = [loop.create_task(self.events()), loop.create_task(self.supervise()),
                  loop.create_task(self.expire_acks())]
@@ -768,7 +771,12 @@ async def handshake(pub, sub, publisher: str, timeout: float | None = None,
                 continue
             if msg["kind"] == "ack" and msg["id"][0] == publisher:
                 # answers to earlier pings may follow; ack handlers ignore
-                # them (ping ids are negative)
+                # them (ping ids are negative).  "heard" tells the
+                # supervisor that our subscriptions are in place: only then
+                # may sessions start without a script missing their first
+                # events (the first ping proves only our PUB's direction).
+                await pub.send_multipart(bus.pack(bus.TOPIC_SUPERVISOR, "ping",
+                                                  id=[publisher, seq - 1], heard=True, **extra))
                 return
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("the supervisor does not answer on the bus")

@@ -96,11 +96,13 @@ class _Connection:
                 self.refs = None
             else:
                 self.refs, self.meta = _load(target.run_dir)
-            self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
             for topic in subscribe:
                 self.sub.setsockopt(zmq.SUBSCRIBE, topic)
             self.pub.connect(self.meta["endpoints"]["command_in"])
             self.sub.connect(self.meta["endpoints"]["event_out"])
+            # the ack topic last, after connect: the first ack then proves
+            # every subscription above reached the supervisor (one pipe, in order)
+            self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
             self.handshake(timeout)
             if self.refs is None:
                 data = self.request("topology", timeout)["data"]
