@@ -142,7 +142,11 @@ def to_json(kind: str, message: Any, envelope: Envelope, counter: int = 1, diale
         "type": kind,
         "neighbor": neighbor,
     }
-    return json.dumps(out, separators=(", ", ": "))
+    return _ENCODER.encode(out)
+
+
+# json.dumps(out, separators=(", ", ": ")) without making an encoder per message
+_ENCODER = json.JSONEncoder(separators=(", ", ": "))
 
 
 def _escape(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpmesh.api.json_nlri import next_hop_key, nlri_json
+from bgpmesh.api.json_nlri import next_hop_key, nlri_entries
 from bgpmesh.codec.attributes import (
     Aggregator,
     Aigp,
@@ -249,12 +249,12 @@ def update_message(update: Update) -> dict[str, Any]:
             # ExaBGP keys by the global next hop; a link-local one is not shown
             hop = next_hop_key(attribute.next_hop)
             routes = announce.setdefault(str(attribute.family), {}).setdefault(hop, [])
-            routes.extend(nlri_json(p, attribute.next_hop) for p in attribute.nlri)
+            routes.extend(nlri_entries(attribute.nlri, attribute.next_hop))
     if update.withdrawn:
         withdraw[str(IPV4_UNICAST)] = [{"nlri": p} for p in update.withdrawn]
     for attribute in update.attributes:
         if type(attribute) is MpUnreachNlri and attribute.nlri:
-            withdraw.setdefault(str(attribute.family), []).extend(nlri_json(p) for p in attribute.nlri)
+            withdraw.setdefault(str(attribute.family), []).extend(nlri_entries(attribute.nlri))
 
     body: dict[str, Any] = {}
     attribute_section = attributes(update)

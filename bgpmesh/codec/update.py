@@ -22,9 +22,10 @@ from bgpmesh.codec.attributes import (
     NextHop,
     decode_attributes,
 )
-from bgpmesh.codec.attributes.base import AS_PATH, NEXT_HOP, ORIGIN
+from bgpmesh.codec.attributes.base import AS_PATH, MP_REACH_NLRI, NEXT_HOP, ORIGIN
 from bgpmesh.codec.header import MESSAGES, UPDATE, frame
 from bgpmesh.codec.nlri.ipv4_unicast import IPV4_UNICAST_CODEC
+from bgpmesh.codec.slots import builder
 from bgpmesh.errors import (
     Action,
     BgpError,
@@ -73,15 +74,15 @@ class Update:
             raise MalformedAttributeList(f"total path attribute length {attributes_length}")
         add_path = IPV4_UNICAST in session.add_path_receive
         # RFC 7606 section 5.3: a malformed NLRI field: session reset
-        withdrawn = IPV4_UNICAST_CODEC.unpack(body[2:attributes_at - 2], add_path)
-        nlri = IPV4_UNICAST_CODEC.unpack(body[nlri_at:], add_path)
+        withdrawn = IPV4_UNICAST_CODEC.unpack(body[2:attributes_at - 2], add_path) if withdrawn_length else ()
+        nlri = IPV4_UNICAST_CODEC.unpack(body[nlri_at:], add_path) if nlri_at < size else ()
         if attributes_length:
             attributes, errors, seen = decode_attributes(body[attributes_at:nlri_at], session)
         else:
             attributes, errors, seen = [], [], set()
 
-        reach = [a for a in attributes if type(a) is MpReachNlri]
-        if nlri or any(a.nlri for a in reach):
+        if nlri or (MP_REACH_NLRI in seen
+                    and any(type(a) is MpReachNlri and a.nlri for a in attributes)):
             # RFC 7606 section 3: "If any of the well-known mandatory attributes
             # are not present in an UPDATE message, then "treat-as-withdraw"
             # MUST be used."  NEXT_HOP is mandatory only with IPv4 NLRI (RFC 4760).
@@ -95,7 +96,7 @@ class Update:
                     )
 
         if not errors:
-            return cls(withdrawn, tuple(attributes), nlri)
+            return _update(withdrawn, tuple(attributes), nlri, (), False)
         strongest = max(errors, key=lambda error: error.action)
         if strongest.action >= Action.AFI_SAFI_DISABLE:
             # AFI/SAFI disable is not implemented: it resets like the RFC allows
@@ -201,5 +202,7 @@ def _encoded(attribute: Any, session: Any) -> bytes:
         _ENCODED[key] = raw
     return raw
 
+
+_update = builder(Update)
 
 MESSAGES[UPDATE] = Update

@@ -122,10 +122,14 @@ class NlriCodec:
 
     def unpack(self, data: bytes, add_path: bool = False) -> tuple[Any, ...]:
         """A whole NLRI field to values; InvalidNetworkField if malformed."""
+        afi = self.family.afi
+        whole = getattr(self.nlri, "unpack_field", None)
+        if whole is not None:
+            # the class reads a whole field itself, one call for all its NLRI
+            return whole(data, afi, add_path)
         out = []
         offset = 0
         size = len(data)
-        afi = self.family.afi
         unpack = self.nlri.unpack
         while offset < size:
             path_id = None
