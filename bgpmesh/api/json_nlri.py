@@ -195,8 +195,13 @@ def _vpn_entries(values: tuple[Any, ...]) -> list[dict[str, Any]]:
 def nlri_entries(values: tuple[Any, ...], next_hop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """``[nlri_json(value, next_hop) for value in values]``: the entries of one
     MP_(UN)REACH_NLRI's NLRI."""
-    if values and type(values[0]) is VpnPrefix:
-        return _vpn_entries(values)
+    if values:
+        kind = type(values[0])
+        if kind is VpnPrefix:
+            return _vpn_entries(values)
+        if kind is flowspec.FlowSpec or kind is flowspec.FlowSpecVpn:
+            return [_flow(value, next_hop) if type(value) is kind else nlri_json(value, next_hop)
+                    for value in values]
     return [nlri_json(value, next_hop) for value in values]
 
 

@@ -158,6 +158,8 @@ _SHARED: dict[int, dict[bytes, FlowComponent]] = {AFI_IPV4: {}, AFI_IPV6: {}}
 # cannot be reused while the entry lives.  Cleared when full.
 _PACKED: dict[int, dict[int, tuple[FlowComponent, bytes]]] = {AFI_IPV4: {}, AFI_IPV6: {}}
 _TABLE_MAX = 4096
+# AFI -> (_SHARED[afi], _PACKED[afi], IPv4?, its last component type)
+_AFI_STATE = {afi: (_SHARED[afi], _PACKED[afi], afi == AFI_IPV4, _LAST_TYPE[afi]) for afi in _SHARED}
 
 
 def _match(raw: bytes) -> FlowMatch:
@@ -184,7 +186,9 @@ class FlowSpec:
 
     @classmethod
     def unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[FlowSpec, int]:
-        need(data, offset + 1, "flow NLRI length")
+        size = len(data)
+        if offset >= size:
+            need(data, offset + 1, "flow NLRI length")
         length = data[offset]
         offset += 1
         if length >= _SHORT_LENGTH:
@@ -192,32 +196,33 @@ class FlowSpec:
             length = ((length & 0x0F) << 8) | data[offset]
             offset += 1
         end = offset + length
-        need(data, end, "flow NLRI")  # so below, checks against ``end`` suffice
+        if end > size:
+            need(data, end, "flow NLRI")  # so below, checks against ``end`` suffice
         rd = None
         if cls.VPN:
             _need_in(data, end, offset + 8, "flow route distinguisher")
             rd = RouteDistinguisher(bytes(data[offset : offset + 8]))
             offset += 8
-        shared = _SHARED.get(afi)
-        if shared is None:
-            shared = {}  # no AFI of ours: nothing is kept
-        elif len(shared) >= _TABLE_MAX:
-            shared.clear()
-        packed = _PACKED.get(afi, {})
+        state = _AFI_STATE.get(afi)
+        if state is None:
+            shared, packed, ipv4, last_type = {}, {}, False, FRAGMENT  # not an AFI of ours: nothing is kept
+        else:
+            shared, packed, ipv4, last_type = state
+            if len(shared) >= _TABLE_MAX:
+                shared.clear()
         step = _STEP
         components: list[FlowComponent] = []
         append = components.append
         previous = 0
-        last_type = _LAST_TYPE.get(afi, FRAGMENT)
         while offset < end:
             start = offset
             kind = data[offset]
             if not previous < kind <= last_type:
                 raise InvalidNetworkField(f"flow component type {kind} after {previous}")
             previous = kind
-            if kind <= SOURCE:
+            if kind <= 2:  # DESTINATION, SOURCE
                 # where the prefix would stop; its checks are _unpack_prefix's
-                if afi == AFI_IPV4:
+                if ipv4:
                     stop = offset + 2 + ((data[offset + 1] + 7) >> 3) if offset + 1 < end else 0
                 else:
                     stop = offset + 3 + ((data[offset + 1] - data[offset + 2] + 7) >> 3) \
@@ -227,7 +232,7 @@ class FlowSpec:
                     component, stop = _unpack_prefix(data, offset + 1, end, afi, kind)
                     raw = data[start:stop]
                     shared[raw] = component
-                    if afi == AFI_IPV4 and not data[stop - 1] & _HOST_BITS[data[offset + 1] & 7]:
+                    if ipv4 and not data[stop - 1] & _HOST_BITS[data[offset + 1] & 7]:
                         # no host bits set: these octets are what packing gives
                         if len(packed) >= _TABLE_MAX:
                             packed.clear()
@@ -243,7 +248,7 @@ class FlowSpec:
                     offset += step[op]
                     if offset > end:
                         raise InvalidNetworkField(f"flow value truncated: needs {offset} octets, has {end}")
-                    if op & END_OF_LIST:
+                    if op & 0x80:  # END_OF_LIST
                         break
                 raw = data[start:offset]
                 component = shared.get(raw)
