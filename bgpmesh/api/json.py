@@ -386,6 +386,9 @@ def _slash(family: Family) -> str:
     return f"{family.afi_name}/{family.safi_name}"
 
 
+PRESTANDARD_ROUTE_REFRESH = 128
+
+
 def _capabilities(message: Open) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for capability in message.capabilities:
@@ -438,6 +441,10 @@ def _capabilities(message: Open) -> dict[str, Any]:
             out["75"] = {"software": capability.version}
         elif kind is Operational:
             out["185"] = {"name": "operational"}
+        elif capability.code == PRESTANDARD_ROUTE_REFRESH and not capability.data:
+            # the code route refresh had before RFC 2918 (deprecated, RFC 8810
+            # section 3); ExaBGP names it so
+            out["128"] = {"name": "route-refresh", "variant": "Cisco"}
         else:
             out[str(capability.code)] = {
                 "name": "unknown",
