@@ -17,8 +17,9 @@ The other families come from one more session per daemon (``FAMILY_SESSIONS``),
 the raw peer's OPEN offering every family the daemon is set to originate:
 GoBGP IPv6 unicast, labeled unicast, VPN-IPv4/IPv6, FlowSpec IPv4/IPv6 and
 EVPN MAC/IP, inclusive multicast and IP prefix routes (``gobgp global rib
-add``), and in a session of its own the RTC route of a VRF; BIRD IPv6 unicast
-and FlowSpec IPv4/IPv6 (static ``flow4``/``flow6`` routes); FRR IPv6 unicast
+add``), and in a session of its own the RTC route of a VRF; BIRD IPv6
+unicast, labeled unicast, VPN-IPv4 and FlowSpec IPv4/IPv6 (static routes in
+tables of those types); FRR IPv6 unicast
 and VPN-IPv4 (a ``network ... rd ... label`` of ``address-family ipv4 vpn``).
 Each is stored as ``<daemon>-<family>-update.hex``, the session's OPEN as
 ``<session>-open.hex``; next hops on the test's loopback addresses are
@@ -307,9 +308,17 @@ def start_bird_families(factories, daemon_end: Endpoint, raw_address: str) -> No
         "raw", daemon_end.address, daemon_end.port, raw_address, 179, DAEMON_AS, RAW_AS,
         ipv6_next_hop="2001:db8::2",
         export_static=[("2001:db8:77::/48", {"bgp_med": MED, "bgp_community": [(DAEMON_AS, 7)]})],
-        # global statements: the FlowSpec tables and the static rules in them
+        # global statements: the tables and the static routes in them.  The VPN
+        # and labeled routes go "via lo" (any other next hop must resolve on
+        # the host); BIRD 2.0 sends them with next hop self and label 3
+        # (implicit null, RFC 8277 section 2), whatever label they hold.
         tables=[
-            "flow4 table flowtab4;", "flow6 table flowtab6;",
+            "flow4 table flowtab4;", "flow6 table flowtab6;", "vpn4 table vpntab4;",
+            "ipv4 table labeltab4;",
+            'protocol static vpnstatic4 { vpn4 { table vpntab4; }; '
+            'route 65002:40 198.51.100.0/24 via "lo" mpls 300; }',
+            'protocol static labelstatic4 { ipv4 { table labeltab4; }; '
+            'route 198.51.100.128/25 via "lo" mpls 302; }',
             "protocol static flowstatic4 { flow4 { table flowtab4; }; route flow4 { "
             "dst 198.51.100.0/24; src 203.0.113.0/24; proto = 6; dport = 80 || = 443; "
             "tcp flags 0x02/0x02; length >= 64 && <= 1500; }; }",
@@ -320,6 +329,9 @@ def start_bird_families(factories, daemon_end: Endpoint, raw_address: str) -> No
             "flow4 { table flowtab4; import none; export filter { "
             "bgp_ext_community.add((generic, 0x80060000, 0)); accept; }; };",
             "flow6 { table flowtab6; import none; export all; };",
+            "vpn4 mpls { table vpntab4; igp table igp4; import none; export filter { "
+            "bgp_ext_community.add((rt, 65002, 40)); accept; }; };",
+            "ipv4 mpls { table labeltab4; igp table igp4; import none; export all; };",
         ])
     factories["bird"](daemon_end.address, [peer])
 
@@ -330,6 +342,8 @@ BIRD_VECTORS = {
               "dport = 80 || = 443; tcp flags 0x02/0x02; length >= 64 && <= 1500, "
               "traffic-rate 0"),
     "flow6": ("ipv6 flow", None, "dst 2001:db8:80::/48; next header = 17; dport = 53"),
+    "vpnv4": ("ipv4 mpls-vpn", None, "65002:40 198.51.100.0/24 mpls 300, route target 65002:40"),
+    "ipv4-mpls": ("ipv4 nlri-mpls", None, "198.51.100.128/25 mpls 302"),
 }
 
 

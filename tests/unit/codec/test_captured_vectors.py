@@ -73,6 +73,8 @@ NOT_BYTE_EXACT: dict[str, str] = {
     "bird-ipv6-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
     "bird-flow4-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
     "bird-flow6-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
+    "bird-vpnv4-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
+    "bird-ipv4-mpls-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
 }
 
 
@@ -223,6 +225,11 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
     "gobgp-ipv6-update.hex": (Family(2, 1), ("2001:db8:77::/48",)),
     "gobgp-ipv4-mpls-update.hex": (Family(1, 4), (LabeledPrefix(1, "198.51.100.128/25", (_label(102),)),)),
     "gobgp-ipv6-mpls-update.hex": (Family(2, 4), (LabeledPrefix(2, "2001:db8:79::/48", (_label(103),)),)),
+    # BIRD 2.0 sends its own next hop and label 3, implicit null (RFC 8277
+    # section 2), not the route's label (302, 300)
+    "bird-ipv4-mpls-update.hex": (Family(1, 4), (LabeledPrefix(1, "198.51.100.128/25", (_label(3),)),)),
+    "bird-vpnv4-update.hex": (Family(1, 128), (
+        VpnPrefix(1, _RD("65002:40"), "198.51.100.0/24", (_label(3),)),)),
     "gobgp-vpnv4-update.hex": (Family(1, 128), (
         VpnPrefix(1, _RD("65002:10"), "198.51.100.0/24", (_label(100),)),)),
     "frr-vpnv4-update.hex": (Family(1, 128), (
@@ -251,6 +258,7 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
 # the extended communities the captures asked for
 EXTENDED: dict[str, set[str]] = {
     "gobgp-vpnv4-update.hex": {"target:65002:10"},
+    "bird-vpnv4-update.hex": {"target:65002:40"},
     "gobgp-vpnv6-update.hex": {"target:65002:11"},
     "gobgp-flow4-update.hex": {"rate-limit:1000"},
     "bird-flow4-update.hex": {"rate-limit:0"},
