@@ -112,18 +112,16 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
     known = _DECODED[bool(session.asn4)]
     while offset < size:
         flags = data[offset]
-        header = 4 if flags & EXTENDED_LENGTH else 3
-        if size - offset < header:
+        start = offset + (4 if flags & EXTENDED_LENGTH else 3)
+        if start > size:
             # RFC 7606 section 4: too few octets left for an attribute header
             errors.append(AttributeLengthError("attribute header truncated", data=data[offset:]))
             break
         type_code = data[offset + 1]
-        if header == 4:
-            length = (data[offset + 2] << 8) | data[offset + 3]
+        if flags & EXTENDED_LENGTH:
+            end = start + ((data[offset + 2] << 8) | data[offset + 3])
         else:
-            length = data[offset + 2]
-        start = offset + header
-        end = start + length
+            end = start + data[offset + 2]
         raw = data[offset:end]
         if end > size:
             # RFC 7606 section 4: an attribute overrunning the field is a length
@@ -146,7 +144,7 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
         # Routers repeat the same attribute bytes UPDATE after UPDATE: a value
         # decoded well once is reused (values are frozen).  Errors are not
         # kept, so each bad attribute still gets its own error.
-        if type_code not in _MULTIPROTOCOL:
+        if type_code != MP_REACH_NLRI and type_code != MP_UNREACH_NLRI:
             decoded = known.get(raw)
             if decoded is not None:
                 attributes[type_code] = decoded
