@@ -66,6 +66,9 @@ class VpnPrefix:
         text = _OCTET
         mask = _MASK
         path_id = None
+        fast = afi == 1
+        rd = None
+        raw_rd = b""
         while offset < size:
             if add_path:
                 need(data, offset + 5, "path identifier")
@@ -73,27 +76,31 @@ class VpnPrefix:
                 offset += 4
             bits = data[offset] - 88  # 88: one label and the RD
             end = offset + 12 + ((bits + 7) >> 3)
-            if afi != 1 or not 0 <= bits <= 32 or end > size or not data[offset + 3] & 1:
+            if not fast or not 0 <= bits <= 32 or end > size or not data[offset + 3] & 1:
                 value, offset = cls.unpack(data, offset, afi, path_id)
                 append(value)
                 continue
-            raw_rd = data[offset + 4 : offset + 12]
-            rd = rds.get(raw_rd)
-            if rd is None:
-                if len(rds) >= 4096:
-                    rds.clear()
-                rd = rds[raw_rd] = RouteDistinguisher(bytes(raw_rd))
+            # prefixes of one RD come in runs: compared in place, no copy
+            if rd is None or not data.startswith(raw_rd, offset + 4):
+                raw_rd = data[offset + 4 : offset + 12]
+                rd = rds.get(raw_rd)
+                if rd is None:
+                    if len(rds) >= 4096:
+                        rds.clear()
+                    rd = rds[raw_rd] = RouteDistinguisher(bytes(raw_rd))
             at = offset + 12
-            # the prefix text, one branch per octet count (prefix.ipv4_text)
+            # the prefix text, one branch per octet count (prefix.ipv4_text);
+            # the length too is text from the table
             if bits > 24:
                 prefix = (f"{text[data[at]]}.{text[data[at + 1]]}.{text[data[at + 2]]}."
-                          f"{text[data[at + 3] & mask[bits & 7]]}/{bits}")
+                          f"{text[data[at + 3] & mask[bits & 7]]}/{text[bits]}")
             elif bits > 16:
-                prefix = f"{text[data[at]]}.{text[data[at + 1]]}.{text[data[at + 2] & mask[bits & 7]]}.0/{bits}"
+                prefix = (f"{text[data[at]]}.{text[data[at + 1]]}.{text[data[at + 2] & mask[bits & 7]]}"
+                          f".0/{text[bits]}")
             elif bits > 8:
-                prefix = f"{text[data[at]]}.{text[data[at + 1] & mask[bits & 7]]}.0.0/{bits}"
+                prefix = f"{text[data[at]]}.{text[data[at + 1] & mask[bits & 7]]}.0.0/{text[bits]}"
             elif bits:
-                prefix = f"{text[data[at] & mask[bits & 7]]}.0.0.0/{bits}"
+                prefix = f"{text[data[at] & mask[bits & 7]]}.0.0.0/{text[bits]}"
             else:
                 prefix = "0.0.0.0/0"
             append(make(afi, rd, prefix, ((data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3],),
