@@ -125,7 +125,8 @@ _FLOW_RENDERED: dict[int, dict[int, tuple[Any, str, tuple[str, ...], str]]] = {1
 _FLOW_RENDERED_MAX = 4096
 
 
-def _flow_match(afi: int, component: flowspec.FlowMatch, names: dict[int, str]) -> tuple[Any, str, tuple[str, ...], str]:
+def _render_match(afi: int, component: flowspec.FlowMatch, names: dict[int, str]
+                  ) -> tuple[Any, str, tuple[str, ...], str]:
     name = names.get(component.type, str(component.type))
     terms = _flow_rules(afi, component)
     line = " ".join(terms)
@@ -155,7 +156,7 @@ def _flow(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
             continue
         entry = rendered.get(id(component))
         if entry is None:
-            entry = rendered[id(component)] = _flow_match(afi, component, names)
+            entry = rendered[id(component)] = _render_match(afi, component, names)
         out[entry[1]] = list(entry[2])
         words.append(entry[3])
     rd = getattr(value, "rd", None)
@@ -170,7 +171,7 @@ def _flow(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     return out
 
 
-def _vpn_entries(values: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _vpn_entries(values: tuple[Any, ...], next_hop: tuple[str, ...]) -> list[dict[str, Any]]:
     """``nlri_json`` of each value, VPN prefixes inline: their RDs are shared
     values (the decoder keeps one per octets), so one RD's text serves the
     run of prefixes that follow it."""
@@ -179,7 +180,7 @@ def _vpn_entries(values: tuple[Any, ...]) -> list[dict[str, Any]]:
     last_rd = last_text = None
     for value in values:
         if type(value) is not VpnPrefix:
-            append(nlri_json(value))
+            append(nlri_json(value, next_hop))
             continue
         rd = value.rd
         if rd is not last_rd:
@@ -198,7 +199,7 @@ def nlri_entries(values: tuple[Any, ...], next_hop: tuple[str, ...] = ()) -> lis
     if values:
         kind = type(values[0])
         if kind is VpnPrefix:
-            return _vpn_entries(values)
+            return _vpn_entries(values, next_hop)
         if kind is flowspec.FlowSpec or kind is flowspec.FlowSpecVpn:
             return [_flow(value, next_hop) if type(value) is kind else nlri_json(value, next_hop)
                     for value in values]
