@@ -16,8 +16,8 @@ A daemon upgrade that changes what it sends fails here.
 The other families come from one more session per daemon (``FAMILY_SESSIONS``),
 the raw peer's OPEN offering every family the daemon is set to originate:
 GoBGP IPv6 unicast, labeled unicast, VPN-IPv4/IPv6, FlowSpec IPv4/IPv6 and
-EVPN MAC/IP, inclusive multicast and IP prefix routes (``gobgp global rib
-add``), and in a session of its own the RTC route of a VRF; BIRD IPv6
+EVPN Ethernet A-D, MAC/IP, inclusive multicast, Ethernet Segment and IP
+prefix routes (``gobgp global rib add``), and in a session of its own the RTC route of a VRF; BIRD IPv6
 unicast, labeled unicast, VPN-IPv4 and FlowSpec IPv4/IPv6 (static routes in
 tables of those types); FRR IPv6 unicast
 and VPN-IPv4 (a ``network ... rd ... label`` of ``address-family ipv4 vpn``).
@@ -270,6 +270,10 @@ def start_gobgp_families(factories, daemon_end: Endpoint, raw_address: str) -> N
          "encap", "vxlan", "pmsi", "ingress-repl", "200", "192.0.2.2"),
         ("evpn", "prefix", "198.51.100.0/24", "gw", "192.0.2.2", "etag", "0", "label", "201",
          "rd", "65002:21", "rt", "65002:21", "encap", "vxlan", "router-mac", "02:00:00:00:00:02"),
+        ("evpn", "a-d", "esi", "ARBITRARY", "00:11:22:33:44:55:66:77:88", "etag", "0", "label", "202",
+         "rd", "65002:22", "rt", "65002:22"),
+        ("evpn", "esi", "192.0.2.2", "esi", "ARBITRARY", "00:11:22:33:44:55:66:77:88",
+         "rd", "65002:23", "rt", "65002:23"),
     ):
         gobgp.cli("global", "rib", "-a", family, "add", *words)
 
@@ -298,6 +302,10 @@ GOBGP_VECTORS = {
                        "replication label 200"),
     "evpn-prefix": ("l2vpn evpn", 5, "IP prefix 198.51.100.0/24 gateway 192.0.2.2 label 201 "
                     "rd 65002:21, router MAC 02:00:00:00:00:02"),
+    "evpn-ad": ("l2vpn evpn", 1, "Ethernet A-D, ESI type 0 (arbitrary) 00:11:22:33:44:55:66:77:88, "
+                "label 202 rd 65002:22"),
+    "evpn-es": ("l2vpn evpn", 4, "Ethernet Segment 192.0.2.2, ESI type 0 00:11:22:33:44:55:66:77:88, "
+                "rd 65002:23"),
 }
 GOBGP_RTC_VECTORS = {
     "rtc": ("ipv4 rtc", None, "route target membership of VRF red, 65002:30"),

@@ -40,7 +40,13 @@ from bgpmesh.codec.capabilities import (
     SoftwareVersion,
 )
 from bgpmesh.codec.header import MessageReader
-from bgpmesh.codec.nlri.evpn import EvpnMacIp, EvpnMulticast, EvpnPrefix
+from bgpmesh.codec.nlri.evpn import (
+    EvpnEthernetAd,
+    EvpnMacIp,
+    EvpnMulticast,
+    EvpnPrefix,
+    EvpnSegment,
+)
 from bgpmesh.codec.nlri.flowspec import FlowMatch, FlowPrefix, FlowSpec
 from bgpmesh.codec.nlri.labeled import LabeledPrefix
 from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
@@ -222,6 +228,7 @@ _FLOW4 = (FlowPrefix(1, "198.51.100.0/24"), FlowPrefix(2, "203.0.113.0/24"),
           FlowMatch(5, ((0x01, 80), (0x11, 443))))  # destination-port =80 or =443
 _FLOW6 = (FlowPrefix(1, "2001:db8:80::/48"), FlowMatch(3, ((0x01, 17),)), FlowMatch(5, ((0x01, 53),)))
 _NO_ESI = bytes(10)
+_ESI = bytes.fromhex("00" "001122334455667788")
 
 FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
     "bird-ipv6-update.hex": (Family(2, 1), ("2001:db8:77::/48",)),
@@ -255,6 +262,10 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
     "gobgp-evpn-multicast-update.hex": (Family(25, 70), (EvpnMulticast(_RD("65002:20"), 0, "192.0.2.2"),)),
     "gobgp-evpn-prefix-update.hex": (Family(25, 70), (EvpnPrefix(
         _RD("65002:21"), _NO_ESI, 0, "198.51.100.0/24", "192.0.2.2", 201),)),
+    # ESI type 0 (arbitrary) and the nine octets given; GoBGP 3.10 writes the
+    # label as the raw field here too, with no encapsulation asked for
+    "gobgp-evpn-ad-update.hex": (Family(25, 70), (EvpnEthernetAd(_RD("65002:22"), _ESI, 0, 202),)),
+    "gobgp-evpn-es-update.hex": (Family(25, 70), (EvpnSegment(_RD("65002:23"), _ESI, "192.0.2.2"),)),
     # route target 65002:30 (type 0x0002, 2-octet AS), 96 bits with the origin AS
     "gobgp-rtc-update.hex": (Family(1, 132), (RouteTargetConstraint(
         96, DAEMON_AS, bytes.fromhex("0002fdea0000001e")),)),
@@ -270,6 +281,8 @@ EXTENDED: dict[str, set[str]] = {
     "gobgp-evpn-mac-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-multicast-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-prefix-update.hex": {"target:65002:21", "encap:VXLAN"},
+    "gobgp-evpn-ad-update.hex": {"target:65002:22"},
+    "gobgp-evpn-es-update.hex": {"target:65002:23"},
 }
 
 
