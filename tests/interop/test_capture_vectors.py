@@ -15,7 +15,8 @@ A daemon upgrade that changes what it sends fails here.
 
 The other families come from one more session per daemon (``FAMILY_SESSIONS``),
 the raw peer's OPEN offering every family the daemon is set to originate:
-GoBGP IPv6 unicast, labeled unicast, VPN-IPv4/IPv6, FlowSpec IPv4/IPv6 and
+GoBGP IPv6 unicast, labeled unicast, VPN-IPv4/IPv6, FlowSpec IPv4/IPv6,
+FlowSpec VPN-IPv4 and
 EVPN Ethernet A-D, MAC/IP, inclusive multicast, Ethernet Segment and IP
 prefix routes (``gobgp global rib add``), and in a session of its own the RTC route of a VRF; BIRD IPv6
 unicast, labeled unicast, VPN-IPv4 and FlowSpec IPv4/IPv6 (static routes in
@@ -241,7 +242,8 @@ DAEMONS: dict[str, tuple[Callable, list[str], str]] = {
 FAMILY_CODES = {
     "ipv4 unicast": (1, 1), "ipv6 unicast": (2, 1), "ipv4 nlri-mpls": (1, 4),
     "ipv6 nlri-mpls": (2, 4), "ipv4 mpls-vpn": (1, 128), "ipv6 mpls-vpn": (2, 128),
-    "ipv4 rtc": (1, 132), "ipv4 flow": (1, 133), "ipv6 flow": (2, 133), "l2vpn evpn": (25, 70),
+    "ipv4 rtc": (1, 132), "ipv4 flow": (1, 133), "ipv6 flow": (2, 133), "ipv4 flow-vpn": (1, 134),
+    "l2vpn evpn": (25, 70),
 }
 GOBGP_HOP, GOBGP_HOP6 = "192.0.2.2", "2001:db8::2"
 
@@ -250,7 +252,8 @@ def start_gobgp_families(factories, daemon_end: Endpoint, raw_address: str) -> N
     gobgp = factories["gobgp"](daemon_end.address, DAEMON_AS, daemon_end, [GobgpPeer(
         raw_address, 179, RAW_AS, families=[
             "ipv4-labelled-unicast", "ipv6-labelled-unicast", "l3vpn-ipv4-unicast",
-            "l3vpn-ipv6-unicast", "ipv4-flowspec", "ipv6-flowspec", "l2vpn-evpn"])])
+            "l3vpn-ipv6-unicast", "ipv4-flowspec", "ipv6-flowspec", "l3vpn-ipv4-flowspec",
+            "l2vpn-evpn"])])
     for family, *words in (
         ("ipv6", "2001:db8:77::/48", "nexthop", GOBGP_HOP6, "med", "42", "community", "65002:7"),
         ("ipv4-mpls", "198.51.100.128/25", "102", "nexthop", GOBGP_HOP),
@@ -264,6 +267,8 @@ def start_gobgp_families(factories, daemon_end: Endpoint, raw_address: str) -> N
          "then", "rate-limit", "1000"),
         ("ipv6-flowspec", "match", "destination", "2001:db8:80::/48", "protocol", "udp",
          "destination-port", "==53", "then", "discard"),
+        ("ipv4-l3vpn-flowspec", "rd", "65002:50", "match", "destination", "198.51.100.0/24",
+         "protocol", "tcp", "then", "redirect", "65002:51"),
         ("evpn", "macadv", "02:00:00:00:00:01", "192.0.2.10", "etag", "0", "label", "200",
          "rd", "65002:20", "rt", "65002:20", "encap", "vxlan"),
         ("evpn", "multicast", "192.0.2.2", "etag", "0", "rd", "65002:20", "rt", "65002:20",
@@ -297,6 +302,8 @@ GOBGP_VECTORS = {
               "destination-port 80 or 443 tcp-flags syn, rate-limit 1000"),
     "flow6": ("ipv6 flow", None, "destination 2001:db8:80::/48 next-header udp destination-port 53, "
               "discard"),
+    "flow4-vpn": ("ipv4 flow-vpn", None, "rd 65002:50 destination 198.51.100.0/24 protocol tcp, "
+                  "redirect 65002:51"),
     "evpn-mac": ("l2vpn evpn", 2, "MAC/IP 02:00:00:00:00:01 192.0.2.10 label 200 rd 65002:20, VXLAN"),
     "evpn-multicast": ("l2vpn evpn", 3, "inclusive multicast 192.0.2.2 rd 65002:20, PMSI ingress "
                        "replication label 200"),

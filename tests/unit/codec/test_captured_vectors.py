@@ -47,7 +47,7 @@ from bgpmesh.codec.nlri.evpn import (
     EvpnPrefix,
     EvpnSegment,
 )
-from bgpmesh.codec.nlri.flowspec import FlowMatch, FlowPrefix, FlowSpec
+from bgpmesh.codec.nlri.flowspec import FlowMatch, FlowPrefix, FlowSpec, FlowSpecVpn
 from bgpmesh.codec.nlri.labeled import LabeledPrefix
 from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
@@ -254,6 +254,7 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
         *_FLOW4, FlowMatch(9, ((0x01, 2),)),
         FlowMatch(10, ((0x03, 64), (0x55, 1500))))),)),  # length >=64 and <=1500
     "gobgp-flow6-update.hex": (Family(2, 133), (FlowSpec(2, _FLOW6),)),
+    "gobgp-flow4-vpn-update.hex": (Family(1, 134), (FlowSpecVpn(1, _FLOW4[:1] + _FLOW4[2:3], _RD("65002:50")),)),
     "bird-flow6-update.hex": (Family(2, 133), (FlowSpec(2, _FLOW6),)),
     # VXLAN encapsulation: the 3-octet label field holds the VNI whole
     # (RFC 8365 section 5.1.3), so GoBGP's "label 200" is the raw field 200
@@ -278,6 +279,7 @@ EXTENDED: dict[str, set[str]] = {
     "gobgp-flow4-update.hex": {"rate-limit:1000"},
     "bird-flow4-update.hex": {"rate-limit:0"},
     "gobgp-flow6-update.hex": {"rate-limit:0"},  # "then discard"
+    "gobgp-flow4-vpn-update.hex": {"redirect:65002:51"},
     "gobgp-evpn-mac-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-multicast-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-prefix-update.hex": {"target:65002:21", "encap:VXLAN"},
@@ -291,7 +293,7 @@ def test_every_family_vector_is_checked():
     assert family_vectors == set(FAMILY_VECTORS)
     assert {family for family, _ in FAMILY_VECTORS.values()} >= {
         Family(2, 1), Family(1, 4), Family(2, 4), Family(1, 128), Family(2, 128),
-        Family(1, 133), Family(2, 133), Family(25, 70), Family(1, 132)}
+        Family(1, 133), Family(2, 133), Family(1, 134), Family(25, 70), Family(1, 132)}
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY_VECTORS))
@@ -302,7 +304,7 @@ def test_family_vector_nlri(name):
     assert (reach.family, reach.nlri) == (family, nlri)
     assert update.nlri == update.withdrawn == () and update.attribute(MpUnreachNlri) is None
     assert update.attribute(AsPath).segments == ((2, (DAEMON_AS,)),)
-    if family.safi != 133:  # FlowSpec has no next hop (RFC 8955 section 4)
+    if family.safi not in (133, 134):  # FlowSpec has no next hop (RFC 8955 section 4)
         assert reach.next_hop
     if family.safi == 1:
         assert update.attribute(MultiExitDisc) == MultiExitDisc(MED)
@@ -341,6 +343,7 @@ PRODUCER_ROUTES: dict[str, Any] = {
         *_FLOW4_WORDS, ("tcp-flags", ("=syn",)), ("packet-length", (">=64&<=1500",)))),
     "gobgp-flow6-update.hex": FlowRoute(Family(2, 133), _FLOW6_WORDS),
     "bird-flow6-update.hex": FlowRoute(Family(2, 133), _FLOW6_WORDS),
+    "gobgp-flow4-vpn-update.hex": FlowRoute(Family(1, 134), _FLOW4_WORDS[:1] + _FLOW4_WORDS[2:3], rd="65002:50"),
 }
 
 
