@@ -176,14 +176,18 @@ def mp_reach(message: bytes) -> tuple[int, int, bytes] | None:
     return None
 
 
-def reaches(afi: int, safi: int, route_type: int | None = None) -> Callable[[bytes], bool]:
-    """An UPDATE test: MP_REACH_NLRI of (afi, safi) with NLRI, for EVPN of
-    ``route_type`` (the first octet of the NLRI, RFC 7432 section 7)."""
+def reaches(afi: int, safi: int, which: int | bytes | None = None) -> Callable[[bytes], bool]:
+    """An UPDATE test: MP_REACH_NLRI of (afi, safi) with NLRI; ``which``, if
+    given, picks one route of several: an int is the EVPN route type (the
+    first octet of the NLRI, RFC 7432 section 7), bytes are octets the NLRI
+    field holds (a FlowSpec rule's destination component)."""
     def test(message: bytes) -> bool:
         found = mp_reach(message)
         if found is None or found[:2] != (afi, safi) or not found[2]:
             return False
-        return route_type is None or found[2][0] == route_type
+        if isinstance(which, bytes):
+            return which in found[2]
+        return which is None or found[2][0] == which
     return test
 
 
@@ -246,6 +250,11 @@ FAMILY_CODES = {
     "l2vpn evpn": (25, 70),
 }
 GOBGP_HOP, GOBGP_HOP6 = "192.0.2.2", "2001:db8::2"
+# the destination components that tell two FlowSpec rules of a family apart
+FLOW4_198 = bytes.fromhex("0118c63364")  # 198.51.100.0/24
+FLOW4_192 = bytes.fromhex("0118c00002")  # 192.0.2.0/24
+FLOW6_80 = bytes.fromhex("01300020010db80080")  # 2001:db8:80::/48, offset 0
+FLOW6_81 = bytes.fromhex("014008")  # a /64 at offset 8
 
 
 def start_gobgp_families(factories, daemon_end: Endpoint, raw_address: str) -> None:
@@ -269,6 +278,11 @@ def start_gobgp_families(factories, daemon_end: Endpoint, raw_address: str) -> N
          "destination-port", "==53", "then", "discard"),
         ("ipv4-l3vpn-flowspec", "rd", "65002:50", "match", "destination", "198.51.100.0/24",
          "protocol", "tcp", "then", "redirect", "65002:51"),
+        ("ipv4-flowspec", "match", "destination", "192.0.2.0/24", "source-port", ">=1024", "&<=2048",
+         "icmp-type", "==8", "icmp-code", "==0", "packet-length", ">100", "dscp", "==46",
+         "fragment", "is-fragment", "then", "action", "sample-terminal", "mark", "10"),
+        ("ipv6-flowspec", "match", "destination", "2001:db8:81::/64", "8", "source", "2001:db8:82::/48",
+         "protocol", "==6", "==17", "label", "==4660", "dscp", "==10", "then", "redirect", "65002:60"),
         ("evpn", "macadv", "02:00:00:00:00:01", "192.0.2.10", "etag", "0", "label", "200",
          "rd", "65002:20", "rt", "65002:20", "encap", "vxlan"),
         ("evpn", "multicast", "192.0.2.2", "etag", "0", "rd", "65002:20", "rt", "65002:20",
@@ -298,10 +312,19 @@ GOBGP_VECTORS = {
     "ipv6-mpls": ("ipv6 nlri-mpls", None, "2001:db8:79::/48 label 103"),
     "vpnv4": ("ipv4 mpls-vpn", None, "198.51.100.0/24 label 100 rd 65002:10 rt 65002:10, MED 42"),
     "vpnv6": ("ipv6 mpls-vpn", None, "2001:db8:78::/48 label 101 rd 192.0.2.2:11 rt 65002:11"),
-    "flow4": ("ipv4 flow", None, "destination 198.51.100.0/24 source 203.0.113.0/24 protocol tcp "
+    "flow4": ("ipv4 flow", FLOW4_198, "destination 198.51.100.0/24 source 203.0.113.0/24 protocol tcp "
               "destination-port 80 or 443 tcp-flags syn, rate-limit 1000"),
-    "flow6": ("ipv6 flow", None, "destination 2001:db8:80::/48 next-header udp destination-port 53, "
+    "flow6": ("ipv6 flow", FLOW6_80, "destination 2001:db8:80::/48 next-header udp destination-port 53, "
               "discard"),
+    "flow4-more": ("ipv4 flow", FLOW4_192, "destination 192.0.2.0/24 source-port >=1024&<=2048 "
+                   "icmp-type 8 icmp-code 0 packet-length >100 dscp 46 fragment is-fragment, "
+                   "action sample-terminal, mark 10"),
+    # GoBGP 3.10 writes the whole address before the pattern of a prefix with
+    # an offset (RFC 8956 section 3.1: the pattern is the length minus offset
+    # bits): the octet after it reads as component type 0, a malformed NLRI
+    "flow6-offset": ("ipv6 flow", FLOW6_81, "destination 2001:db8:81::/64 offset 8, source "
+                     "2001:db8:82::/48, next-header 6 or 17, flow label 4660, traffic class 10, "
+                     "redirect 65002:60; MALFORMED by GoBGP, see the test"),
     "flow4-vpn": ("ipv4 flow-vpn", None, "rd 65002:50 destination 198.51.100.0/24 protocol tcp, "
                   "redirect 65002:51"),
     "evpn-mac": ("l2vpn evpn", 2, "MAC/IP 02:00:00:00:00:01 192.0.2.10 label 200 rd 65002:20, VXLAN"),
@@ -338,7 +361,12 @@ def start_bird_families(factories, daemon_end: Endpoint, raw_address: str) -> No
             "dst 198.51.100.0/24; src 203.0.113.0/24; proto = 6; dport = 80 || = 443; "
             "tcp flags 0x02/0x02; length >= 64 && <= 1500; }; }",
             "protocol static flowstatic6 { flow6 { table flowtab6; }; route flow6 { "
-            "dst 2001:db8:80::/48; next header = 17; dport = 53; }; }",
+            "dst 2001:db8:80::/48; next header = 17; dport = 53; }; route flow6 { "
+            "dst 2001:db8:81::/64 offset 8; src 2001:db8:82::/48; next header = 6 || = 17; "
+            "label 4660; dscp 10; }; }",
+            "protocol static flowmore4 { flow4 { table flowtab4; }; route flow4 { "
+            "dst 192.0.2.0/24; sport >= 1024 && <= 2048; icmp type 8; icmp code 0; length > 100; "
+            "dscp 46; fragment is_fragment; }; }",
         ],
         extra=[
             "flow4 { table flowtab4; import none; export filter { "
@@ -353,10 +381,14 @@ def start_bird_families(factories, daemon_end: Endpoint, raw_address: str) -> No
 
 BIRD_VECTORS = {
     "ipv6": ("ipv6 unicast", None, "2001:db8:77::/48, MED 42, community 65002:7"),
-    "flow4": ("ipv4 flow", None, "dst 198.51.100.0/24; src 203.0.113.0/24; proto = 6; "
-              "dport = 80 || = 443; tcp flags 0x02/0x02; length >= 64 && <= 1500, "
-              "traffic-rate 0"),
-    "flow6": ("ipv6 flow", None, "dst 2001:db8:80::/48; next header = 17; dport = 53"),
+    # BIRD puts both rules of a family in one UPDATE (same attributes)
+    "flow4": ("ipv4 flow", FLOW4_198, "two rules, traffic-rate 0: dst 198.51.100.0/24; "
+              "src 203.0.113.0/24; proto = 6; dport = 80 || = 443; tcp flags 0x02/0x02; "
+              "length >= 64 && <= 1500 - and dst 192.0.2.0/24; sport >= 1024 && <= 2048; "
+              "icmp type 8; icmp code 0; length > 100; dscp 46; fragment is_fragment"),
+    "flow6": ("ipv6 flow", FLOW6_80, "two rules: dst 2001:db8:80::/48; next header = 17; dport = 53 "
+              "- and dst 2001:db8:81::/64 offset 8; src 2001:db8:82::/48; next header = 6 || = 17; "
+              "label 4660; dscp 10"),
     "vpnv4": ("ipv4 mpls-vpn", None, "65002:40 198.51.100.0/24 mpls 300, route target 65002:40"),
     "ipv4-mpls": ("ipv4 nlri-mpls", None, "198.51.100.128/25 mpls 302"),
 }
@@ -381,7 +413,7 @@ FRR_VECTORS = {
 
 # session name -> (daemon, start, version command, vectors); the session's
 # OPEN is stored as <session>-open.hex
-FAMILY_SESSIONS: dict[str, tuple[str, Callable, list[str], dict[str, tuple[str, int | None, str]]]] = {
+FAMILY_SESSIONS: dict[str, tuple[str, Callable, list[str], dict[str, tuple[str, int | bytes | None, str]]]] = {
     "gobgp-families": ("gobgp", start_gobgp_families, ["gobgpd", "--version"], GOBGP_VECTORS),
     "gobgp-rtc": ("gobgp", start_gobgp_rtc, ["gobgpd", "--version"], GOBGP_RTC_VECTORS),
     "bird-families": ("bird", start_bird_families, ["bird", "--version"], BIRD_VECTORS),
@@ -389,7 +421,7 @@ FAMILY_SESSIONS: dict[str, tuple[str, Callable, list[str], dict[str, tuple[str, 
 }
 
 
-def _families(vectors: dict[str, tuple[str, int | None, str]]) -> tuple[tuple[int, int], ...]:
+def _families(vectors: dict[str, tuple[str, int | bytes | None, str]]) -> tuple[tuple[int, int], ...]:
     return ((1, 1), *sorted({FAMILY_CODES[family] for family, _, _ in vectors.values()} - {(1, 1)}))
 
 
@@ -400,8 +432,8 @@ def test_daemon_still_sends_the_stored_family_vectors(session_name, factories, a
     daemon_end, raw_end = addresses.pair()
     start(factories, daemon_end, raw_end.address)
     families = _families(vectors)
-    wanted = {name: reaches(*FAMILY_CODES[family], route_type)
-              for name, (family, route_type, _) in vectors.items()}
+    wanted = {name: reaches(*FAMILY_CODES[family], which)
+              for name, (family, which, _) in vectors.items()}
     open_message, updates = RawPeer(raw_end.address, daemon_end, families).capture_each(wanted)
     session = ", ".join(name for name, codes in FAMILY_CODES.items() if codes in families)
     if os.environ.get("BGPMESH_WRITE_VECTORS"):

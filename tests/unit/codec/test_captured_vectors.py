@@ -56,6 +56,7 @@ from bgpmesh.codec.open import Open
 from bgpmesh.codec.packer import route_nlri_key
 from bgpmesh.codec.session import Session
 from bgpmesh.codec.update import Update
+from bgpmesh.errors import Action, BgpError, InvalidNetworkField
 from bgpmesh.family import Family
 from bgpmesh.route import FlowRoute, Route
 
@@ -102,8 +103,12 @@ def decode(message: bytes) -> Any:
 def decoded_form(message: bytes) -> Any:
     """The decoded message with what depends on the test host left out: the
     daemon's router id and next hop (its per-test loopback address), and the
-    text of the FQDN and software version capabilities."""
-    decoded = decode(message)
+    text of the FQDN and software version capabilities.  A message bgpmesh
+    must refuse (``MALFORMED``) gives its error."""
+    try:
+        decoded = decode(message)
+    except BgpError as error:
+        return ("error", type(error).__name__, str(error))
     if isinstance(decoded, Open):
         capabilities = tuple(type(c).__name__ if type(c) in (Fqdn, SoftwareVersion) else c
                              for c in decoded.capabilities)
@@ -123,8 +128,19 @@ def _test_hops(attribute: Any) -> Any:
     return replace(attribute, next_hop=hops)
 
 
+# Vectors a daemon sent malformed, the error bgpmesh must raise, and why.
+MALFORMED: dict[str, tuple[type[BgpError], str]] = {
+    # GoBGP 3.10, "destination 2001:db8:81::/64 8": RFC 8956 section 3.1 makes
+    # the pattern the (length - offset) = 56 bits after the offset, 7 octets;
+    # GoBGP writes all 8 octets of the address, so the 8th reads as the next
+    # component's type, 0.  RFC 7606 section 5.3: an NLRI that cannot be
+    # parsed resets the session.
+    "gobgp-flow6-offset-update.hex": (InvalidNetworkField, "flow component type 0 after 1"),
+}
+
+
 def _names() -> list[str]:
-    return sorted(path.name for path in VECTORS.glob("*.hex"))
+    return sorted(path.name for path in VECTORS.glob("*.hex") if path.name not in MALFORMED)
 
 
 def test_every_daemon_has_its_vectors():
@@ -227,6 +243,12 @@ _FLOW4 = (FlowPrefix(1, "198.51.100.0/24"), FlowPrefix(2, "203.0.113.0/24"),
           FlowMatch(3, ((0x01, 6),)),  # protocol =tcp
           FlowMatch(5, ((0x01, 80), (0x11, 443))))  # destination-port =80 or =443
 _FLOW6 = (FlowPrefix(1, "2001:db8:80::/48"), FlowMatch(3, ((0x01, 17),)), FlowMatch(5, ((0x01, 53),)))
+# destination 192.0.2.0/24, source-port >=1024 and <=2048, icmp-type =8,
+# icmp-code =0, packet-length >100, dscp =46, fragment =is-fragment
+_FLOW4_MORE = FlowSpec(1, (
+    FlowPrefix(1, "192.0.2.0/24"), FlowMatch(6, ((0x13, 1024), (0x55, 2048))),
+    FlowMatch(7, ((0x01, 8),)), FlowMatch(8, ((0x01, 0),)), FlowMatch(10, ((0x02, 100),)),
+    FlowMatch(11, ((0x01, 46),)), FlowMatch(12, ((0x01, 2),))))
 _NO_ESI = bytes(10)
 _ESI = bytes.fromhex("00" "001122334455667788")
 
@@ -252,10 +274,18 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
     "gobgp-flow4-update.hex": (Family(1, 133), (FlowSpec(1, (*_FLOW4, FlowMatch(9, ((0x00, 2),)))),)),
     "bird-flow4-update.hex": (Family(1, 133), (FlowSpec(1, (
         *_FLOW4, FlowMatch(9, ((0x01, 2),)),
-        FlowMatch(10, ((0x03, 64), (0x55, 1500))))),)),  # length >=64 and <=1500
+        FlowMatch(10, ((0x03, 64), (0x55, 1500))))),  # length >=64 and <=1500
+        _FLOW4_MORE)),
+    "gobgp-flow4-more-update.hex": (Family(1, 133), (FlowSpec(1, (
+        *_FLOW4_MORE.components[:-1], FlowMatch(12, ((0x00, 2),)))),)),  # is-fragment: any
     "gobgp-flow6-update.hex": (Family(2, 133), (FlowSpec(2, _FLOW6),)),
     "gobgp-flow4-vpn-update.hex": (Family(1, 134), (FlowSpecVpn(1, _FLOW4[:1] + _FLOW4[2:3], _RD("65002:50")),)),
-    "bird-flow6-update.hex": (Family(2, 133), (FlowSpec(2, _FLOW6),)),
+    # the /64 at offset 8: the pattern is bits 8 to 63; the bits before the
+    # offset are not matched and show as zero
+    "bird-flow6-update.hex": (Family(2, 133), (FlowSpec(2, _FLOW6), FlowSpec(2, (
+        FlowPrefix(1, "1:db8:81::/64", 8), FlowPrefix(2, "2001:db8:82::/48"),
+        FlowMatch(3, ((0x01, 6), (0x01, 17))), FlowMatch(11, ((0x01, 10),)),
+        FlowMatch(13, ((0x11, 4660),)))))),
     # VXLAN encapsulation: the 3-octet label field holds the VNI whole
     # (RFC 8365 section 5.1.3), so GoBGP's "label 200" is the raw field 200
     "gobgp-evpn-mac-update.hex": (Family(25, 70), (EvpnMacIp(
@@ -280,6 +310,7 @@ EXTENDED: dict[str, set[str]] = {
     "bird-flow4-update.hex": {"rate-limit:0"},
     "gobgp-flow6-update.hex": {"rate-limit:0"},  # "then discard"
     "gobgp-flow4-vpn-update.hex": {"redirect:65002:51"},
+    "gobgp-flow4-more-update.hex": {"action sample-terminal", "mark 10"},
     "gobgp-evpn-mac-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-multicast-update.hex": {"target:65002:20", "encap:VXLAN"},
     "gobgp-evpn-prefix-update.hex": {"target:65002:21", "encap:VXLAN"},
@@ -329,6 +360,9 @@ _FLOW4_WORDS = (("destination", ("198.51.100.0/24",)), ("source", ("203.0.113.0/
                 ("protocol", ("=tcp",)), ("destination-port", ("=80", "=443")))
 _FLOW6_WORDS = (("destination", ("2001:db8:80::/48",)), ("next-header", ("=udp",)),
                 ("destination-port", ("=53",)))
+_FLOW4_MORE_WORDS = (("destination", ("192.0.2.0/24",)), ("source-port", (">=1024&<=2048",)),
+                     ("icmp-type", ("=8",)), ("icmp-code", ("=0",)), ("packet-length", (">100",)),
+                     ("dscp", ("=46",)))
 PRODUCER_ROUTES: dict[str, Any] = {
     "bird-ipv6-update.hex": Route(Family(2, 1), "2001:db8:77::/48"),
     "gobgp-ipv4-mpls-update.hex": Route(Family(1, 4), "198.51.100.128/25", labels=(102,)),
@@ -339,10 +373,16 @@ PRODUCER_ROUTES: dict[str, Any] = {
     "frr-vpnv4-update.hex": Route(Family(1, 128), "198.51.100.0/24", labels=(300,), rd="65002:40"),
     "gobgp-vpnv6-update.hex": Route(Family(2, 128), "2001:db8:78::/48", labels=(101,), rd="192.0.2.2:11"),
     "gobgp-flow4-update.hex": FlowRoute(Family(1, 133), (*_FLOW4_WORDS, ("tcp-flags", ("syn",)))),
-    "bird-flow4-update.hex": FlowRoute(Family(1, 133), (
-        *_FLOW4_WORDS, ("tcp-flags", ("=syn",)), ("packet-length", (">=64&<=1500",)))),
+    "bird-flow4-update.hex": (
+        FlowRoute(Family(1, 133), (*_FLOW4_WORDS, ("tcp-flags", ("=syn",)), ("packet-length", (">=64&<=1500",)))),
+        FlowRoute(Family(1, 133), (*_FLOW4_MORE_WORDS, ("fragment", ("=is-fragment",))))),
+    "gobgp-flow4-more-update.hex": FlowRoute(Family(1, 133), (*_FLOW4_MORE_WORDS, ("fragment", ("is-fragment",)))),
     "gobgp-flow6-update.hex": FlowRoute(Family(2, 133), _FLOW6_WORDS),
-    "bird-flow6-update.hex": FlowRoute(Family(2, 133), _FLOW6_WORDS),
+    "bird-flow6-update.hex": (
+        FlowRoute(Family(2, 133), _FLOW6_WORDS),
+        FlowRoute(Family(2, 133), (("destination", ("1:db8:81::/64/8",)), ("source", ("2001:db8:82::/48",)),
+                                   ("next-header", ("=6", "=17")), ("dscp", ("=10",)),
+                                   ("flow-label", ("=4660",))))),
     "gobgp-flow4-vpn-update.hex": FlowRoute(Family(1, 134), _FLOW4_WORDS[:1] + _FLOW4_WORDS[2:3], rd="65002:50"),
 }
 
@@ -351,8 +391,9 @@ PRODUCER_ROUTES: dict[str, Any] = {
 def test_producer_route_packs_as_the_daemon_did(name):
     message = read_vector(name)
     sent = bytes.fromhex(_nlri_field_hex(message))
-    key = route_nlri_key(PRODUCER_ROUTES[name])
-    assert getattr(key, "announce", key).hex() == sent.hex()
+    routes = PRODUCER_ROUTES[name] if isinstance(PRODUCER_ROUTES[name], tuple) else (PRODUCER_ROUTES[name],)
+    packed = b"".join(getattr(key, "announce", key) for key in map(route_nlri_key, routes))
+    assert packed.hex() == sent.hex()
 
 
 def _nlri_field_hex(message: bytes) -> str:
@@ -367,3 +408,11 @@ def _nlri_field_hex(message: bytes) -> str:
         if kind == 14:
             return message[value + 5 + message[value + 3]:value + length].hex()
         at = value + length
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_vector_is_refused(name):
+    error_class, text = MALFORMED[name]
+    with pytest.raises(error_class) as raised:
+        decode(read_vector(name))
+    assert str(raised.value) == text and raised.value.action == Action.SESSION_RESET
