@@ -21,7 +21,8 @@ EVPN Ethernet A-D, MAC/IP, inclusive multicast, Ethernet Segment and IP
 prefix routes (``gobgp global rib add``), and in a session of its own the RTC route of a VRF; BIRD IPv6
 unicast, labeled unicast, VPN-IPv4 and FlowSpec IPv4/IPv6 (static routes in
 tables of those types); FRR IPv6 unicast
-and VPN-IPv4 (a ``network ... rd ... label`` of ``address-family ipv4 vpn``).
+and VPN-IPv4 (a ``network ... rd ... label`` of ``address-family ipv4 vpn``),
+and in a session of its own labeled unicast.
 Each is stored as ``<daemon>-<family>-update.hex``, the session's OPEN as
 ``<session>-open.hex``; next hops on the test's loopback addresses are
 normalised like the IPv4 NEXT_HOP.  No daemon here originates VPLS: GoBGP's
@@ -404,6 +405,19 @@ def start_frr_families(factories, daemon_end: Endpoint, raw_address: str) -> Non
                 " exit-address-family"])])
 
 
+def start_frr_labeled(factories, daemon_end: Endpoint, raw_address: str) -> None:
+    # a session of its own: FRR refuses IPv4 unicast beside labeled unicast
+    # on one neighbor; the route comes from the unicast table
+    factories["frr"](daemon_end.address, DAEMON_AS, daemon_end, [FrrPeer(
+        raw_address, 179, RAW_AS, unicast=False, families=["ipv4 labeled-unicast"],
+        router=[" address-family ipv4 unicast", "  network 198.51.100.128/25", " exit-address-family"])])
+
+
+FRR_LABELED_VECTORS = {
+    "ipv4-mpls": ("ipv4 nlri-mpls", None, "198.51.100.128/25 (a network of address-family ipv4 "
+                  "unicast, sent on labeled unicast)"),
+}
+
 FRR_VECTORS = {
     "ipv6": ("ipv6 unicast", None, "2001:db8:77::/48 (network with a route-map), MED 42, "
              "community 65002:7"),
@@ -418,6 +432,7 @@ FAMILY_SESSIONS: dict[str, tuple[str, Callable, list[str], dict[str, tuple[str, 
     "gobgp-rtc": ("gobgp", start_gobgp_rtc, ["gobgpd", "--version"], GOBGP_RTC_VECTORS),
     "bird-families": ("bird", start_bird_families, ["bird", "--version"], BIRD_VECTORS),
     "frr-families": ("frr", start_frr_families, [BGPD, "--version"], FRR_VECTORS),
+    "frr-labeled": ("frr", start_frr_labeled, [BGPD, "--version"], FRR_LABELED_VECTORS),
 }
 
 

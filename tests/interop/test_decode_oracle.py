@@ -227,7 +227,8 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
        "RFC 9494 3: capability 71 is long-lived graceful restart; ExaBGP 5.0.15 does not know it")
       for name, raw in (("bird-open.hex", ""), ("bird-families-open.hex", ""),
                         ("frr-open.hex", "0001018000000000020180000000"),
-                        ("frr-families-open.hex", "000101800000000001808000000000020180000000"))],
+                        ("frr-families-open.hex", "000101800000000001808000000000020180000000"),
+                        ("frr-labeled-open.hex", "00010480000000"))],
     ("captured: gobgp-evpn-prefix-update.hex", ATTRIBUTE + ("extended-community", 2, "string"), "",
      "RFC 9135 8.1: type 0x06 sub-type 0x03 is the EVPN Router's MAC; ExaBGP 5.0 prints an empty "
      "string, bgpmesh the value in hex as 4.2 does"),

@@ -86,6 +86,8 @@ NOT_BYTE_EXACT: dict[str, str] = {
     "bird-flow6-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
     "bird-vpnv4-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
     "bird-ipv4-mpls-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI
+    "frr-ipv4-mpls-update.hex": EXTENDED_LENGTH,  # MP_REACH_NLRI, AS_PATH
+    "frr-labeled-open.hex": ONE_PARAMETER_EACH,
 }
 
 
@@ -212,7 +214,9 @@ def test_open_fields(name):
     message = decode(read_vector(name))
     assert message.version == 4 and message.asn == DAEMON_AS and message.hold_time >= 3
     assert message.capability(FourOctetAs) == FourOctetAs(DAEMON_AS)
-    assert Multiprotocol(Family(1, 1)) in message.capabilities
+    # the FRR labeled unicast session has no IPv4 unicast (FRR refuses both)
+    family = Family(1, 4) if name == "frr-labeled-open.hex" else Family(1, 1)
+    assert Multiprotocol(family) in message.capabilities
 
 
 @pytest.mark.parametrize("name", [n for n in _names() if n.count("-") == 1 and n.endswith("-update.hex")])
@@ -261,6 +265,9 @@ FAMILY_VECTORS: dict[str, tuple[Family, tuple[Any, ...]]] = {
     # BIRD 2.0 sends its own next hop and label 3, implicit null (RFC 8277
     # section 2), not the route's label (302, 300)
     "bird-ipv4-mpls-update.hex": (Family(1, 4), (LabeledPrefix(1, "198.51.100.128/25", (_label(3),)),)),
+    # FRR without zebra (no label manager): label 3 too, with traffic class 1
+    # (the field is 0x000033: label 3, TC 1, bottom of stack)
+    "frr-ipv4-mpls-update.hex": (Family(1, 4), (LabeledPrefix(1, "198.51.100.128/25", (0x000033,)),)),
     "bird-vpnv4-update.hex": (Family(1, 128), (
         VpnPrefix(1, _RD("65002:40"), "198.51.100.0/24", (_label(3),)),)),
     "gobgp-vpnv4-update.hex": (Family(1, 128), (
