@@ -27,6 +27,7 @@ from bgpmesh.codec.nlri.base import (
     prefix_octets,
     prefix_text,
 )
+from bgpmesh.codec.nlri.prefix import ipv4_text
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.slots import builder
 from bgpmesh.errors import InvalidNetworkField
@@ -229,7 +230,12 @@ class FlowSpec:
                         if offset + 2 < end else 0
                 component = shared.get(data[start:stop]) if start + 2 <= stop <= end else None
                 if component is None:
-                    component, stop = _unpack_prefix(data, offset + 1, end, afi, kind)
+                    if ipv4 and start + 2 <= stop <= end and data[offset + 1] <= 32:
+                        # a new IPv4 prefix whose octets are there: _unpack_prefix's
+                        # value without its checks, made above
+                        component = _flow_prefix(kind, ipv4_text(data, offset + 2, data[offset + 1]), 0)
+                    else:
+                        component, stop = _unpack_prefix(data, offset + 1, end, afi, kind)
                     raw = data[start:stop]
                     shared[raw] = component
                     if ipv4 and not data[stop - 1] & _HOST_BITS[data[offset + 1] & 7]:
