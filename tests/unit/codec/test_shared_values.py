@@ -144,3 +144,20 @@ def test_a_cached_attribute_does_not_hide_bad_flags():
     for _ in range(2):
         attributes, errors, seen = decode_attributes(bytes.fromhex("c00404" "0000002a"), session)
         assert attributes == [] and len(errors) == 1 and isinstance(errors[0], BgpError) and seen == {4}
+
+
+def test_bench_cold_names_every_table():
+    # scripts/bench_codec.py --cold empties these before each run: a table
+    # renamed here would leave its runs warm without a word
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[3] / "scripts" / "bench_codec.py"
+    spec = importlib.util.spec_from_file_location("bench_codec_for_test", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for module_name, names in bench.CACHES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            assert isinstance(getattr(module, name, None), dict), (module_name, name)
