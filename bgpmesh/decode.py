@@ -10,7 +10,8 @@ AS numbers, no ADD-PATH.
 Output is ExaBGP's JSON envelope for a received message (4.x dialect,
 ``"exabgp": "4.0.1"``, or with ``--dialect 5`` 5.0's: ``"exabgp": "5.0.0"``,
 the decoder neighbor's "router-id", AS_PATH as a map of segments), one line per message, built as dicts and serialised
-by ``json.dumps`` so that nothing the message holds can add keys or lines;
+by the JSON encoder so that nothing the message holds can add keys or lines
+(the envelope's fixed parts are serialised once per envelope and kept);
 ``--text`` prints the text encoder's form.  Time, host and pids are the
 caller's (this module reads no clock), so tests can pin them.
 """
@@ -129,10 +130,30 @@ def body_of(kind: str, message: Any, dialect: int = 4) -> dict[str, Any]:
 
 
 def to_json(kind: str, message: Any, envelope: Envelope, counter: int = 1, dialect: int = 4) -> str:
-    """``dialect``: 4 for ExaBGP 4.x's JSON ("exabgp": "4.0.1"), 5 for 5.0's."""
+    """``dialect``: 4 for ExaBGP 4.x's JSON ("exabgp": "4.0.1"), 5 for 5.0's.
+
+    The text ``json_envelope`` would give: the parts that are the same for
+    every message of one kind, envelope and dialect are serialised once and
+    kept; the counter and the message body are serialised each time.
+    """
+    body = body_of(kind, message, dialect)
+    key = (id(envelope), kind, dialect)
+    head = _HEADS.get(key)
+    if head is None or head[0] is not envelope:
+        if len(_HEADS) >= 64:
+            _HEADS.clear()
+        head = _HEADS[key] = _head(kind, envelope, dialect)
+    number = str(counter) if type(counter) is int else _ENCODER.encode(counter)
+    # body is {"message": ...} or {"open": ...}: it goes on inside "neighbor"
+    rest = ", " + _ENCODER.encode(body)[1:] if body else "}"
+    return head[1] + number + head[2] + rest + "}"
+
+
+def json_envelope(kind: str, message: Any, envelope: Envelope, counter: int = 1, dialect: int = 4) -> dict[str, Any]:
+    """The whole JSON object of one received message."""
     neighbor: dict[str, Any] = {**(NEIGHBOR_V5 if dialect == 5 else NEIGHBOR), "direction": "in"}
     neighbor.update(body_of(kind, message, dialect))
-    out = {
+    return {
         "exabgp": VERSION_V5 if dialect == 5 else VERSION,
         "time": envelope.time,
         "host": envelope.host,
@@ -142,7 +163,30 @@ def to_json(kind: str, message: Any, envelope: Envelope, counter: int = 1, diale
         "type": kind,
         "neighbor": neighbor,
     }
-    return json.dumps(out, separators=(", ", ": "))
+
+
+# json.dumps(out, separators=(", ", ": ")) without making an encoder per
+# message, nor keeping the ids of the containers it is in (what is encoded is
+# built here from decoded values: it cannot refer to itself)
+_ENCODER = json.JSONEncoder(separators=(", ", ": "), check_circular=False)
+# (id(envelope), kind, dialect) -> (envelope, the text before the counter, the
+# text after it up to the body); the entry holds the envelope, so its id is
+# not reused while the entry lives
+_HEADS: dict[tuple[int, str, int], tuple[Envelope, str, str]] = {}
+
+
+def _head(kind: str, envelope: Envelope, dialect: int) -> tuple[Envelope, str, str]:
+    start = _ENCODER.encode({
+        "exabgp": VERSION_V5 if dialect == 5 else VERSION,
+        "time": envelope.time,
+        "host": envelope.host,
+        "pid": envelope.pid,
+        "ppid": envelope.ppid,
+    })
+    neighbor = _ENCODER.encode({**(NEIGHBOR_V5 if dialect == 5 else NEIGHBOR), "direction": "in"})
+    # both objects are left open: the counter, then the body, go on after them
+    return (envelope, start[:-1] + ', "counter": ',
+            f', "type": {_ENCODER.encode(kind)}, "neighbor": {neighbor[:-1]}')
 
 
 def _escape(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpmesh.api.json_nlri import next_hop_key, nlri_json
+from bgpmesh.api.json_nlri import next_hop_key, nlri_entries
 from bgpmesh.codec.attributes import (
     Aggregator,
     Aigp,
@@ -86,6 +86,12 @@ def _hex(data: bytes) -> str:
 
 
 def _as_path(path: AsPath, out: dict[str, Any]) -> None:
+    segments = path.segments
+    if len(segments) == 1 and segments[0][0] == AS_SEQUENCE:
+        # the usual path: one AS_SEQUENCE
+        out["as-path"] = list(segments[0][1])
+        out["confederation-path"] = []
+        return
     sequence: list[int] = []
     as_set: list[int] = []
     confed: list[int] = []
@@ -158,8 +164,22 @@ def attributes(update: Update) -> dict[str, Any]:
     return out
 
 
+# extended community -> its string: routes share a few (route targets, FlowSpec
+# actions).  Cleared when full.
+_EXTENDED_TEXT: dict[int, str] = {}
+
+
 def extended_community(value: int) -> str:
     """ExaBGP's string for one extended community: "target:65000:1"."""
+    text = _EXTENDED_TEXT.get(value)
+    if text is None:
+        if len(_EXTENDED_TEXT) >= 4096:
+            _EXTENDED_TEXT.clear()
+        text = _EXTENDED_TEXT[value] = _extended_text(value)
+    return text
+
+
+def _extended_text(value: int) -> str:
     kind, fields = describe(value)
     if kind in ("target", "origin", "redirect", "mup"):
         return f"{kind}:{fields[0]}:{fields[1]}"
@@ -234,6 +254,20 @@ def _type_code(attribute: Any) -> int:
     return attribute.type_code if type(attribute) is UnknownAttribute else attribute.TYPE_CODE
 
 
+_IPV4_UNICAST_TEXT = str(IPV4_UNICAST)
+_FAMILY_TEXT: dict[Family, str] = {}
+
+
+def _family_text(family: Family) -> str:
+    """``str(family)``, the key of its routes, kept: there are few families."""
+    text = _FAMILY_TEXT.get(family)
+    if text is None:
+        if len(_FAMILY_TEXT) >= 1024:
+            _FAMILY_TEXT.clear()
+        text = _FAMILY_TEXT[family] = str(family)
+    return text
+
+
 def update_message(update: Update) -> dict[str, Any]:
     """The value of "message" for an UPDATE."""
     eor = update.eor_family
@@ -245,18 +279,18 @@ def update_message(update: Update) -> dict[str, Any]:
     if update.nlri:
         next_hop = update.attribute(NextHop)
         hop = next_hop.address if next_hop is not None else "null"
-        announce.setdefault(str(IPV4_UNICAST), {})[hop] = [{"nlri": p} for p in update.nlri]
+        announce.setdefault(_IPV4_UNICAST_TEXT, {})[hop] = [{"nlri": p} for p in update.nlri]
+    if update.withdrawn:
+        withdraw[_IPV4_UNICAST_TEXT] = [{"nlri": p} for p in update.withdrawn]
     for attribute in update.attributes:
-        if type(attribute) is MpReachNlri and attribute.nlri:
+        kind = type(attribute)
+        if kind is MpReachNlri and attribute.nlri:
             # ExaBGP keys by the global next hop; a link-local one is not shown
             hop = next_hop_key(attribute.next_hop)
-            routes = announce.setdefault(str(attribute.family), {}).setdefault(hop, [])
-            routes.extend(nlri_json(p, attribute.next_hop) for p in attribute.nlri)
-    if update.withdrawn:
-        withdraw[str(IPV4_UNICAST)] = [{"nlri": p} for p in update.withdrawn]
-    for attribute in update.attributes:
-        if type(attribute) is MpUnreachNlri and attribute.nlri:
-            withdraw.setdefault(str(attribute.family), []).extend(nlri_json(p) for p in attribute.nlri)
+            routes = announce.setdefault(_family_text(attribute.family), {}).setdefault(hop, [])
+            routes.extend(nlri_entries(attribute.nlri, attribute.next_hop))
+        elif kind is MpUnreachNlri and attribute.nlri:
+            withdraw.setdefault(_family_text(attribute.family), []).extend(nlri_entries(attribute.nlri))
 
     body: dict[str, Any] = {}
     attribute_section = attributes(update)
@@ -354,6 +388,9 @@ def _slash(family: Family) -> str:
     return f"{family.afi_name}/{family.safi_name}"
 
 
+PRESTANDARD_ROUTE_REFRESH = 128
+
+
 def _capabilities(message: Open) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for capability in message.capabilities:
@@ -406,6 +443,10 @@ def _capabilities(message: Open) -> dict[str, Any]:
             out["75"] = {"software": capability.version}
         elif kind is Operational:
             out["185"] = {"name": "operational"}
+        elif capability.code == PRESTANDARD_ROUTE_REFRESH and not capability.data:
+            # the code route refresh had before RFC 2918 (deprecated, RFC 8810
+            # section 3); ExaBGP names it so
+            out["128"] = {"name": "route-refresh", "variant": "Cisco"}
         else:
             out[str(capability.code)] = {
                 "name": "unknown",

@@ -116,31 +116,97 @@ def _flow_rules(afi: int, component: flowspec.FlowMatch) -> list[str]:
     return terms
 
 
+# component names by AFI, for every component type of that AFI
+_FLOW_NAMES = {afi: {**_COMMON, **names} for afi, names in _NAMES.items()}
+
+# Rendered match components by AFI: id(component) -> (component, name, terms,
+# its words in "string").  The decoder shares one value among the rules that
+# hold the same octets (protocol =tcp, destination-port =80), so a component
+# is rendered once; the entry holds the component, so its id is not reused
+# while the entry lives.  Cleared when full.
+_FLOW_RENDERED: dict[int, dict[int, tuple[Any, str, tuple[str, ...], str]]] = {1: {}, 2: {}}
+_FLOW_RENDERED_MAX = 4096
+
+
+def _render_match(afi: int, component: flowspec.FlowMatch, names: dict[int, str]
+                  ) -> tuple[Any, str, tuple[str, ...], str]:
+    name = names.get(component.type, str(component.type))
+    terms = _flow_rules(afi, component)
+    line = " ".join(terms)
+    words = f"{name} [ {line} ]" if len(component.ops) > 1 else f"{name} {line}"
+    return component, name, tuple(terms), words
+
+
 def _flow(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     afi = value.afi
-    names = {**_COMMON, **_NAMES.get(afi, {})}
+    names = _FLOW_NAMES.get(afi, _COMMON)
+    rendered = _FLOW_RENDERED.get(afi)
+    if rendered is None:
+        rendered = {}  # not an AFI of ours: nothing is kept
+    elif len(rendered) >= _FLOW_RENDERED_MAX:
+        rendered.clear()
     out: dict[str, Any] = {}
     words = ["flow"]
     for component in value.components:
-        name = names.get(component.type, str(component.type))
         if type(component) is flowspec.FlowPrefix:
+            name = names.get(component.type, str(component.type))
             text = component.prefix if afi == 1 else f"{component.prefix}/{component.offset}"
-            out.setdefault(name, []).append(text)
+            if name in out:
+                out[name].append(text)
+            else:
+                out[name] = [text]
             words.append(f"{name} {text}")
             continue
-        terms = _flow_rules(afi, component)
-        out[name] = terms
-        line = " ".join(terms)
-        words.append(f"{name} [ {line} ]" if len(component.ops) > 1 else f"{name} {line}")
+        entry = rendered.get(id(component))
+        if entry is None:
+            entry = rendered[id(component)] = _render_match(afi, component, names)
+        out[entry[1]] = list(entry[2])
+        words.append(entry[3])
     rd = getattr(value, "rd", None)
     if rd is not None:
         out["rd"] = str(rd)
+        words.append(f"rd {rd}")
     if next_hop:
         # ExaBGP shows the MP_REACH next hop (redirect-to-nexthop's target) in the flow
         out["next-hop"] = next_hop[0]
-    out["string"] = (" ".join(words) + (f" rd {rd}" if rd is not None else "")
-                     + (f" next-hop {next_hop[0]}" if next_hop else ""))
+        words.append(f"next-hop {next_hop[0]}")
+    out["string"] = " ".join(words)
     return out
+
+
+def _vpn_entries(values: tuple[Any, ...], next_hop: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``nlri_json`` of each value, VPN prefixes inline: their RDs are shared
+    values (the decoder keeps one per octets), so one RD's text serves the
+    run of prefixes that follow it."""
+    out = []
+    append = out.append
+    last_rd = last_text = None
+    for value in values:
+        if type(value) is not VpnPrefix:
+            append(nlri_json(value, next_hop))
+            continue
+        rd = value.rd
+        if rd is not last_rd:
+            last_rd, last_text = rd, str(rd)
+        labels = value.labels
+        entry = {"nlri": value.prefix,
+                 "label": [[labels[0] >> 4]] if len(labels) == 1 else _labels(labels),
+                 "rd": last_text}
+        append(entry if value.path_id is None else _path(value, entry))
+    return out
+
+
+def nlri_entries(values: tuple[Any, ...], next_hop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """``[nlri_json(value, next_hop) for value in values]``: the entries of one
+    MP_(UN)REACH_NLRI's NLRI."""
+    if values:
+        kind = type(values[0])
+        if kind is VpnPrefix:
+            return _vpn_entries(values, next_hop)
+        if kind is flowspec.FlowSpec or kind is flowspec.FlowSpecVpn:
+            return [_flow(value, next_hop) if type(value) is kind else nlri_json(value, next_hop)
+                    for value in values]
+    return [nlri_json(value, next_hop) for value in values]
 
 
 # ---- EVPN, BGP-LS --------------------------------------------------------

@@ -50,6 +50,7 @@ OPERATIONAL = 6  # draft-ietf-idr-operational-message (ExaBGP)
 MIN_LENGTH = {OPEN: 29, UPDATE: 23, NOTIFICATION: 21, KEEPALIVE: 19, ROUTE_REFRESH: 23,
               OPERATIONAL: 26}  # a TLV header, AFI and SAFI
 FIXED_LENGTH = {KEEPALIVE: 19}  # ROUTE-REFRESH may carry ORFs (RFC 5291)
+_UPDATE_MIN = MIN_LENGTH[UPDATE]
 
 _LENGTH_TYPE = Struct("!HB")
 
@@ -113,9 +114,14 @@ class MessageReader:
         with memoryview(buffer) as view:
             try:
                 while size - offset >= HEADER_SIZE:
-                    length, message_type = check_header(
-                        bytes(view[offset : offset + HEADER_SIZE]), max_size
-                    )
+                    length = (buffer[offset + 16] << 8) | buffer[offset + 17]
+                    message_type = buffer[offset + 18]
+                    # an UPDATE whose header is right needs no more checks
+                    if (message_type != UPDATE or not _UPDATE_MIN <= length <= max_size
+                            or not buffer.startswith(MARKER, offset)):
+                        length, message_type = check_header(
+                            bytes(view[offset : offset + HEADER_SIZE]), max_size
+                        )
                     end = offset + length
                     if end > size:
                         break

@@ -22,9 +22,10 @@ from bgpmesh.codec.attributes import (
     NextHop,
     decode_attributes,
 )
-from bgpmesh.codec.attributes.base import AS_PATH, NEXT_HOP, ORIGIN
+from bgpmesh.codec.attributes.base import AS_PATH, MP_REACH_NLRI, NEXT_HOP, ORIGIN
 from bgpmesh.codec.header import MESSAGES, UPDATE, frame
 from bgpmesh.codec.nlri.ipv4_unicast import IPV4_UNICAST_CODEC
+from bgpmesh.codec.slots import builder
 from bgpmesh.errors import (
     Action,
     BgpError,
@@ -44,6 +45,10 @@ from bgpmesh.family import IPV4_UNICAST, Family
 # +-----------------------------------------------------+
 # |   Network Layer Reachability Information (variable) |
 # +-----------------------------------------------------+
+
+
+_MANDATORY = (ORIGIN, AS_PATH)
+_MANDATORY_IPV4 = (ORIGIN, AS_PATH, NEXT_HOP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,21 +76,30 @@ class Update:
         nlri_at = attributes_at + attributes_length
         if nlri_at > size:
             raise MalformedAttributeList(f"total path attribute length {attributes_length}")
-        add_path = IPV4_UNICAST in session.add_path_receive
-        # RFC 7606 section 5.3: a malformed NLRI field: session reset
-        withdrawn = IPV4_UNICAST_CODEC.unpack(body[2:attributes_at - 2], add_path)
-        nlri = IPV4_UNICAST_CODEC.unpack(body[nlri_at:], add_path)
+        withdrawn = nlri = ()
+        if withdrawn_length or nlri_at < size:
+            add_path = IPV4_UNICAST in session.add_path_receive
+            # RFC 7606 section 5.3: a malformed NLRI field: session reset
+            if withdrawn_length:
+                withdrawn = IPV4_UNICAST_CODEC.unpack(body[2 : attributes_at - 2], add_path)
+            if nlri_at < size:
+                nlri = IPV4_UNICAST_CODEC.unpack(body[nlri_at:], add_path)
         if attributes_length:
             attributes, errors, seen = decode_attributes(body[attributes_at:nlri_at], session)
         else:
             attributes, errors, seen = [], [], set()
 
-        reach = [a for a in attributes if type(a) is MpReachNlri]
-        if nlri or any(a.nlri for a in reach):
+        reaches = False
+        if not nlri and MP_REACH_NLRI in seen:
+            for attribute in attributes:
+                if type(attribute) is MpReachNlri:
+                    reaches = bool(attribute.nlri)
+                    break
+        if nlri or reaches:
             # RFC 7606 section 3: "If any of the well-known mandatory attributes
             # are not present in an UPDATE message, then "treat-as-withdraw"
             # MUST be used."  NEXT_HOP is mandatory only with IPv4 NLRI (RFC 4760).
-            wanted = (ORIGIN, AS_PATH, NEXT_HOP) if nlri else (ORIGIN, AS_PATH)
+            wanted = _MANDATORY_IPV4 if nlri else _MANDATORY
             for type_code in wanted:
                 if type_code not in seen:
                     errors.append(
@@ -95,7 +109,7 @@ class Update:
                     )
 
         if not errors:
-            return cls(withdrawn, tuple(attributes), nlri)
+            return _update(withdrawn, tuple(attributes), nlri, (), False)
         strongest = max(errors, key=lambda error: error.action)
         if strongest.action >= Action.AFI_SAFI_DISABLE:
             # AFI/SAFI disable is not implemented: it resets like the RFC allows
@@ -113,9 +127,9 @@ class Update:
 
     def encode(self, session: Any) -> bytes:
         pack = IPV4_UNICAST_CODEC.pack
-        withdrawn = b"".join(pack(prefix) for prefix in self.withdrawn)
-        attributes = b"".join(_encoded(attribute, session) for attribute in self.attributes)
-        nlri = b"".join(pack(prefix) for prefix in self.nlri)
+        withdrawn = b"".join(map(pack, self.withdrawn)) if self.withdrawn else b""
+        attributes = b"".join([_encoded(attribute, session) for attribute in self.attributes])
+        nlri = b"".join(map(pack, self.nlri)) if self.nlri else b""
         body = b"".join(
             (
                 len(withdrawn).to_bytes(2, "big"),
@@ -177,11 +191,13 @@ class Update:
         return out
 
 
-# (attribute, four-octet AS) -> its TLV.  Attribute values are frozen and
-# equal values encode alike; besides ``asn4`` their ``encode`` reads nothing
-# of the session except MP_(UN)REACH_NLRI, which are not kept (each UPDATE's
-# NLRI differ anyway).  Cleared when full.
-_ENCODED: dict[tuple[Any, bool], bytes] = {}
+# Four-octet AS -> {id(attribute): (attribute, its TLV)}.  Decoded attributes
+# are shared values (the decoder keeps one per octets), so re-encoding finds
+# them by identity, without hashing them.  Besides ``asn4`` their ``encode``
+# reads nothing of the session except MP_(UN)REACH_NLRI, which are not kept
+# (each UPDATE's NLRI differ anyway).  The entry holds the attribute, so its
+# id is not reused while the entry lives.  Cleared when full.
+_ENCODED: dict[Any, dict[int, tuple[Any, bytes]]] = {}
 _ENCODED_MAX = 8192
 
 
@@ -189,17 +205,20 @@ def _encoded(attribute: Any, session: Any) -> bytes:
     kind = type(attribute)
     if kind is MpReachNlri or kind is MpUnreachNlri:
         return attribute.encode(session)
-    key = (attribute, getattr(session, "asn4", None))
-    try:
-        raw = _ENCODED.get(key)
-    except TypeError:  # a value holding something unhashable
-        return attribute.encode(session)
-    if raw is None:
-        raw = attribute.encode(session)
-        if len(_ENCODED) >= _ENCODED_MAX:
-            _ENCODED.clear()
-        _ENCODED[key] = raw
+    asn4 = getattr(session, "asn4", None)
+    table = _ENCODED.get(asn4)
+    if table is None:
+        table = _ENCODED[asn4] = {}
+    entry = table.get(id(attribute))
+    if entry is not None:
+        return entry[1]
+    raw = attribute.encode(session)
+    if len(table) >= _ENCODED_MAX:
+        table.clear()
+    table[id(attribute)] = (attribute, raw)
     return raw
 
+
+_update = builder(Update)
 
 MESSAGES[UPDATE] = Update

@@ -34,6 +34,8 @@ import sys
 import pytest
 
 from tests.conftest import in_ci
+from tests.unit.codec.test_captured_vectors import MALFORMED, read_vector
+from tests.unit.codec.test_captured_vectors import VECTORS as CAPTURED
 from tests.unit.codec.test_nlri_families import VECTORS
 from tests.unit.codec.test_nlri_mup_mvpn_sr_policy import VECTORS as NEW_FAMILY_VECTORS
 from tests.unit.codec.test_pack_families import EXABGP_CHECKED
@@ -87,6 +89,10 @@ CORPUS: list[tuple[str, str]] = [
 ]
 CORPUS += [(_family_name(value), update(ORIGIN_ASPATH + mp_reach(value))) for value, _ in VECTORS]
 CORPUS += [(f"packed: {line[:60]}", update(attributes)) for line, attributes in EXABGP_CHECKED]
+# what BIRD, GoBGP and FRR sent (tests/interop/test_capture_vectors.py), but
+# for what a daemon sent malformed: bgpmesh refuses it (test_captured_vectors)
+CORPUS += [(f"captured: {path.name}", read_vector(path.name).hex())
+           for path in sorted(CAPTURED.glob("*.hex")) if path.name not in MALFORMED]
 
 
 def _rows(family: tuple[int, int], *codes: int) -> str:
@@ -289,6 +295,17 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
     ("ipv6 withdraw", ATTRIBUTE, {"error": "treat-as-withdraw due to large-community"},
      "RFC 4760 4 / RFC 7606 3: an UPDATE carrying only MP_UNREACH_NLRI needs no other "
      "attribute and is not malformed; ExaBGP 5.0 flags it"),
+    # what the daemons sent
+    *[(f"captured: {name}", OPEN_CAPS + ("71",), {"name": "unknown", "iana": "unassigned", "value": 71,
+                                                  "raw": raw},
+       "RFC 9494 3: capability 71 is long-lived graceful restart; ExaBGP 5.0.15 does not know it")
+      for name, raw in (("bird-open.hex", ""), ("bird-families-open.hex", ""),
+                        ("frr-open.hex", "0001018000000000020180000000"),
+                        ("frr-families-open.hex", "000101800000000001808000000000020180000000"),
+                        ("frr-labeled-open.hex", "00010480000000"))],
+    ("captured: gobgp-evpn-prefix-update.hex", ATTRIBUTE + ("extended-community", 2, "string"), "",
+     "RFC 9135 8.1: type 0x06 sub-type 0x03 is the EVPN Router's MAC; ExaBGP 5.0 prints an empty "
+     "string, bgpmesh the value in hex as 4.2 does"),
 ]
 
 

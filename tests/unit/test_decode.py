@@ -145,3 +145,18 @@ def test_hostile_shutdown_text_stays_one_line() -> None:
     result = decode("--text", MARKER + f"{19 + 3 + 13:04x}" "03" "0602" "0d" + text)
     assert len(result.stdout.splitlines()) == 1
     assert '\\n' in result.stdout or '\\"' in result.stdout
+
+
+@pytest.mark.parametrize("dialect", [4, 5])
+@pytest.mark.parametrize("counter", [1, 123456, True])
+def test_to_json_is_json_dumps_of_the_envelope(dialect: int, counter: int) -> None:
+    # to_json splices texts it keeps (the envelope) with texts it serialises
+    # per message; the result must be json.dumps of the whole object
+    from bgpmesh.decode import Envelope, decode_message, json_envelope, parse_hex, to_json
+
+    for envelope in (Envelope(1.5, 'h"ost\n}{', 7, 8), Envelope(0.0, "host", 1, 1)):
+        for raw, is_open in ((UPDATE, False), (OPEN, True), (NOTIFICATION, False), (MARKER + "001304", False)):
+            kind, message = decode_message(parse_hex(raw), is_open=is_open)
+            expected = json.dumps(json_envelope(kind, message, envelope, counter, dialect), separators=(", ", ": "))
+            assert to_json(kind, message, envelope, counter, dialect) == expected
+            assert json.loads(expected)["counter"] == counter

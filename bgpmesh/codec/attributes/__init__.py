@@ -89,10 +89,12 @@ ATTRIBUTES: dict[int, Any] = {
 
 _MULTIPROTOCOL = (MP_REACH_NLRI, MP_UNREACH_NLRI)
 
-# (type code, value octets, four-octet AS) -> decoded attribute; the only part
-# of the session attribute decoders read is ``asn4`` (MP_(UN)REACH_NLRI, which
-# read more, are never cached).  Cleared when full.
-_DECODED: dict[tuple[int, bytes, bool], Any] = {}
+# Four-octet AS -> {whole attribute octets (flags, type, length, value):
+# decoded attribute}.  The only part of the session attribute decoders read is
+# ``asn4`` (MP_(UN)REACH_NLRI, which read more, are never kept).  The key holds
+# the flags, so a hit is an attribute whose flags were checked.  Cleared when
+# full.
+_DECODED: dict[bool, dict[bytes, Any]] = {True: {}, False: {}}
 _DECODED_MAX = 8192
 
 
@@ -107,20 +109,19 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
     seen: set[int] = set()
     offset = 0
     size = len(data)
+    known = _DECODED[bool(session.asn4)]
     while offset < size:
         flags = data[offset]
-        header = 4 if flags & EXTENDED_LENGTH else 3
-        if size - offset < header:
+        start = offset + (4 if flags & EXTENDED_LENGTH else 3)
+        if start > size:
             # RFC 7606 section 4: too few octets left for an attribute header
             errors.append(AttributeLengthError("attribute header truncated", data=data[offset:]))
             break
         type_code = data[offset + 1]
-        if header == 4:
-            length = (data[offset + 2] << 8) | data[offset + 3]
+        if flags & EXTENDED_LENGTH:
+            end = start + ((data[offset + 2] << 8) | data[offset + 3])
         else:
-            length = data[offset + 2]
-        start = offset + header
-        end = start + length
+            end = start + data[offset + 2]
         raw = data[offset:end]
         if end > size:
             # RFC 7606 section 4: an attribute overrunning the field is a length
@@ -140,6 +141,14 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
                 errors.append(DuplicateAttribute(f"attribute {type_code} twice", data=raw))
             continue
         seen.add(type_code)
+        # Routers repeat the same attribute bytes UPDATE after UPDATE: a value
+        # decoded well once is reused (values are frozen).  Errors are not
+        # kept, so each bad attribute still gets its own error.
+        if type_code != MP_REACH_NLRI and type_code != MP_UNREACH_NLRI:
+            decoded = known.get(raw)
+            if decoded is not None:
+                attributes[type_code] = decoded
+                continue
         cls = ATTRIBUTES.get(type_code)
         if cls is None:
             if not flags & OPTIONAL:
@@ -168,24 +177,16 @@ def decode_attributes(data: bytes, session: Any) -> tuple[list[Any], list[BgpErr
                     error.data = raw
                 errors.append(error)
             continue
-        # Routers repeat the same attribute bytes UPDATE after UPDATE: a value
-        # decoded well once is reused (values are frozen).  Errors are not
-        # kept, so each bad attribute still gets its own error.
-        value = data[start:end]
-        key = (type_code, value, session.asn4)
-        decoded = _DECODED.get(key)
-        if decoded is None:
-            try:
-                decoded = cls.decode(value, session)
-            except BgpError as error:
-                if not error.data:
-                    error.data = raw
-                errors.append(error)
-                continue
-            if len(_DECODED) >= _DECODED_MAX:
-                _DECODED.clear()
-            _DECODED[key] = decoded
-        attributes[type_code] = decoded
+        try:
+            decoded = cls.decode(data[start:end], session)
+        except BgpError as error:
+            if not error.data:
+                error.data = raw
+            errors.append(error)
+            continue
+        if len(known) >= _DECODED_MAX:
+            known.clear()
+        known[raw] = attributes[type_code] = decoded
 
     as4_path = attributes.pop(AS4_PATH, None)
     as4_aggregator = attributes.pop(AS4_AGGREGATOR, None)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from bgpmesh.codec.attributes.base import MP_REACH_NLRI, OPTIONAL, pack_attribute
 from bgpmesh.codec.attributes.unknown import UnknownAttribute
 from bgpmesh.codec.nlri import FAMILIES, NlriCodec, codec_for
+from bgpmesh.codec.slots import builder
 from bgpmesh.errors import MalformedMultiprotocolAttribute
 from bgpmesh.family import SAFI_MPLS_VPN, Family
 
@@ -40,6 +41,11 @@ from bgpmesh.family import SAFI_MPLS_VPN, Family
 # SAFIs whose next hop is a VPN address: RD (8 zero octets) then the address
 VPN_NEXT_HOP_SAFIS = frozenset((SAFI_MPLS_VPN,))
 _RD_ZERO = bytes(8)
+
+# AFI and SAFI octets -> (family, codec), for the families of FAMILIES when
+# this module was imported; any other goes the long way (Family, FAMILIES).
+_HEADS = {family.afi.to_bytes(2, "big") + bytes((family.safi,)): (family, codec)
+          for family, codec in FAMILIES.items()}
 
 
 def decode_next_hops(data: bytes, allow_empty: bool = False) -> tuple[str, ...]:
@@ -94,29 +100,37 @@ class MpReachNlri:
         # hop length the family cannot use, hides the NLRI: not treat-as-withdraw.
         if len(data) < 5:
             raise MalformedMultiprotocolAttribute(f"MP_REACH_NLRI length {len(data)}")
-        family = Family(int.from_bytes(data[:2], "big"), data[2])
         length = data[3]
         if 5 + length > len(data):
             raise MalformedMultiprotocolAttribute(f"MP_REACH_NLRI next hop length {length}")
-        codec = FAMILIES.get(family)
-        if codec is None:
-            return UnknownAttribute(OPTIONAL, MP_REACH_NLRI, data)
+        head = _HEADS.get(data[:3])
+        if head is None:
+            family = Family(int.from_bytes(data[:2], "big"), data[2])
+            codec = FAMILIES.get(family)
+            if codec is None:
+                return UnknownAttribute(OPTIONAL, MP_REACH_NLRI, data)
+        else:
+            family, codec = head
         # a prefix family always has a next hop; FlowSpec has none, others may not
         next_hop = decode_next_hops(data[4 : 4 + length], type(codec) is NlriCodec)
         # the octet after the next hop is Reserved, "ignored upon receipt"
         nlri = codec.unpack(data[5 + length :], family in session.add_path_receive)
-        return cls(family, next_hop, nlri)
+        return _mp_reach(family, next_hop, nlri)
 
     def encode(self, session: Any = None) -> bytes:
-        codec = codec_for(self.family)
-        next_hop = encode_next_hops(self.family, self.next_hop)
+        family = self.family
+        codec = codec_for(family)
+        next_hop = encode_next_hops(family, self.next_hop) if self.next_hop else b""
         value = b"".join(
             (
-                self.family.afi.to_bytes(2, "big"),
-                bytes((self.family.safi, len(next_hop))),
+                family.afi.to_bytes(2, "big"),
+                bytes((family.safi, len(next_hop))),
                 next_hop,
                 b"\x00",
-                *(codec.pack(prefix) for prefix in self.nlri),
+                *map(codec.pack, self.nlri),
             )
         )
         return pack_attribute(OPTIONAL, MP_REACH_NLRI, value)
+
+
+_mp_reach = builder(MpReachNlri)

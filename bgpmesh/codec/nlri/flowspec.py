@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bgpmesh.codec.nlri.base import (
-    AF,
     NlriCodec,
     decode_one,
     need,
@@ -28,7 +27,9 @@ from bgpmesh.codec.nlri.base import (
     prefix_octets,
     prefix_text,
 )
+from bgpmesh.codec.nlri.prefix import ipv4_text
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
+from bgpmesh.codec.slots import builder
 from bgpmesh.errors import InvalidNetworkField
 from bgpmesh.family import AFI_IPV4, AFI_IPV6, SAFI_FLOW, SAFI_FLOW_VPN, Family
 
@@ -102,7 +103,7 @@ def _unpack_prefix(data: bytes, offset: int, end: int, afi: int, kind: int) -> t
     if afi == AFI_IPV4:
         stop = offset + 1 + ((bits + 7) >> 3)
         _need_in(data, end, stop, "flow prefix")
-        return FlowPrefix(kind, prefix_text(afi, bits, data[offset + 1 : stop])), stop
+        return _flow_prefix(kind, prefix_text(afi, bits, data[offset + 1 : stop]), 0), stop
     _need_in(data, end, offset + 2, "flow prefix offset")
     skip = data[offset + 1]
     # RFC 8956 section 3.1: "If length = 0 and offset = 0, this component
@@ -115,7 +116,7 @@ def _unpack_prefix(data: bytes, offset: int, end: int, afi: int, kind: int) -> t
     _need_in(data, end, stop, "flow prefix pattern")
     pattern = int.from_bytes(data[offset + 2 : stop], "big") >> (size * 8 - (bits - skip))
     address = (pattern << (128 - bits)).to_bytes(16, "big")
-    return FlowPrefix(kind, prefix_text(afi, bits, address[: (bits + 7) >> 3]), skip), stop
+    return _flow_prefix(kind, prefix_text(afi, bits, address[: (bits + 7) >> 3]), skip), stop
 
 
 def _pack_prefix(afi: int, component: FlowPrefix) -> bytes:
@@ -131,20 +132,6 @@ def _pack_prefix(afi: int, component: FlowPrefix) -> bytes:
     return bytes((component.type, bits, skip)) + pattern
 
 
-def _unpack_ops(data: bytes, offset: int, end: int) -> tuple[tuple[tuple[int, int], ...], int]:
-    ops = []
-    while True:
-        _need_in(data, end, offset + 1, "flow operator")
-        op = data[offset]
-        size = 1 << ((op >> 4) & 3)
-        stop = offset + 1 + size
-        _need_in(data, end, stop, "flow value")
-        ops.append((op & ~END_OF_LIST & 0xFF, int.from_bytes(data[offset + 1 : stop], "big")))
-        offset = stop
-        if op & END_OF_LIST:
-            return tuple(ops), offset
-
-
 def _pack_ops(component: FlowMatch) -> bytes:
     parts = [bytes((component.type,))]
     last = len(component.ops) - 1
@@ -153,6 +140,41 @@ def _pack_ops(component: FlowMatch) -> bytes:
         parts.append(bytes((op | END_OF_LIST if index == last else op & ~END_OF_LIST & 0xFF,)))
         parts.append(value.to_bytes(size, "big"))
     return b"".join(parts)
+
+
+# _STEP[op]: the octets an operator and its value take, 1 + (1 << len)
+_STEP = bytes(1 + (1 << ((op >> 4) & 3)) for op in range(256))
+_HOST_BITS = (0, 0x7F, 0x3F, 0x1F, 0x0F, 0x07, 0x03, 0x01)  # by prefix length & 7
+_SHORT_HEADS = tuple(bytes((size,)) for size in range(_SHORT_LENGTH))
+
+# Components by their wire octets (type octet first), one table per AFI.
+# Rules repeat components (protocol =tcp, destination-port =80, the prefix
+# under attack) over many NLRI, and the values are frozen: equal octets share
+# one value, decoded once.  Only components decoded without error go in; a
+# hit is octets already checked.  Cleared when full.
+_SHARED: dict[int, dict[bytes, FlowComponent]] = {AFI_IPV4: {}, AFI_IPV6: {}}
+# id(component) -> (component, its octets): what packing it gives, by AFI,
+# for every component once packed and every shared match component (whose
+# octets are what packing gives).  The entry holds the component, so its id
+# cannot be reused while the entry lives.  Cleared when full.
+_PACKED: dict[int, dict[int, tuple[FlowComponent, bytes]]] = {AFI_IPV4: {}, AFI_IPV6: {}}
+_TABLE_MAX = 4096
+# AFI -> (_SHARED[afi], _PACKED[afi], IPv4?, its last component type)
+_AFI_STATE = {afi: (_SHARED[afi], _PACKED[afi], afi == AFI_IPV4, _LAST_TYPE[afi]) for afi in _SHARED}
+
+
+def _match(raw: bytes) -> FlowMatch:
+    """The component of ``raw`` (type, then operator and value pairs), which
+    the caller has walked: every value is there, the last operator ends it."""
+    ops = []
+    at = 1
+    size = len(raw)
+    while at < size:
+        op = raw[at]
+        stop = at + _STEP[op]
+        ops.append((op & 0x7F, int.from_bytes(raw[at + 1 : stop], "big")))
+        at = stop
+    return _flow_match(raw[0], tuple(ops))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +187,9 @@ class FlowSpec:
 
     @classmethod
     def unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[FlowSpec, int]:
-        need(data, offset + 1, "flow NLRI length")
+        size = len(data)
+        if offset >= size:
+            need(data, offset + 1, "flow NLRI length")
         length = data[offset]
         offset += 1
         if length >= _SHORT_LENGTH:
@@ -173,48 +197,108 @@ class FlowSpec:
             length = ((length & 0x0F) << 8) | data[offset]
             offset += 1
         end = offset + length
-        need(data, end, "flow NLRI")
+        if end > size:
+            need(data, end, "flow NLRI")  # so below, checks against ``end`` suffice
         rd = None
         if cls.VPN:
             _need_in(data, end, offset + 8, "flow route distinguisher")
             rd = RouteDistinguisher(bytes(data[offset : offset + 8]))
             offset += 8
+        state = _AFI_STATE.get(afi)
+        if state is None:
+            shared, packed, ipv4, last_type = {}, {}, False, FRAGMENT  # not an AFI of ours: nothing is kept
+        else:
+            shared, packed, ipv4, last_type = state
+            if len(shared) >= _TABLE_MAX:
+                shared.clear()
+        step = _STEP
         components: list[FlowComponent] = []
+        append = components.append
         previous = 0
-        last_type = _LAST_TYPE.get(afi, FRAGMENT)
         while offset < end:
+            start = offset
             kind = data[offset]
             if not previous < kind <= last_type:
                 raise InvalidNetworkField(f"flow component type {kind} after {previous}")
             previous = kind
-            if kind in (DESTINATION, SOURCE):
-                component, offset = _unpack_prefix(data, offset + 1, end, afi, kind)
+            if kind <= 2:  # DESTINATION, SOURCE
+                # where the prefix would stop; its checks are _unpack_prefix's
+                if ipv4:
+                    stop = offset + 2 + ((data[offset + 1] + 7) >> 3) if offset + 1 < end else 0
+                else:
+                    stop = offset + 3 + ((data[offset + 1] - data[offset + 2] + 7) >> 3) \
+                        if offset + 2 < end else 0
+                component = shared.get(data[start:stop]) if start + 2 <= stop <= end else None
+                if component is None:
+                    if ipv4 and start + 2 <= stop <= end and data[offset + 1] <= 32:
+                        # a new IPv4 prefix whose octets are there: _unpack_prefix's
+                        # value without its checks, made above
+                        component = _flow_prefix(kind, ipv4_text(data, offset + 2, data[offset + 1]), 0)
+                    else:
+                        component, stop = _unpack_prefix(data, offset + 1, end, afi, kind)
+                    raw = data[start:stop]
+                    shared[raw] = component
+                    if ipv4 and not data[stop - 1] & _HOST_BITS[data[offset + 1] & 7]:
+                        # no host bits set: these octets are what packing gives
+                        if len(packed) >= _TABLE_MAX:
+                            packed.clear()
+                        packed[id(component)] = (component, raw)
+                offset = stop
             else:
-                ops, offset = _unpack_ops(data, offset + 1, end)
-                component = FlowMatch(kind, ops)
-            components.append(component)
+                # walk the operators: each says how long its value is
+                offset += 1
+                while True:
+                    if offset >= end:
+                        raise InvalidNetworkField(f"flow operator truncated: needs {offset + 1} octets, has {end}")
+                    op = data[offset]
+                    offset += step[op]
+                    if offset > end:
+                        raise InvalidNetworkField(f"flow value truncated: needs {offset} octets, has {end}")
+                    if op & 0x80:  # END_OF_LIST
+                        break
+                raw = data[start:offset]
+                component = shared.get(raw)
+                if component is None:
+                    component = shared[raw] = _match(raw)
+                    if len(packed) >= _TABLE_MAX:
+                        packed.clear()
+                    packed[id(component)] = (component, raw)
+            append(component)
         # RFC 8955 section 4.2: the NLRI value is <[component]+>; none would
         # match every packet
         if not components:
             raise InvalidNetworkField("flow NLRI without components")
         if rd is not None:
-            return cls(afi, tuple(components), rd, path_id), end  # type: ignore[call-arg]
-        return cls(afi, tuple(components), path_id), end
+            return _flow_spec_vpn(afi, tuple(components), rd, path_id), end
+        return _flow_spec(afi, tuple(components), path_id), end
 
     @classmethod
     def decode(cls, data: bytes, afi: int, add_path: bool = False) -> FlowSpec:
         return decode_one(cls, data, afi, add_path)
 
     def _value(self) -> bytes:
-        if self.afi not in AF:
-            raise ValueError(f"flow AFI {self.afi}")
-        return b"".join(
-            _pack_prefix(self.afi, c) if type(c) is FlowPrefix else _pack_ops(c) for c in self.components
-        )
+        afi = self.afi
+        packed = _PACKED.get(afi)
+        if packed is None:
+            raise ValueError(f"flow AFI {afi}")
+        if len(packed) >= _TABLE_MAX:
+            packed.clear()
+        parts = []
+        for component in self.components:
+            entry = packed.get(id(component))
+            if entry is None:
+                raw = _pack_prefix(afi, component) if type(component) is FlowPrefix else _pack_ops(component)
+                entry = packed[id(component)] = (component, raw)
+            parts.append(entry[1])
+        return b"".join(parts)
 
     def encode(self) -> bytes:
         value = self._value()
-        return path_id_octets(self.path_id) + _length(len(value)) + value
+        size = len(value)
+        head = _SHORT_HEADS[size] if size < _SHORT_LENGTH else _length(size)
+        if self.path_id is None:
+            return head + value
+        return path_id_octets(self.path_id) + head + value
 
 
 def _length(size: int) -> bytes:
@@ -243,6 +327,12 @@ class FlowSpecVpn:
     def encode(self) -> bytes:
         value = self.rd.raw + FlowSpec._value(self)  # type: ignore[arg-type]
         return path_id_octets(self.path_id) + _length(len(value)) + value
+
+
+_flow_match = builder(FlowMatch)
+_flow_prefix = builder(FlowPrefix)
+_flow_spec = builder(FlowSpec)
+_flow_spec_vpn = builder(FlowSpecVpn)
 
 
 IPV4_FLOW_CODEC = NlriCodec(Family(AFI_IPV4, SAFI_FLOW), "ipv4 flow", FlowSpec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bgpmesh.codec.nlri.base import (
+    _MASK,
     NlriCodec,
     decode_one,
     need,
@@ -20,8 +21,9 @@ from bgpmesh.codec.nlri.base import (
     prefix_text,
     unpack_labels,
 )
-from bgpmesh.codec.nlri.prefix import ipv4_text
+from bgpmesh.codec.nlri.prefix import _OCTET
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
+from bgpmesh.codec.slots import builder
 from bgpmesh.errors import InvalidNetworkField
 from bgpmesh.family import AFI_IPV4, AFI_IPV6, SAFI_MPLS_VPN, Family
 
@@ -50,25 +52,64 @@ class VpnPrefix:
     path_id: int | None = None
 
     @classmethod
-    def unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[VpnPrefix, int]:
-        # Fast path, the usual case: one label (bottom of stack) and an IPv4
-        # prefix, all there.  Anything else takes the checked path below.
-        bits = data[offset] - 88 if offset < len(data) else -1
-        if afi == 1 and 0 <= bits <= 32:
+    def unpack_field(cls, data: bytes, afi: int, add_path: bool) -> tuple[VpnPrefix, ...]:
+        """A whole NLRI field.  The usual prefix (one label, bottom of stack
+        set; an IPv4 prefix; all its octets there) is read inline, the RD
+        shared by its octets, the text built from octet strings; anything
+        else takes the checked path, ``unpack``."""
+        out = []
+        append = out.append
+        offset = 0
+        size = len(data)
+        make = _vpn_prefix
+        rds = _RDS
+        text = _OCTET
+        mask = _MASK
+        path_id = None
+        fast = afi == 1
+        rd = None
+        raw_rd = b""
+        while offset < size:
+            if add_path:
+                need(data, offset + 5, "path identifier")
+                path_id = int.from_bytes(data[offset : offset + 4], "big")
+                offset += 4
+            bits = data[offset] - 88  # 88: one label and the RD
             end = offset + 12 + ((bits + 7) >> 3)
-            if end <= len(data) and data[offset + 3] & 1:
-                label = (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]
+            if not fast or not 0 <= bits <= 32 or end > size or not data[offset + 3] & 1:
+                value, offset = cls.unpack(data, offset, afi, path_id)
+                append(value)
+                continue
+            # prefixes of one RD come in runs: compared in place, no copy
+            if rd is None or not data.startswith(raw_rd, offset + 4):
                 raw_rd = data[offset + 4 : offset + 12]
-                rd = _RDS.get(raw_rd)
+                rd = rds.get(raw_rd)
                 if rd is None:
-                    if len(_RDS) >= 4096:
-                        _RDS.clear()
-                    rd = _RDS[raw_rd] = RouteDistinguisher(bytes(raw_rd))
-                return cls(afi, rd, ipv4_text(data, offset + 12, bits), (label,), path_id), end
-        return cls._unpack(data, offset, afi, path_id)
+                    if len(rds) >= 4096:
+                        rds.clear()
+                    rd = rds[raw_rd] = RouteDistinguisher(bytes(raw_rd))
+            at = offset + 12
+            # the prefix text, one branch per octet count (prefix.ipv4_text);
+            # the length too is text from the table
+            if bits > 24:
+                prefix = (f"{text[data[at]]}.{text[data[at + 1]]}.{text[data[at + 2]]}."
+                          f"{text[data[at + 3] & mask[bits & 7]]}/{text[bits]}")
+            elif bits > 16:
+                prefix = (f"{text[data[at]]}.{text[data[at + 1]]}.{text[data[at + 2] & mask[bits & 7]]}"
+                          f".0/{text[bits]}")
+            elif bits > 8:
+                prefix = f"{text[data[at]]}.{text[data[at + 1] & mask[bits & 7]]}.0.0/{text[bits]}"
+            elif bits:
+                prefix = f"{text[data[at] & mask[bits & 7]]}.0.0.0/{text[bits]}"
+            else:
+                prefix = "0.0.0.0/0"
+            append(make(afi, rd, prefix, ((data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3],),
+                        path_id))
+            offset = end
+        return tuple(out)
 
     @classmethod
-    def _unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[VpnPrefix, int]:
+    def unpack(cls, data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[VpnPrefix, int]:
         need(data, offset + 1, "VPN NLRI")
         bits = data[offset]
         labels, offset, bits = unpack_labels(data, offset + 1, bits)
@@ -92,6 +133,8 @@ class VpnPrefix:
         length = bits + 8 * (len(labels) + 8)
         return path_id_octets(self.path_id) + bytes((length,)) + labels + self.rd.raw + raw
 
+
+_vpn_prefix = builder(VpnPrefix)
 
 IPV4_VPN_CODEC = NlriCodec(Family(AFI_IPV4, SAFI_MPLS_VPN), "ipv4 mpls-vpn", VpnPrefix)
 IPV6_VPN_CODEC = NlriCodec(Family(AFI_IPV6, SAFI_MPLS_VPN), "ipv6 mpls-vpn", VpnPrefix)

@@ -114,6 +114,17 @@ def test_open() -> None:
     }
 
 
+def test_prestandard_route_refresh_as_exabgp_names_it() -> None:
+    # capability 128, route refresh before RFC 2918 (FRR still sends it)
+    from bgpmesh.codec.capabilities import UnknownCapability
+
+    message = Open(65002, 9, "192.0.2.1", (UnknownCapability(128, b""), UnknownCapability(128, b"\x01")))
+    capabilities = open_message(message)["open"]["capabilities"]
+    assert capabilities["128"] == {"name": "unknown", "iana": "unknown", "value": 128, "raw": "01"}
+    message = Open(65002, 9, "192.0.2.1", (UnknownCapability(128, b""),))
+    assert open_message(message)["open"]["capabilities"]["128"] == {"name": "route-refresh", "variant": "Cisco"}
+
+
 def test_notification_and_refresh() -> None:
     assert notification_message(Notification(6, 2, b"\x05hello")) == {
         "notification": {"code": 6, "subcode": 2, "data": "0x0568656c6c6f"}
