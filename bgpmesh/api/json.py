@@ -135,15 +135,15 @@ def attributes(update: Update) -> dict[str, Any]:
         elif kind is ClusterList:
             out["cluster-list"] = list(attribute.clusters)
         elif kind is ExtendedCommunities:
-            # ExaBGP lists them sorted by value
+            # in the order received, as 4.2 lists them (5.0 sorts: attributes_v5)
             out["extended-community"] = [
-                {"value": value, "string": extended_community(value)} for value in sorted(attribute.values)
+                {"value": value, "string": extended_community(value)} for value in attribute.values
             ]
         elif kind is PmsiTunnel:
             out["pmsi"] = _pmsi(attribute)
         elif kind is Ipv6ExtendedCommunities:
             out["extended-community-ipv6"] = [
-                {"value": value, "string": _ipv6_extended(value)} for value in sorted(attribute.values)
+                {"value": value, "string": _ipv6_extended(value)} for value in attribute.values
             ]
         elif kind is Aigp:
             out["aigp"] = attribute.metric
@@ -329,9 +329,20 @@ def attributes_v5(section: dict[str, Any], path: dict[str, Any] | None) -> dict[
     for key, value in section.items():
         if key == "as-path":
             out[key] = path if path is not None else _as_path_map_v5(section)
+        elif key in _SORTED_V5:
+            # 5.0 keeps extended communities sorted by value (Communities.add
+            # sorts); 4.2 and the 4.x dialect keep the order received
+            out[key] = sorted(value, key=_by_value)
         elif key not in _AS_PATH_KEYS_V4:
             out[key] = value
     return out
+
+
+_SORTED_V5 = ("extended-community", "extended-community-ipv6")
+
+
+def _by_value(entry: dict[str, Any]) -> int:
+    return entry["value"]
 
 
 def _as_path_map_v5(section: dict[str, Any]) -> dict[str, Any]:
@@ -352,24 +363,59 @@ def update_message_v5(update: Update) -> dict[str, Any]:
     if body and "attribute" in body:
         path = update.attribute(AsPath)
         body["attribute"] = attributes_v5(body["attribute"], as_path_v5(path) if path is not None else None)
+    if body:
+        _bgp_ls_v5(body)
     return message
 
 
 def message_v5(message: dict[str, Any]) -> dict[str, Any]:
     """A rendered 4.x "message" map (an event's body) in the 5.0 dialect; a copy."""
     body = message.get("update")
-    if not body or "attribute" not in body:
+    if not body:
         return message
-    return {**message, "update": {**body, "attribute": attributes_v5(body["attribute"], None)}}
+    body = dict(body)
+    if "attribute" in body:
+        body["attribute"] = attributes_v5(body["attribute"], None)
+    _bgp_ls_v5(body)
+    return {**message, "update": body}
+
+
+_BGP_LS_FAMILIES = ("bgp-ls bgp-ls", "bgp-ls bgp-ls-vpn")
+_NODE_DESCRIPTORS = ("node-descriptors", "local-node-descriptors", "remote-node-descriptors")
+
+
+def _bgp_ls_v5(body: dict[str, Any]) -> None:
+    """BGP-LS node descriptors as 5.0 lists them, one map a sub-TLV
+    ([{"autonomous-system": 65000}, ...]), where 4.2 has one map.  ``body``
+    is changed in place, but through copies of its "announce" and "withdraw"
+    maps: the 4.x rendering under them may be shared."""
+    announce, withdraw = body.get("announce") or {}, body.get("withdraw") or {}
+    if not any(family in announce or family in withdraw for family in _BGP_LS_FAMILIES):
+        return
+    announce, withdraw = dict(announce), dict(withdraw)
+    for family in _BGP_LS_FAMILIES:
+        if family in announce:
+            announce[family] = {hop: [_descriptors_v5(entry) for entry in entries]
+                                for hop, entries in announce[family].items()}
+        if family in withdraw:
+            withdraw[family] = [_descriptors_v5(entry) for entry in withdraw[family]]
+    if announce:
+        body["announce"] = announce
+    if withdraw:
+        body["withdraw"] = withdraw
+
+
+def _descriptors_v5(entry: dict[str, Any]) -> dict[str, Any]:
+    if not any(isinstance(entry.get(key), dict) for key in _NODE_DESCRIPTORS):
+        return entry
+    return {key: ([{name: value} for name, value in item.items()] if key in _NODE_DESCRIPTORS
+                  and isinstance(item, dict) else item)
+            for key, item in entry.items()}
 
 
 def open_message_v5(message: Open) -> dict[str, Any]:
-    """``open_message`` in ExaBGP 5.0's dialect: multiprotocol families as "ipv4/unicast"."""
-    out = open_message(message)
-    entry = out["open"]["capabilities"].get("1")
-    if entry is not None:
-        entry["families"] = [family.replace(" ", "/") for family in entry["families"]]
-    return out
+    """``open_message`` in ExaBGP 5.0's dialect, the same as 4.2's."""
+    return open_message(message)
 
 
 def notification_message_v5(message: Notification) -> dict[str, Any]:
@@ -391,13 +437,26 @@ def _slash(family: Family) -> str:
 PRESTANDARD_ROUTE_REFRESH = 128
 
 
+def _iana(code: int) -> str:
+    """The "iana" of a capability bgpmesh does not decode.
+
+    RFC 5492 section 4 (IANA Considerations): codes 128-255 are "Reserved for
+    Private Use"; ExaBGP 4.2 and 5.0 both say "reserved" there.  Below 128
+    they say "unassigned" for 70-127, from a table older than the codes IANA
+    has since assigned there (70, 71, 73, 75 and more), so bgpmesh says
+    "unknown", as ExaBGP does for 0-69.
+    """
+    return "reserved" if code >= 128 else "unknown"
+
+
 def _capabilities(message: Open) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for capability in message.capabilities:
         kind = type(capability)
         if kind is Multiprotocol:
+            # "ipv4/unicast" in both dialects (4.2 and 5.0 MultiProtocol.json)
             entry = out.setdefault("1", {"name": "multiprotocol", "families": []})
-            entry["families"].append(str(capability.family))
+            entry["families"].append(_slash(capability.family))
         elif kind is RouteRefreshCapability:
             out["2"] = {"name": "route-refresh", "variant": "RFC"}
         elif kind is ExtendedNextHop:
@@ -450,7 +509,7 @@ def _capabilities(message: Open) -> dict[str, Any]:
         else:
             out[str(capability.code)] = {
                 "name": "unknown",
-                "iana": "unknown",
+                "iana": _iana(capability.code),
                 "value": capability.code,
                 "raw": capability.data.hex().upper(),
             }

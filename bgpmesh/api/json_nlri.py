@@ -266,19 +266,21 @@ def _ip(raw: bytes) -> str:
         return "0x" + raw.hex()
 
 
-def _node_descriptors(tlvs: tuple[tuple[int, bytes], ...]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _node_descriptors(tlvs: tuple[tuple[int, bytes], ...]) -> dict[str, Any]:
+    # one map, as ExaBGP 4.2 shows them (5.0's list of one-key maps is made
+    # from it by json.message_v5); RFC 9552 5.2.1.4 has each sub-TLV once
+    out: dict[str, Any] = {}
     for kind, raw in tlvs:
         if kind == 512 and len(raw) == 4:
-            out.append({"autonomous-system": int.from_bytes(raw, "big")})
+            out["autonomous-system"] = int.from_bytes(raw, "big")
         elif kind == 513 and len(raw) == 4:
-            out.append({"bgp-ls-identifier": str(int.from_bytes(raw, "big"))})
+            out["bgp-ls-identifier"] = str(int.from_bytes(raw, "big"))
         elif kind == 514 and len(raw) == 4:
-            out.append({"ospf-area-id": _ip(raw)})
+            out["ospf-area-id"] = _ip(raw)
         elif kind == 515:
-            out.append({"router-id": _ip(raw) if len(raw) in (4, 16) else raw.hex().upper()})
+            out["router-id"] = _ip(raw) if len(raw) in (4, 16) else raw.hex().upper()
         else:
-            out.append({f"tlv-{kind}": "0x" + raw.hex()})
+            out[f"tlv-{kind}"] = "0x" + raw.hex()
     return out
 
 

@@ -239,9 +239,6 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
     ("every capability", OPEN_CAPS + ("71",),
      {"name": "unknown", "iana": "unassigned", "value": 71, "raw": "00010180000E10"},
      "RFC 9494 3: capability 71 is long-lived graceful restart; ExaBGP 5.0.15 does not know it"),
-    ("every capability", OPEN_CAPS + ("153", "iana"), "reserved",
-     "RFC 5492 4: 128-255 are private use; bgpmesh says \"unknown\" for every code it does "
-     "not know, as 4.2 does"),
     ("notification", NOTIFICATION_DATA, "0x53687574646F776E20436F6D6D756E69636174696F6E3A202241424322",
      "RFC 9003 2: the data is the length octet and the UTF-8 text as received; ExaBGP 5.0 "
      "replaces it with the hex of its own 'Shutdown Communication: \"...\"' line (which "

@@ -106,7 +106,7 @@ def test_open() -> None:
             "hold_time": 90,
             "router_id": "192.0.2.1",
             "capabilities": {
-                "1": {"name": "multiprotocol", "families": ["ipv4 unicast", "ipv6 unicast"]},
+                "1": {"name": "multiprotocol", "families": ["ipv4/unicast", "ipv6/unicast"]},
                 "2": {"name": "route-refresh", "variant": "RFC"},
                 "65": {"name": "asn4", "asn4": 70000},
             },
@@ -120,7 +120,7 @@ def test_prestandard_route_refresh_as_exabgp_names_it() -> None:
 
     message = Open(65002, 9, "192.0.2.1", (UnknownCapability(128, b""), UnknownCapability(128, b"\x01")))
     capabilities = open_message(message)["open"]["capabilities"]
-    assert capabilities["128"] == {"name": "unknown", "iana": "unknown", "value": 128, "raw": "01"}
+    assert capabilities["128"] == {"name": "unknown", "iana": "reserved", "value": 128, "raw": "01"}
     message = Open(65002, 9, "192.0.2.1", (UnknownCapability(128, b""),))
     assert open_message(message)["open"]["capabilities"]["128"] == {"name": "route-refresh", "variant": "Cisco"}
 

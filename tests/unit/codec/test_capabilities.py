@@ -189,4 +189,4 @@ def test_json_matches_exabgp() -> None:
     assert capabilities["73"] == {"host-name": "rtr1", "domain-name": "ex.com"}
     assert capabilities["75"] == {"software": "bgp-1"}
     assert capabilities["185"] == {"name": "operational"}
-    assert capabilities["153"] == {"name": "unknown", "iana": "unknown", "value": 153, "raw": "ABCD"}
+    assert capabilities["153"] == {"name": "unknown", "iana": "reserved", "value": 153, "raw": "ABCD"}

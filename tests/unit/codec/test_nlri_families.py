@@ -132,12 +132,12 @@ VECTORS = [
     # lsnode
     (
         '40044704c000020100000100270200000000000000000100001a020000040000fde8020100040000000002030006000000000001',
-        [{"ls-nlri-type": "bgpls-node", "l3-routing-topology": 0, "protocol-id": 2, "node-descriptors": [{"autonomous-system": 65000}, {"bgp-ls-identifier": "0"}, {"router-id": "000000000001"}], "nexthop": "192.0.2.1"}],
+        [{"ls-nlri-type": "bgpls-node", "l3-routing-topology": 0, "protocol-id": 2, "node-descriptors": {"autonomous-system": 65000, "bgp-ls-identifier": "0", "router-id": "000000000001"}, "nexthop": "192.0.2.1"}],
     ),
     # lsprefix
     (
         '40044704c0000201000003001d03000000000000000001000008020000040000fde801090004180a0000',
-        [{"ls-nlri-type": "bgpls-prefix-v4", "l3-routing-topology": 0, "protocol-id": 3, "node-descriptors": [{"autonomous-system": 65000}], "ip-reachability-tlv": "10.0.0.0", "ip-reach-prefix": "10.0.0.0/24", "nexthop": "192.0.2.1"}],
+        [{"ls-nlri-type": "bgpls-prefix-v4", "l3-routing-topology": 0, "protocol-id": 3, "node-descriptors": {"autonomous-system": 65000}, "ip-reachability-tlv": "10.0.0.0", "ip-reach-prefix": "10.0.0.0/24", "nexthop": "192.0.2.1"}],
     ),
 ]
 
