@@ -205,13 +205,15 @@ def _extended_text(value: int) -> str:
     if kind == "redirect-to-nexthop-ietf":
         address, copy = fields
         return f"copy-to-nexthop-ietf {address} (with copy)" if copy else f"redirect-to-nexthop-ietf {address}"
-    return "0x" + value.to_bytes(8, "big").hex()
+    # a type bgpmesh has no name for (RFC 4360 2: kept, opaque): "", as 4.2
+    # and 5.0 print it; "value" holds all of it
+    return ""
 
 
 def _ipv6_extended(value: int) -> str:
     kind, fields = describe_ipv6(value)
     if kind == "unknown":
-        return "0x" + value.to_bytes(20, "big").hex()
+        return ""  # as above
     return f"{kind}:{fields[0]}:{fields[1]}"
 
 
@@ -285,7 +287,8 @@ def update_message(update: Update) -> dict[str, Any]:
     for attribute in update.attributes:
         kind = type(attribute)
         if kind is MpReachNlri and attribute.nlri:
-            # ExaBGP keys by the global next hop; a link-local one is not shown
+            # keyed by the global next hop only (RFC 2545 3: the link-local one is a
+            # second address of the same hop); ExaBGP lists every prefix again under it
             hop = next_hop_key(attribute.next_hop)
             routes = announce.setdefault(_family_text(attribute.family), {}).setdefault(hop, [])
             routes.extend(nlri_entries(attribute.nlri, attribute.next_hop))
