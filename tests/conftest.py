@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemons import exabgp42
 from tests.daemons import frr as frr_module
 from tests.daemons.addresses import AddressAllocator, Endpoint
 from tests.daemons.bird import Bird, BirdPeer
@@ -166,3 +167,16 @@ def exabgp_factory(tmp_path: Path) -> Iterator[Callable[..., Exabgp]]:
 
     yield factory
     _stop_all(started)
+
+
+@pytest.fixture(scope="session")
+def exabgp42_python() -> Path:
+    """An interpreter with ExaBGP 4.2.25 (tests/daemons/exabgp42.py), its venv
+    made on first use; a skip if that fails, a failure under CI."""
+    python, why = exabgp42.provide()
+    if python is None:
+        reason = f"no ExaBGP {exabgp42.VERSION}: {why}"
+        if in_ci():
+            pytest.fail(f"{reason}; CI is set, so a missing reference is an error", pytrace=False)
+        pytest.skip(reason)
+    return python

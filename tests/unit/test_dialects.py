@@ -48,8 +48,9 @@ def test_5_dialect_as_path_segments_in_order() -> None:
 def test_5_dialect_open_and_notification() -> None:
     document = _decode("every capability", 5)
     assert document["neighbor"]["open"]["capabilities"]["1"]["families"] == ["ipv4/unicast"]
+    # the same in both: 4.2 prints "ipv4/unicast" too (MultiProtocol.json)
     assert _decode("every capability", 4)["neighbor"]["open"]["capabilities"]["1"]["families"] == [
-        "ipv4 unicast"]
+        "ipv4/unicast"]
     notification = _decode("shutdown communication", 5)["neighbor"]["notification"]
     assert notification["message"] == 'Shutdown Communication: "hello world"'
     assert "message" not in _decode("shutdown communication", 4)["neighbor"]["notification"]
