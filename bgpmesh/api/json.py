@@ -388,8 +388,8 @@ _NODE_DESCRIPTORS = ("node-descriptors", "local-node-descriptors", "remote-node-
 
 
 def _bgp_ls_v5(body: dict[str, Any]) -> None:
-    """BGP-LS node descriptors as 5.0 lists them, one map a sub-TLV
-    ([{"autonomous-system": 65000}, ...]), where 4.2 has one map.  ``body``
+    """BGP-LS entries as 5.0 shows them (``_descriptors_v5``), where 4.2 has
+    its own shapes: one map of node descriptors, a link's addresses.  ``body``
     is changed in place, but through copies of its "announce" and "withdraw"
     maps: the 4.x rendering under them may be shared."""
     announce, withdraw = body.get("announce") or {}, body.get("withdraw") or {}
@@ -409,11 +409,28 @@ def _bgp_ls_v5(body: dict[str, Any]) -> None:
 
 
 def _descriptors_v5(entry: dict[str, Any]) -> dict[str, Any]:
+    """One BGP-LS entry in 5.0's shape: node descriptors as lists of one-key
+    maps; a link's addresses as "interface-addresses"/"neighbor-addresses"
+    lists, its identifiers as {"link-local-id", "link-remote-id"} maps, all
+    four lists there even when empty."""
     if not any(isinstance(entry.get(key), dict) for key in _NODE_DESCRIPTORS):
         return entry
-    return {key: ([{name: value} for name, value in item.items()] if key in _NODE_DESCRIPTORS
-                  and isinstance(item, dict) else item)
-            for key, item in entry.items()}
+    link = entry.get("ls-nlri-type") == "bgpls-link"
+    out = {key: ([{name: value} for name, value in item.items()] if key in _NODE_DESCRIPTORS
+                 and isinstance(item, dict) else item)
+           for key, item in entry.items() if not (link and key in _LINK_V4)}
+    if link:
+        out["interface-addresses"] = list(entry.get("interface-address", {}).values())
+        out["neighbor-addresses"] = list(entry.get("neighbor-address", {}).values())
+        out["multi-topology-ids"] = entry.get("multi-topology-ids", [])
+        identifiers = entry.get("link-identifiers")
+        out["link-identifiers"] = ([{"link-local-id": identifiers[0], "link-remote-id": identifiers[1]}]
+                                   if identifiers else [])
+    return out
+
+
+# the 4.x keys of a link entry 5.0 names otherwise (_descriptors_v5)
+_LINK_V4 = ("interface-address", "neighbor-address", "multi-topology-ids", "link-identifiers")
 
 
 def open_message_v5(message: Open) -> dict[str, Any]:

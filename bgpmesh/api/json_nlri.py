@@ -294,6 +294,10 @@ def _bgpls(value: bgpls.BgpLs) -> dict[str, Any]:
     else:
         out["raw"] = "0x" + value.raw.hex()
         return out
+    if value.nlri_type == 2:
+        # a link has these four even when empty, as 4.2 prints it
+        out.update({"local-node-descriptors": {}, "remote-node-descriptors": {},
+                    "interface-address": {}, "neighbor-address": {}})
     for kind, raw in value.tlvs:
         if kind == bgpls.LOCAL_NODE:
             out["local-node-descriptors" if value.nlri_type == 2 else "node-descriptors"] = _node_descriptors(
@@ -304,9 +308,11 @@ def _bgpls(value: bgpls.BgpLs) -> dict[str, Any]:
         elif kind == 258 and len(raw) == 8:
             out["link-identifiers"] = [int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:], "big")]
         elif kind in (259, 261):
-            out["interface-address"] = _ip(raw)
+            # 4.2's shape, the address inside a map of its own name (one:
+            # RFC 9552 5.2.2 has a link's interface address once)
+            out["interface-address"] = {"interface-address": _ip(raw)}
         elif kind in (260, 262):
-            out["neighbor-address"] = _ip(raw)
+            out["neighbor-address"] = {"neighbor-address": _ip(raw)}
         elif kind == 263:
             out["multi-topology-ids"] = [int.from_bytes(raw[i : i + 2], "big") & 0x0FFF for i in range(0, len(raw), 2)]
         elif kind == 264 and len(raw) == 1:
@@ -341,8 +347,9 @@ def nlri_json(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
         return {"origin": value.origin, "route-target": _route_target(value.route_target)}
     if kind is bgpls.BgpLs:
         out = _bgpls(value)
-        if next_hop:
-            out["nexthop"] = next_hop[0]  # ExaBGP repeats it inside BGP-LS entries
+        if next_hop and value.nlri_type != 2:
+            # ExaBGP repeats it inside BGP-LS node and prefix entries, not links
+            out["nexthop"] = next_hop[0]
         return out
     renderer = _RENDERERS.get(kind)
     if renderer is not None:

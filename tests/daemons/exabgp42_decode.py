@@ -3,7 +3,7 @@
 Run with the interpreter of a venv holding ExaBGP 4.2.25 (never imported by
 the tests, whose own interpreter has 5.0.15): whole messages as hex on stdin,
 one a line; for each, one line on stdout, either ExaBGP's JSON or
-``error: <why>`` when 4.2 could not decode it.
+``error: <why>`` when 4.2 could not decode it or what it wrote is not JSON.
 
 Theory of operation: ``exabgp --decode HEX CONF`` in 4.2 is one process per
 message (0.7 s), prints its JSON inside a log line, and only for UPDATEs (its
@@ -19,6 +19,8 @@ JSON API encoder (reactor.api.response.JSON), the text its API processes read.
     stdout  {"exabgp": "4.0.1", ...} or  error: ...
 """
 
+import json
+import signal
 import sys
 import traceback
 
@@ -30,6 +32,19 @@ neighbor 127.0.0.1 {
     peer-as 65533;
 }
 """
+
+
+# 4.2 loops for ever on some input (a BGP-LS link with a Multi-Topology ID):
+# a message gets TIMEOUT seconds
+TIMEOUT = 5
+
+
+class TooLong(Exception):
+    pass
+
+
+def _too_long(signum, frame):
+    raise TooLong
 
 
 def _session():
@@ -62,10 +77,12 @@ def main() -> None:
 
     neighbor, negotiated = _session()
     encoder = Response.JSON(json_version)
+    signal.signal(signal.SIGALRM, _too_long)
     for line in sys.stdin:
         payload = line.strip()
         if not payload:
             continue
+        signal.alarm(TIMEOUT)
         try:
             raw = bytes.fromhex(payload)
             kind, body = raw[18], raw[19:]
@@ -81,9 +98,16 @@ def main() -> None:
                                               None, "", "")
             else:
                 answer = f"error: message type {kind} is not decoded here"
+            if not answer.startswith("error: "):
+                json.loads(answer)  # 4.2 builds its JSON as text, and not always right
+        except TooLong:
+            answer = f"error: no answer in {TIMEOUT} s"
+        except json.JSONDecodeError as error:
+            answer = f"error: not JSON ({error}): {answer}"
         except Exception as error:  # noqa: BLE001 - 4.2's failure is the answer
             last = traceback.format_exception_only(type(error), error)[-1].strip()
             answer = "error: " + last.replace("\n", " ")
+        signal.alarm(0)
         sys.stdout.write(answer.replace("\n", " ") + "\n")
         sys.stdout.flush()
 

@@ -140,6 +140,9 @@ def _rows(family: tuple[int, int], *codes: int) -> str:
                    if f == family and value.CODE in codes and type(value).__name__[-7:] != "Unknown")
 
 
+# local and remote node descriptors of a BGP-LS link: AS 65000, router ids 192.0.2.1, 192.0.2.2
+LINK_NODES = ("01000010" "020000040000fde8" "02030004c0000201" "01010010" "020000040000fde8"
+              "02030004c0000202")
 NEXT_HOP_4 = "04" "c0000201" "00"  # next hop 192.0.2.1, reserved
 NEXT_HOP_6 = "10" "20010db8000000000000000000000001" "00"  # next hop 2001:db8::1
 MUP_COMMUNITY = "c01008" "0c00" "0001" "0000000a"  # MUP extended community, segment 1:10
@@ -153,6 +156,14 @@ CORPUS += [
     ("ipv6 mcast-vpn", update(ORIGIN_ASPATH + mp_reach("000205" + NEXT_HOP_6 + _rows((2, 5), 7)))),
     ("ipv4 mcast-vpn types 1 to 4", update(ORIGIN_ASPATH + mp_reach("000105" + NEXT_HOP_4 + _rows((1, 5), 1, 2, 3, 4)))),
     ("mcast-vpn withdraw", update("800f" f"{3 + len(_rows((1, 5), 7)) // 2:02x}" "000105" + _rows((1, 5), 7))),
+    # a BGP-LS link (RFC 7752 3.2.2) as the one in VECTORS, with link local/remote
+    # identifiers 10/11 (TLV 258), then with MT-IDs 0 and 2 (TLV 263)
+    ("bgp-ls link with identifiers", update(ORIGIN_ASPATH + mp_reach(
+        "400447" "04c0000201" "00" "0002" "004d" "03" "0000000000000000" + LINK_NODES
+        + "010200080000000a0000000b" "010300040a000001" "010400040a000002"))),
+    ("bgp-ls link with multi-topology ids", update(ORIGIN_ASPATH + mp_reach(
+        "400447" "04c0000201" "00" "0002" "0049" "03" "0000000000000000" + LINK_NODES
+        + "010300040a000001" "010400040a000002" "0107000400000002"))),
     # the Tunnel Encapsulation attribute (RFC 9012, type 23) that carries SR Policy
     # candidate paths stays opaque, as in ExaBGP: tunnel type 15 (SR Policy),
     # length 8, sub-TLV 12 (Preference) of 6 octets: flags, reserved, preference 100
@@ -317,6 +328,10 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
     ("ipv6 withdraw", ATTRIBUTE, {"error": "treat-as-withdraw due to large-community"},
      "RFC 4760 4 / RFC 7606 3: an UPDATE carrying only MP_UNREACH_NLRI needs no other "
      "attribute and is not malformed; ExaBGP 5.0 flags it"),
+    ("bgp-ls link with multi-topology ids",
+     ANNOUNCE + ("bgp-ls bgp-ls", "192.0.2.1", 0, "multi-topology-ids"), [0],
+     "RFC 7752 3.2.1.5: the Multi-Topology ID TLV holds one 2-octet MT-ID after another (here "
+     "0 and 2); ExaBGP 5.0 shows the first only"),
     # what the daemons sent
     *[(f"captured: {name}", OPEN_CAPS + ("71",), {"name": "unknown", "iana": "unassigned", "value": 71,
                                                   "raw": raw},
@@ -489,6 +504,10 @@ UNDECODED_42: dict[str, tuple[str, str]] = {
         "RecursionError",
         "RFC 7674: 0x82 0x08 is redirect to a 4-octet AS-specific route target; 4.2's class for it "
         "has no __repr__ of its own, and the inherited one calls itself"),
+    "bgp-ls link with multi-topology ids": (
+        "no answer in",
+        "RFC 7752 3.2.1.5: a link descriptor may be a Multi-Topology ID TLV; 4.2's link parser "
+        "does not step over it and loops for ever"),
     "notification": (
         "%b requires a bytes-like object",
         "RFC 9003 2: a Shutdown Communication; 4.2 formats the text into bytes with %b, a Python 3 "
@@ -566,6 +585,9 @@ KNOWN_V4: list[tuple[str, tuple, object, str]] = [
      ANNOUNCE + ("l2vpn evpn", "192.0.2.1", 0, "label"), [[100, 1600]],
      "RFC 7432 7.2: a MAC/IP route may carry MPLS Label2 after Label1 (the NLRI length says so); "
      "4.2 (as 5.0) reads Label1 only"),
+    ("bgp-ls link with identifiers", ANNOUNCE + ("bgp-ls bgp-ls", "192.0.2.1", 0, "link-identifiers"), None,
+     "RFC 7752 3.2.2: Link Local/Remote Identifiers (TLV 258) are a link descriptor; 4.2 parses "
+     "the link but leaves them out of its JSON"),
     # what the daemons sent
     *[(f"captured: {name}", OPEN_CAPS + ("71",), {"name": "unknown", "iana": "unassigned", "value": 71,
                                                   "raw": raw}, LLGR)

@@ -139,6 +139,18 @@ VECTORS = [
         '40044704c0000201000003001d03000000000000000001000008020000040000fde801090004180a0000',
         [{"ls-nlri-type": "bgpls-prefix-v4", "l3-routing-topology": 0, "protocol-id": 3, "node-descriptors": {"autonomous-system": 65000}, "ip-reachability-tlv": "10.0.0.0", "ip-reach-prefix": "10.0.0.0/24", "nexthop": "192.0.2.1"}],
     ),
+    # lslink: OSPFv2, local and remote node (AS 65000, router ids 192.0.2.1 and
+    # 192.0.2.2), interface 10.0.0.1, neighbor 10.0.0.2; no next hop inside,
+    # as ExaBGP prints a link
+    (
+        '40044704c0000201000002004103000000000000000001000010020000040000fde802030004c0000201010100100200'
+        '00040000fde802030004c0000202010300040a000001010400040a000002',
+        [{"ls-nlri-type": "bgpls-link", "l3-routing-topology": 0, "protocol-id": 3,
+          "local-node-descriptors": {"autonomous-system": 65000, "router-id": "192.0.2.1"},
+          "remote-node-descriptors": {"autonomous-system": 65000, "router-id": "192.0.2.2"},
+          "interface-address": {"interface-address": "10.0.0.1"},
+          "neighbor-address": {"neighbor-address": "10.0.0.2"}}],
+    ),
 ]
 
 
