@@ -226,9 +226,15 @@ _T1ST_COMMA = re.compile(r'("endpoint_ip": "[^"]*")("source_ip_len")')
 REPAIRED: set[str] = set()
 
 
+def _without_exabgp_settings() -> dict[str, str]:
+    """The environment without the caller's exabgp_* settings, which ExaBGP
+    reads (exabgp_api_compact=true would change its JSON)."""
+    return {key: value for key, value in os.environ.items() if not key.lower().startswith("exabgp")}
+
+
 def exabgp_decode(payloads: list[str]) -> list[dict]:
     done = subprocess.run([EXABGP_PYTHON, "-c", DRIVER], input="\n".join(payloads),
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_without_exabgp_settings())
     answers = done.stdout.split("\n--\n")[:-1]
     assert len(answers) == len(payloads), done.stdout + done.stderr
     out = []
@@ -612,7 +618,7 @@ def exabgp42_decode(python, payloads: list[str]) -> list[dict | str]:
     # -I: not the script's directory on sys.path, where tests/daemons/exabgp.py
     # would stand in for the exabgp package
     done = subprocess.run([str(python), "-I", DECODER_42], input="\n".join(payloads) + "\n",
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_without_exabgp_settings())
     lines = done.stdout.splitlines()
     assert len(lines) == len(payloads), done.stdout + done.stderr
     return [line if line.startswith("error: ") else json.loads(line) for line in lines]
