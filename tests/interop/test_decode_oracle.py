@@ -1,7 +1,8 @@
 """Differential tests: ``bgpmesh decode`` against ExaBGP's own decoders.
 
 Theory of operation: ``CORPUS`` holds whole BGP messages (OPEN, UPDATE of
-every family and attribute bgpmesh decodes, NOTIFICATION) as hex.  bgpmesh
+every family and attribute bgpmesh decodes, each family's routes announced
+and withdrawn, NOTIFICATION) as hex.  bgpmesh
 decodes all of them in one ``bgpmesh decode`` run (one message a line on
 stdin), once a dialect, and each dialect has its oracle:
 
@@ -104,6 +105,22 @@ CORPUS: list[tuple[str, str]] = [
     ("update error notification", message(3, "0305" "0001")),
 ]
 CORPUS += [(_family_name(value), update(ORIGIN_ASPATH + mp_reach(value))) for value, _ in VECTORS]
+
+
+def _withdrawn(value: str) -> str:
+    """The UPDATE withdrawing (RFC 4760 4) what MP_REACH_NLRI ``value`` announces."""
+    next_hop = int(value[6:8], 16)
+    unreach = value[:6] + value[8 + 2 * next_hop + 2:]  # AFI, SAFI; no next hop, no reserved octet
+    size = len(unreach) // 2
+    return update(f"800f{size:02x}{unreach}" if size < 256 else f"900f{size:04x}{unreach}")
+
+
+# the same routes withdrawn, "#n" the n-th vector of its family
+_SEEN: dict[str, int] = {}
+for _value, _ in VECTORS:
+    _name = "withdraw " + _family_name(_value).removeprefix("mp-reach ")
+    _SEEN[_name] = _SEEN.get(_name, 0) + 1
+    CORPUS.append((f"{_name} #{_SEEN[_name]}", _withdrawn(_value)))
 CORPUS += [(f"packed: {line[:60]}", update(attributes)) for line, attributes in EXABGP_CHECKED]
 # what BIRD, GoBGP and FRR sent (tests/interop/test_capture_vectors.py), but
 # for what a daemon sent malformed: bgpmesh refuses it (test_captured_vectors)
@@ -253,6 +270,8 @@ def exabgp_decode(payloads: list[str]) -> list[dict]:
 # of keys; a "*" name applies to every message that has the path.
 ATTRIBUTE = ("neighbor", "message", "update", "attribute")
 ANNOUNCE = ("neighbor", "message", "update", "announce")
+WITHDRAW = ("neighbor", "message", "update", "withdraw")
+NO_NEXT_HOP_IN_UNREACH = "RFC 4760 4: MP_UNREACH_NLRI carries no next hop"
 OPEN_CAPS = ("neighbor", "open", "capabilities")
 NOTIFICATION_DATA = ("neighbor", "notification", "data")
 KNOWN_V5: list[tuple[str, tuple, object, str]] = [
@@ -334,6 +353,9 @@ KNOWN_V5: list[tuple[str, tuple, object, str]] = [
     ("ipv6 withdraw", ATTRIBUTE, {"error": "treat-as-withdraw due to large-community"},
      "RFC 4760 4 / RFC 7606 3: an UPDATE carrying only MP_UNREACH_NLRI needs no other "
      "attribute and is not malformed; ExaBGP 5.0 flags it"),
+    *[(f"withdraw afi 16388 safi 71 #{n}", WITHDRAW + ("bgp-ls bgp-ls", 0, "nexthop"), "None",
+       NO_NEXT_HOP_IN_UNREACH + "; ExaBGP 5.0 prints its Python None as a next hop of the withdrawn "
+       "node or prefix") for n in (1, 2)],
     ("bgp-ls link with multi-topology ids",
      ANNOUNCE + ("bgp-ls bgp-ls", "192.0.2.1", 0, "multi-topology-ids"), [0],
      "RFC 7752 3.2.1.5: the Multi-Topology ID TLV holds one 2-octet MT-ID after another (here "
@@ -514,6 +536,10 @@ UNDECODED_42: dict[str, tuple[str, str]] = {
         "no answer in",
         "RFC 7752 3.2.1.5: a link descriptor may be a Multi-Topology ID TLV; 4.2's link parser "
         "does not step over it and loops for ever"),
+    "withdraw afi 25 safi 70 #6": (
+        "'GenericEVPN' object has no attribute 'nexthop'",
+        "RFC 7432 7: an EVPN route type 4.2 does not know (9 here) is kept opaque when announced, "
+        "but withdrawing it raises"),
     "notification": (
         "%b requires a bytes-like object",
         "RFC 9003 2: a Shutdown Communication; 4.2 formats the text into bytes with %b, a Python 3 "
@@ -591,6 +617,12 @@ KNOWN_V4: list[tuple[str, tuple, object, str]] = [
      ANNOUNCE + ("l2vpn evpn", "192.0.2.1", 0, "label"), [[100, 1600]],
      "RFC 7432 7.2: a MAC/IP route may carry MPLS Label2 after Label1 (the NLRI length says so); "
      "4.2 (as 5.0) reads Label1 only"),
+    *[(f"withdraw afi 16388 safi 71 #{n}", WITHDRAW + ("bgp-ls bgp-ls", 0, "nexthop"), "None",
+       NO_NEXT_HOP_IN_UNREACH + "; 4.2 prints its Python None as a next hop of the withdrawn node or "
+       "prefix") for n in (1, 2)],
+    ("withdraw afi 2 safi 133 #1", ("neighbor", "message"), {"eor": {"afi": "ipv6", "safi": "flow"}},
+     "RFC 8956 3.1, as mp-reach afi 2 safi 133: 4.2 cannot read the route with an offset, and "
+     "with nothing else left, calls the UPDATE an End-of-RIB (RFC 4724 2 is an empty MP_UNREACH_NLRI)"),
     ("bgp-ls link with identifiers", ANNOUNCE + ("bgp-ls bgp-ls", "192.0.2.1", 0, "link-identifiers"), None,
      "RFC 7752 3.2.2: Link Local/Remote Identifiers (TLV 258) are a link descriptor; 4.2 parses "
      "the link but leaves them out of its JSON"),
