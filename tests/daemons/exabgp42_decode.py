@@ -4,6 +4,8 @@ Run with the interpreter of a venv holding ExaBGP 4.2.25 (never imported by
 the tests, whose own interpreter has 5.0.15): whole messages as hex on stdin,
 one a line; for each, one line on stdout, either ExaBGP's JSON or
 ``error: <why>`` when 4.2 could not decode it or what it wrote is not JSON.
+Run it as ``python -I``: without -I its own directory comes first on
+sys.path, and tests/daemons/exabgp.py there hides the exabgp package.
 
 Theory of operation: ``exabgp --decode HEX CONF`` in 4.2 is one process per
 message (0.7 s), prints its JSON inside a log line, and only for UPDATEs (its
