@@ -526,8 +526,9 @@ NOT_IN_42: dict[tuple[int, int], tuple[str, str]] = {
 UNDECODED_42: dict[str, tuple[str, str]] = {
     "every attribute": (
         "'GenericSRId' object has no attribute 'pack'",
-        "RFC 8669 3: a Prefix-SID TLV of an unknown type is to be ignored; 4.2 raises on the one here "
-        "(type 4) while building the attribute"),
+        "RFC 8669 3.1, 3.2: a Label Index TLV then an Originator SRGB TLV, both well formed; 4.2 "
+        "loses its place after the first, reads the rest as a TLV of type 0 and raises on it (the "
+        "other order decodes)"),
     "redirect to 4-octet as": (
         "RecursionError",
         "RFC 7674: 0x82 0x08 is redirect to a 4-octet AS-specific route target; 4.2's class for it "
