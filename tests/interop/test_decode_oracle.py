@@ -557,9 +557,9 @@ FRR_HOSTNAME = "09626770642D7465737400"  # host name "bgpd-test", no domain name
 GOBGP_HOSTNAME = "02766D00"  # host name "vm", no domain name
 AS4_L = ("RFC 5668 3: the Global Administrator of a 4-octet AS specific community is an AS number; "
          "4.2 prints it with Python 2's long suffix, 70000L")
-CISCO_REFRESH = ("RFC 8810 3: capability 128 is the deprecated pre-RFC 2918 route refresh, which 4.2 "
-                 "prints as \"Cisco\" by its own json(), but it builds the capability of class code 2, so "
-                 "it says \"RFC\"")
+CISCO_REFRESH = ("RFC 8810 3: capability 128 is the deprecated pre-RFC 2918 route refresh; 4.2's json() "
+                 "says \"Cisco\" for it, but the one class 4.2 has for codes 2 and 128 always has code 2, "
+                 "so it says \"RFC\"")
 KNOWN_V4: list[tuple[str, tuple, object, str]] = [
     ("every capability", OPEN_CAPS + ("9",), {"name": "unknown", "iana": "unknown", "value": 9, "raw": "02"},
      "RFC 9234 4.1: capability 9 is the BGP Role; 4.2 does not know it"),
