@@ -1,7 +1,8 @@
-"""Word grammars for the routes whose NLRI are codec objects: EVPN and RTC.
+"""Word grammars for the routes whose NLRI are codec objects: EVPN, RTC,
+MUP and MCAST-VPN.
 
-Both are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these families but
-have no statement or command to announce them.  The EVPN words follow
+EVPN and RTC are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these
+families but have no statement or command to announce them.  The EVPN words follow
 GoBGP's ``gobgp global rib add -a evpn`` where they can::
 
     evpn ethernet-ad|a-d         rd RD [esi ESI] [etag N] [label [ N ]|vni N]
@@ -27,6 +28,27 @@ by name (each added to what ``extended-community`` and ``attribute`` give)::
     pmsi ingress-replication IP [label N|vni N]
                               RFC 6514 section 5, RFC 7432 section 11.2 (the
                               inclusive multicast route "MUST carry" it)
+
+MUP and MCAST-VPN take ExaBGP 5.0's words (its ``configuration/static/
+mpls.py``), after ``ipv4 mup``/``ipv6 mup`` and ``ipv4 mcast-vpn``/``ipv6
+mcast-vpn``, keywords in any order::
+
+    mup-isd PREFIX rd RD                 Interwork Segment Discovery
+    mup-dsd IP rd RD                     Direct Segment Discovery
+    mup-t1st PREFIX rd RD teid N qfi N endpoint IP [source IP]
+    mup-t2st IP rd RD teid N/BITS        BITS (0 to 32) of the TEID are sent
+
+    source-ad source IP group IP rd RD                (RFC 6514 type 5)
+    shared-join rp IP group IP rd RD source-as ASN    (type 6, C-* is the RP)
+    source-join source IP group IP rd RD source-as ASN  (type 7)
+
+draft-mpmz-bess-mup-safi section 3 and RFC 6514 section 4 give the fields.
+The prefixes and addresses the NLRI's AFI types (the ISD and T1ST prefix,
+the DSD address and T2ST endpoint, the customer source, RP and group: RFC
+6515 section 2) must be of its family; a T1ST endpoint and source carry
+their own length and may be of either.  ``mup:A:B`` is the MUP extended
+community (type 0x0c, 2 + 4 octets).  These routes have no key smaller than
+the NLRI: a withdrawal repeats every field.
 
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
@@ -72,16 +94,29 @@ from bgpmesh.api.routes import (
     parse_prefix,
     parse_rd,
 )
-from bgpmesh.codec.nlri import evpn
+from bgpmesh.codec.nlri import evpn, mup, mvpn
 from bgpmesh.codec.nlri.base import address_octets
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
-from bgpmesh.family import AFI_IPV4, AFI_IPV6, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
+from bgpmesh.family import (
+    AFI_IPV4,
+    AFI_IPV6,
+    AFI_L2VPN,
+    SAFI_EVPN,
+    SAFI_MCAST_VPN,
+    SAFI_MUP,
+    SAFI_RTC,
+    Family,
+)
 from bgpmesh.route import Attributes, NlriRoute
 
 EVPN = Family(AFI_L2VPN, SAFI_EVPN)
 IPV4_RTC = Family(AFI_IPV4, SAFI_RTC)
 IPV6_RTC = Family(AFI_IPV6, SAFI_RTC)
+IPV4_MUP = Family(AFI_IPV4, SAFI_MUP)
+IPV6_MUP = Family(AFI_IPV6, SAFI_MUP)
+IPV4_MVPN = Family(AFI_IPV4, SAFI_MCAST_VPN)
+IPV6_MVPN = Family(AFI_IPV6, SAFI_MCAST_VPN)
 
 _EMPTY = Attributes()
 MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
@@ -481,22 +516,175 @@ def _rtc_text(value: RouteTargetConstraint) -> str:
     return text
 
 
+# -- MUP (ExaBGP 5.0's words) -------------------------------------------------
+
+# route type word -> (route type code, positional word, field keywords), as
+# ExaBGP 5.0's "configuration/static/mpls.py" spells them
+MUP_TYPES = {
+    "mup-isd": (mup.ISD, "prefix", ("rd",)),
+    "mup-dsd": (mup.DSD, "address", ("rd",)),
+    "mup-t1st": (mup.T1ST, "prefix", ("rd", "teid", "qfi", "endpoint", "source")),
+    "mup-t2st": (mup.T2ST, "endpoint", ("rd", "teid")),
+}
+_MUP_WORDS = {code: word for word, (code, _, _) in MUP_TYPES.items()}
+_AFI_WIDTH = {AFI_IPV4: 32, AFI_IPV6: 128}
+
+
+def _of_afi(text: str, at: int, afi: int, what: str) -> str:
+    """``text`` (an address or prefix) must be of the family of the NLRI's AFI."""
+    if (":" in text) != (afi == AFI_IPV6):
+        raise WordError(f"{what} {text} is not an {'IPv6' if afi == AFI_IPV6 else 'IPv4'} "
+                        "address, the family of the route", at)
+    return text
+
+
+def _required(found: dict, keyword: str, what: str, count: int, hint: str) -> tuple[str, int]:
+    if keyword not in found:
+        raise WordError(f"{what} has no {keyword}, expected '{keyword} {hint}'", count)
+    return found[keyword]
+
+
+def mup_from_words(words: list[str], index: int, withdraw: bool = False,
+                   name: str | None = None, family: Family = IPV4_MUP) -> NlriRoute:
+    """``mup-isd|mup-dsd|mup-t1st|mup-t2st VALUE rd RD ... next-hop IP`` (the
+    ``mup`` word before it is read by the caller)."""
+    word = _word(words, index, "MUP route type")
+    kind = MUP_TYPES.get(word)
+    if kind is None:
+        raise WordError(f"unknown MUP route type {_describe(word)}, expected one of: "
+                        f"{', '.join(MUP_TYPES)}", index)
+    code, first, fields = kind
+    what = f"mup {word}"
+    afi = family.afi
+    at = index + 1
+    value = _word(words, at, f"{what} {first}")
+    if first == "prefix":
+        prefix_family, positional = parse_prefix(value, at)
+        _of_afi(positional, at, afi, "prefix")
+    else:
+        positional = _of_afi(parse_ip(value, at, f"{first} address"), at, afi, first)
+    found, values, next_hop, extra = _route_words(words, at + 1, fields, what)
+    count = len(words)
+    rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
+    if code == mup.ISD:
+        nlri: Any = mup.MupInterworkSegment(rd, positional)
+    elif code == mup.DSD:
+        nlri = mup.MupDirectSegment(rd, positional)
+    elif code == mup.T1ST:
+        teid = parse_int(*_required(found, "teid", what, count, "N"), "teid", 0, MAX_U32)
+        qfi = parse_int(*_required(found, "qfi", what, count, "N"), "qfi", 0, 0xFF)
+        text, at = _required(found, "endpoint", what, count, "IP")
+        endpoint = parse_ip(text, at, "endpoint address")
+        source = parse_ip(*found["source"], "source address") if "source" in found else None
+        nlri = mup.MupType1Session(rd, positional, teid, qfi, endpoint, source)
+    else:
+        text, at = _required(found, "teid", what, count, "N/BITS")
+        number, slash, bits = text.partition("/")
+        if not slash:
+            raise WordError(f"invalid teid {_describe(text)}, expected TEID/BITS such as "
+                            "12345/32 (the TEID and how many bits of it are sent)", at)
+        width = parse_int(bits, at, "teid length", 0, 32)
+        teid = parse_int(number, at, "teid", 0, MAX_U32)
+        if teid >> width:
+            raise WordError(f"teid {teid} does not fit in {width} bits", at)
+        nlri = mup.MupType2Session(rd, positional, width, teid)
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _mup_text(value: Any) -> str:
+    kind = type(value)
+    head = _MUP_WORDS[value.CODE]
+    if kind is mup.MupInterworkSegment:
+        return f"{head} {value.prefix} rd {value.rd}"
+    if kind is mup.MupDirectSegment:
+        return f"{head} {value.address} rd {value.rd}"
+    if kind is mup.MupType1Session:
+        text = (f"{head} {value.prefix} rd {value.rd} teid {value.teid} qfi {value.qfi} "
+                f"endpoint {value.endpoint}")
+        return text if value.source is None else f"{text} source {value.source}"
+    return f"{head} {value.endpoint} rd {value.rd} teid {value.teid}/{value.teid_bits}"
+
+
+# -- MCAST-VPN (ExaBGP 5.0's words for types 5 to 7) ---------------------------
+
+# route type word -> (route type code, the address keywords it needs first)
+MVPN_TYPES = {
+    "source-ad": (mvpn.SOURCE_ACTIVE_AD, ("source", "group")),
+    "shared-join": (mvpn.SHARED_TREE_JOIN, ("rp", "group")),
+    "source-join": (mvpn.SOURCE_TREE_JOIN, ("source", "group")),
+}
+_MVPN_WORDS = {code: word for word, (code, _) in MVPN_TYPES.items()}
+
+
+def mvpn_from_words(words: list[str], index: int, withdraw: bool = False,
+                    name: str | None = None, family: Family = IPV4_MVPN) -> NlriRoute:
+    """``source-ad|shared-join|source-join ... rd RD [source-as N] next-hop IP``."""
+    word = _word(words, index, "MCAST-VPN route type")
+    kind = MVPN_TYPES.get(word)
+    if kind is None:
+        raise WordError(f"unknown MCAST-VPN route type {_describe(word)}, expected one of: "
+                        f"{', '.join(MVPN_TYPES)}", index)
+    code, addresses = kind
+    what = f"mcast-vpn {word}"
+    fields = (*addresses, "rd") if code == mvpn.SOURCE_ACTIVE_AD else \
+        (*addresses, "rd", "source-as")
+    found, values, next_hop, extra = _route_words(words, index + 1, fields, what)
+    count = len(words)
+    # RFC 6515 section 2: the AFI is the family of the customer addresses
+    source, group = (
+        _of_afi(parse_ip(text, at, f"{keyword} address"), at, family.afi, keyword)
+        for keyword in addresses
+        for text, at in (_required(found, keyword, what, count, "IP"),))
+    rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
+    if code == mvpn.SOURCE_ACTIVE_AD:
+        nlri: Any = mvpn.MvpnSourceActiveAd(rd, source, group)
+    else:
+        source_as = parse_asn(*_required(found, "source-as", what, count, "ASN"), "source-as", 0)
+        join = mvpn.MvpnSharedTreeJoin if code == mvpn.SHARED_TREE_JOIN else \
+            mvpn.MvpnSourceTreeJoin
+        nlri = join(rd, source_as, source, group)
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _mvpn_text(value: Any) -> str:
+    kind = type(value)
+    if kind is mvpn.MvpnSourceActiveAd:
+        return f"source-ad source {value.source} group {value.group} rd {value.rd}"
+    first = "rp" if kind is mvpn.MvpnSharedTreeJoin else "source"
+    return (f"{_MVPN_WORDS[value.CODE]} {first} {value.source} group {value.group} "
+            f"rd {value.rd} source-as {value.source_as}")
+
+
 # -- registry -----------------------------------------------------------------
 
 # the word after "announce"/"withdraw" -> parser(words, index, withdraw, name, family)
 GRAMMARS: dict[str, Callable[..., NlriRoute]] = {
     "evpn": evpn_from_words,
     "rtc": rtc_from_words,
+    "mup": mup_from_words,
+    "mcast-vpn": mvpn_from_words,
 }
 # every family announced with a grammar above, and its word: the API's
 # "announce AFI SAFI ...", the dispatcher's announceable families and the
 # configuration's "announce { AFI { SAFI ...; } }" all follow this table
-FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc"}
+FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc",
+                                      IPV4_MUP: "mup", IPV6_MUP: "mup",
+                                      IPV4_MVPN: "mcast-vpn", IPV6_MVPN: "mcast-vpn"}
+
+# the grammars announced only after their AFI ("announce ipv4 mup ...")
+_AFI_WORDS = frozenset({"mup", "mcast-vpn"})
 
 _TEXT: dict[type, Callable[[Any], str]] = {
     **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
     RouteTargetConstraint: _rtc_text,
+    **{cls: _mup_text for cls in mup.ROUTE_TYPES.values()},
+    **{cls: _mvpn_text for cls in (mvpn.MvpnSourceActiveAd, mvpn.MvpnSharedTreeJoin,
+                                   mvpn.MvpnSourceTreeJoin)},
 }
+
+
+# the codec classes nlri_text writes in words
+NLRI_WORD_TYPES = frozenset(_TEXT)
 
 
 def nlri_text(value: Any) -> str:
@@ -517,5 +705,7 @@ def nlri_text(value: Any) -> str:
 def nlri_route_text(route: NlriRoute) -> str:
     """How errors and logs name the route: ``evpn macadv ...``, ``rtc origin ...``."""
     word = FAMILY_GRAMMARS.get(route.family)
+    if word in _AFI_WORDS:  # as ExaBGP 5.0 takes it: "ipv4 mup mup-isd ..."
+        word = f"{route.family.afi_name} {word}"
     head = word if word is not None else str(route.family)
     return f"{head} {nlri_text(route.nlri)}"
