@@ -636,8 +636,7 @@ class Bridge:
         """A reload changed the neighbors: new candidates for our commands,
         new subscriptions for our events."""
         self.flush_batch()
-        self.refs = [NeighborRef(**{**r, "processes": tuple(r["processes"])})
-                     for r in msg["neighbors"]]
+        self.refs = [NeighborRef.from_dict(r) for r in msg["neighbors"]]
         self.candidates = [r for r in self.refs if self.process.name in r.processes]
         self.targets_cache.clear()
         wants = {name: set(kinds)
