@@ -1,5 +1,5 @@
 """Word grammars for the routes whose NLRI are codec objects: EVPN, RTC,
-MUP and MCAST-VPN.
+MUP and MCAST-VPN (all seven route types).
 
 EVPN and RTC are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these
 families but have no statement or command to announce them.  The EVPN words follow
@@ -42,11 +42,21 @@ mcast-vpn``, keywords in any order::
     shared-join rp IP group IP rd RD source-as ASN    (type 6, C-* is the RP)
     source-join source IP group IP rd RD source-as ASN  (type 7)
 
+ExaBGP has no words for MCAST-VPN types 1 to 4; bgpmesh's use the names of
+the fields of ExaBGP's JSON for them (``docs/families-mup-mvpn-sr-policy.md``)::
+
+    intra-as-i-pmsi-ad rd RD originating-router IP              (type 1)
+    inter-as-i-pmsi-ad rd RD source-as ASN                      (type 2)
+    s-pmsi-ad source IP|* group IP|* rd RD originating-router IP  (type 3,
+                                              "*": the RFC 6625 wildcard)
+    leaf-ad route-key [ TYPE ... ] originating-router IP        (type 4: the
+                                              route it answers, in these words)
+
 draft-mpmz-bess-mup-safi section 3 and RFC 6514 section 4 give the fields.
 The prefixes and addresses the NLRI's AFI types (the ISD and T1ST prefix,
 the DSD address and T2ST endpoint, the customer source, RP and group: RFC
-6515 section 2) must be of its family; a T1ST endpoint and source carry
-their own length and may be of either.  ``mup:A:B`` is the MUP extended
+6515 section 2) must be of its family; a T1ST endpoint and source, and an
+originating router (the provider's), may be of either.  ``mup:A:B`` is the MUP extended
 community (type 0x0c, 2 + 4 octets).  These routes have no key smaller than
 the NLRI: a withdrawal repeats every field.
 
@@ -605,54 +615,124 @@ def _mup_text(value: Any) -> str:
     return f"{head} {value.endpoint} rd {value.rd} teid {value.teid}/{value.teid_bits}"
 
 
-# -- MCAST-VPN (ExaBGP 5.0's words for types 5 to 7) ---------------------------
+# -- MCAST-VPN (ExaBGP 5.0's words for types 5 to 7, bgpmesh's for 1 to 4) ----
 
-# route type word -> (route type code, the address keywords it needs first)
+# route type word -> (route type code, the customer address keywords, the others);
+# types 5 to 7 as ExaBGP 5.0 spells them, 1 to 4 (which ExaBGP cannot announce)
+# with the names of its JSON fields
 MVPN_TYPES = {
-    "source-ad": (mvpn.SOURCE_ACTIVE_AD, ("source", "group")),
-    "shared-join": (mvpn.SHARED_TREE_JOIN, ("rp", "group")),
-    "source-join": (mvpn.SOURCE_TREE_JOIN, ("source", "group")),
+    "intra-as-i-pmsi-ad": (mvpn.INTRA_AS_I_PMSI_AD, (), ("rd", "originating-router")),
+    "inter-as-i-pmsi-ad": (mvpn.INTER_AS_I_PMSI_AD, (), ("rd", "source-as")),
+    "s-pmsi-ad": (mvpn.S_PMSI_AD, ("source", "group"), ("rd", "originating-router")),
+    "leaf-ad": (mvpn.LEAF_AD, (), ("route-key", "originating-router")),
+    "source-ad": (mvpn.SOURCE_ACTIVE_AD, ("source", "group"), ("rd",)),
+    "shared-join": (mvpn.SHARED_TREE_JOIN, ("rp", "group"), ("rd", "source-as")),
+    "source-join": (mvpn.SOURCE_TREE_JOIN, ("source", "group"), ("rd", "source-as")),
 }
-_MVPN_WORDS = {code: word for word, (code, _) in MVPN_TYPES.items()}
+_MVPN_WORDS = {code: word for word, (code, _, _) in MVPN_TYPES.items()}
 
 
 def mvpn_from_words(words: list[str], index: int, withdraw: bool = False,
                     name: str | None = None, family: Family = IPV4_MVPN) -> NlriRoute:
-    """``source-ad|shared-join|source-join ... rd RD [source-as N] next-hop IP``."""
+    """``TYPE ... rd RD ... next-hop IP`` (``MVPN_TYPES``)."""
+    nlri, what, values, next_hop, extra = _mvpn_words(words, index, family)
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, len(words))
+
+
+def _mvpn_words(words: list[str], index: int, family: Family) -> tuple:
     word = _word(words, index, "MCAST-VPN route type")
     kind = MVPN_TYPES.get(word)
     if kind is None:
         raise WordError(f"unknown MCAST-VPN route type {_describe(word)}, expected one of: "
                         f"{', '.join(MVPN_TYPES)}", index)
-    code, addresses = kind
+    code, addresses, others = kind
     what = f"mcast-vpn {word}"
-    fields = (*addresses, "rd") if code == mvpn.SOURCE_ACTIVE_AD else \
-        (*addresses, "rd", "source-as")
-    found, values, next_hop, extra = _route_words(words, index + 1, fields, what)
+    special = _route_key(family) if code == mvpn.LEAF_AD else None
+    found, values, next_hop, extra = _route_words(words, index + 1, (*addresses, *others), what,
+                                                  special)
     count = len(words)
-    # RFC 6515 section 2: the AFI is the family of the customer addresses
-    source, group = (
-        _of_afi(parse_ip(text, at, f"{keyword} address"), at, family.afi, keyword)
-        for keyword in addresses
-        for text, at in (_required(found, keyword, what, count, "IP"),))
+    # RFC 6515 section 2: the AFI is the family of the customer addresses; an
+    # RFC 6625 wildcard "*" only in an S-PMSI A-D route
+    customer = []
+    for keyword in addresses:
+        text, at = _required(found, keyword, what, count, "IP")
+        if text == "*" and code == mvpn.S_PMSI_AD:
+            customer.append(None)
+        else:
+            customer.append(_of_afi(parse_ip(text, at, f"{keyword} address"), at, family.afi,
+                                    keyword))
+    origin = None
+    if "originating-router" in others:  # the provider's: either family (RFC 6515)
+        origin = parse_ip(*_required(found, "originating-router", what, count, "IP"),
+                          "originating router's IP address")
+    if code == mvpn.LEAF_AD:
+        key, _ = _required(found, "route-key", what, count, "[ TYPE ... ]")
+        return mvpn.MvpnLeafAd(key, origin), what, values, next_hop, extra
     rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
-    if code == mvpn.SOURCE_ACTIVE_AD:
-        nlri: Any = mvpn.MvpnSourceActiveAd(rd, source, group)
-    else:
+    source_as = None
+    if "source-as" in others:
         source_as = parse_asn(*_required(found, "source-as", what, count, "ASN"), "source-as", 0)
+    if code == mvpn.INTRA_AS_I_PMSI_AD:
+        nlri: Any = mvpn.MvpnIntraAsIpmsiAd(rd, origin)
+    elif code == mvpn.INTER_AS_I_PMSI_AD:
+        nlri = mvpn.MvpnInterAsIpmsiAd(rd, source_as)
+    elif code == mvpn.S_PMSI_AD:
+        nlri = mvpn.MvpnSpmsiAd(rd, customer[0], customer[1], origin)
+    elif code == mvpn.SOURCE_ACTIVE_AD:
+        nlri = mvpn.MvpnSourceActiveAd(rd, *customer)
+    else:
         join = mvpn.MvpnSharedTreeJoin if code == mvpn.SHARED_TREE_JOIN else \
             mvpn.MvpnSourceTreeJoin
-        nlri = join(rd, source_as, source, group)
-    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+        nlri = join(rd, source_as, *customer)
+    return nlri, what, values, next_hop, extra
+
+
+def _route_key(family: Family) -> Callable[[list[str], int, dict], int | None]:
+    """A Leaf A-D route's ``route-key [ TYPE ... ]``: the MCAST-VPN route it
+    answers (RFC 6514 section 4.4), in these same words, bracketed."""
+
+    def special(words: list[str], at: int, found: dict) -> int | None:
+        if words[at] != "route-key":
+            return None
+        if "route-key" in found:
+            raise WordError("route-key given twice", at)
+        if _word(words, at + 1, "route key") != "[":
+            raise WordError("expected '[ TYPE ... ]' after route-key", at + 1)
+        inner, after = list_words(words, at + 1, "route key words")
+        start = at + 2
+        try:
+            key, _, values, next_hop, extra = _mvpn_words(inner, 0, family)
+        except WordError as error:
+            raise WordError(error.message, start + error.index) from None
+        if values or next_hop is not None or extra:
+            raise WordError("a route key holds only the route's own words, no next hop or "
+                            "attribute", start)
+        if type(key) is mvpn.MvpnLeafAd:
+            raise WordError("a route key cannot be a leaf A-D route", start)
+        found["route-key"] = (key, at + 1)
+        return after
+
+    return special
 
 
 def _mvpn_text(value: Any) -> str:
     kind = type(value)
+    head = _MVPN_WORDS[value.CODE]
+    if kind is mvpn.MvpnIntraAsIpmsiAd:
+        return f"{head} rd {value.rd} originating-router {value.originator}"
+    if kind is mvpn.MvpnInterAsIpmsiAd:
+        return f"{head} rd {value.rd} source-as {value.source_as}"
+    if kind is mvpn.MvpnSpmsiAd:
+        return (f"{head} source {value.source or '*'} group {value.group or '*'} rd {value.rd} "
+                f"originating-router {value.originator}")
+    if kind is mvpn.MvpnLeafAd:
+        return (f"{head} route-key [ {_mvpn_text(value.route_key)} ] "
+                f"originating-router {value.originator}")
     if kind is mvpn.MvpnSourceActiveAd:
-        return f"source-ad source {value.source} group {value.group} rd {value.rd}"
+        return f"{head} source {value.source} group {value.group} rd {value.rd}"
     first = "rp" if kind is mvpn.MvpnSharedTreeJoin else "source"
-    return (f"{_MVPN_WORDS[value.CODE]} {first} {value.source} group {value.group} "
-            f"rd {value.rd} source-as {value.source_as}")
+    return (f"{head} {first} {value.source} group {value.group} rd {value.rd} "
+            f"source-as {value.source_as}")
 
 
 # -- registry -----------------------------------------------------------------
@@ -678,8 +758,7 @@ _TEXT: dict[type, Callable[[Any], str]] = {
     **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
     RouteTargetConstraint: _rtc_text,
     **{cls: _mup_text for cls in mup.ROUTE_TYPES.values()},
-    **{cls: _mvpn_text for cls in (mvpn.MvpnSourceActiveAd, mvpn.MvpnSharedTreeJoin,
-                                   mvpn.MvpnSourceTreeJoin)},
+    **{cls: _mvpn_text for cls in mvpn.ROUTE_TYPES.values()},
 }
 
 

@@ -1,6 +1,7 @@
 """MUP and MCAST-VPN routes bgpmesh announces with ExaBGP 5.0's words, read
 back by real daemons: ExaBGP 5.0.15 (its JSON, all four MUP route types and
-MCAST-VPN types 5 to 7, then their withdrawals) and GoBGP 3.10 (its RIB,
+MCAST-VPN types 5 to 7, types 1 to 4 in bgpmesh's words as the raw NLRI
+ExaBGP shows for them, then every withdrawal) and GoBGP 3.10 (its RIB,
 ``gobgp global rib -a ipv4-mup``).
 
 The differential part: the same API lines go to bgpmesh and to ExaBGP
@@ -30,6 +31,7 @@ from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
 from tests.daemons.waiting import wait_until
 from tests.interop.test_receive_mup_mvpn import exabgp_families
+from tests.unit.api.test_nlri_words_mup_mvpn import VECTORS
 
 pytestmark = pytest.mark.interop
 
@@ -58,12 +60,18 @@ LINES = [
     "announce ipv6 mcast-vpn source-join source fd12::2 group ff0e::1 rd 65000:99999 "
     "source-as 65000 next-hop 192.0.2.9",
 ]
+# MCAST-VPN types 1 to 4, bgpmesh's words (ExaBGP cannot announce them, and
+# shows them as raw): the hand-written NLRI of the unit tests
+MESH_ONLY = {line: nlri.upper() for line, nlri in VECTORS
+             if line.split()[3] in ("intra-as-i-pmsi-ad", "inter-as-i-pmsi-ad", "s-pmsi-ad",
+                                    "leaf-ad")}
 COUNTS = {"ipv4 mup": 4, "ipv6 mup": 1, "ipv4 mcast-vpn": 3, "ipv6 mcast-vpn": 1}
+MESH_COUNTS = {**COUNTS, "ipv4 mcast-vpn": 3 + len(MESH_ONLY)}
 
 
-def withdrawals() -> list[str]:
+def withdrawals(lines) -> list[str]:
     """Each line as a withdrawal: the NLRI words, no next hop or attributes."""
-    return ["withdraw" + line[len("announce"):line.index(" next-hop")] for line in LINES]
+    return ["withdraw" + line[len("announce"):line.index(" next-hop")] for line in lines]
 
 
 _T1ST_COMMA = re.compile(r'("endpoint_ip": "[^"]*")("source_ip_len")')
@@ -105,9 +113,9 @@ def entries(capture) -> dict[str, list[dict]]:
     return seen
 
 
-def complete(capture):
+def complete(capture, counts: dict[str, int]):
     held = announced(capture)
-    return all(len(held.get(f, ())) == n for f, n in COUNTS.items()) and held
+    return all(len(held.get(f, ())) == n for f, n in counts.items()) and held
 
 
 def capture_peer(speaker_end, capture_end) -> ExabgpPeer:
@@ -149,16 +157,24 @@ def test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it(
     try:
         capture1.wait_established(mesh_end.address, 30)
         capture2.wait_established(speaker_end.address, 30)
-        relay.send(*LINES)
-        assert relay.wait_acks(len(LINES)) == ["done"] * len(LINES), relay.lines()
+        mine = [*LINES, *MESH_ONLY]
+        relay.send(*mine)
+        assert relay.wait_acks(len(mine)) == ["done"] * len(mine), relay.lines()
         speaker.command(*LINES)
 
-        ours = wait_until(lambda: complete(capture1), 30,
+        ours = wait_until(lambda: complete(capture1, MESH_COUNTS), 30,
                           message=lambda: f"capture of bgpmesh: {announced(capture1)}\n"
                                           f"{mesh.log()[-2000:]}")
-        theirs = wait_until(lambda: complete(capture2), 30,
+        theirs = wait_until(lambda: complete(capture2, COUNTS), 30,
                             message=lambda: f"capture of ExaBGP: {announced(capture2)}\n"
                                             f"{speaker.log_text()[-2000:]}")
+        # types 1 to 4: the NLRI written by hand, which ExaBGP reads as raw
+        only = {route for route in ours["ipv4 mcast-vpn"] if route[0] in MESH_ONLY.values()}
+        assert {raw for raw, _, _ in only} == set(MESH_ONLY.values())
+        assert {(e["code"], e["parsed"]) for e in entries(capture1)["ipv4 mcast-vpn"]
+                if e["raw"] in MESH_ONLY.values()} == {(1, False), (2, False), (3, False),
+                                                      (4, False)}
+        ours["ipv4 mcast-vpn"] -= only
         # the same NLRI bytes, next hops and extended communities
         assert ours == theirs
 
@@ -183,8 +199,8 @@ def test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it(
         assert (join6["source"], join6["group"]) == ("fd12::2", "ff0e::1")
 
         # the withdrawals: every route is gone from both captures
-        relay.send(*withdrawals())
-        assert relay.wait_acks(2 * len(LINES))[len(LINES):] == ["done"] * len(LINES)
+        relay.send(*withdrawals(mine))
+        assert relay.wait_acks(2 * len(mine))[len(mine):] == ["done"] * len(mine)
         # ExaBGP wants the whole line back, next hop included
         speaker.command(*("withdraw" + line[len("announce"):] for line in LINES))
         for name, capture in (("bgpmesh", capture1), ("ExaBGP", capture2)):

@@ -83,6 +83,28 @@ VECTORS = [
      "next-hop 10.10.6.4",
      "05" "2a" + RD99999 + "80" "fd120000000000000000000000000004"
      "80" "ff0e0000000000000000000000000001"),
+    # bgpmesh's words for types 1 to 4.  Type 1: RD, the originating router's
+    # address with no length octet (RFC 6515 section 2: 4 or 16 by the length)
+    ("announce ipv4 mcast-vpn intra-as-i-pmsi-ad rd 65000:99999 "
+     "originating-router 192.0.2.1 next-hop 192.0.2.1",
+     "01" "0c" + RD99999 + "c0000201"),
+    ("announce ipv4 mcast-vpn intra-as-i-pmsi-ad rd 65000:99999 "
+     "originating-router 2001:db8::1 next-hop 192.0.2.1",
+     "01" "18" + RD99999 + "20010db8000000000000000000000001"),
+    # type 2: RD, source AS (4 octets)
+    ("announce ipv4 mcast-vpn inter-as-i-pmsi-ad rd 65000:99999 source-as 65001 "
+     "next-hop 192.0.2.1",
+     "02" "0c" + RD99999 + "0000fde9"),
+    # type 3: RD, the RFC 6625 wildcard source (length 0), the group, the originator
+    ("announce ipv4 mcast-vpn s-pmsi-ad source * group 239.1.1.1 rd 65000:99999 "
+     "originating-router 192.0.2.2 next-hop 192.0.2.1",
+     "03" "12" + RD99999 + "00" "20" "ef010101" "c0000202"),
+    # type 4: the whole S-PMSI A-D route it answers (type, length, body), then
+    # the originator
+    ("announce ipv4 mcast-vpn leaf-ad route-key [ s-pmsi-ad source 192.0.2.1 group 239.1.1.1 "
+     "rd 65000:99999 originating-router 192.0.2.2 ] originating-router 192.0.2.3 "
+     "next-hop 192.0.2.1",
+     "04" "1c" "03" "16" + RD99999 + "20" "c0000201" "20" "ef010101" "c0000202" "c0000203"),
 ]
 
 
@@ -193,7 +215,7 @@ BROKEN = [
      76, "invalid extended community 'mup:65536:1'"),
     ("announce ipv4 mcast-vpn", 24, "missing MCAST-VPN route type"),
     ("announce ipv4 mcast-vpn source-tree 10.0.0.1 next-hop self", 25,
-     "unknown MCAST-VPN route type 'source-tree', expected one of: source-ad, shared-join"),
+     "unknown MCAST-VPN route type 'source-tree', expected one of: intra-as-i-pmsi-ad"),
     ("announce ipv4 mcast-vpn source-ad source 10.0.0.1 rd 1:1 next-hop self", 71,
      "mcast-vpn source-ad has no group, expected 'group IP'"),
     ("announce ipv4 mcast-vpn source-ad source 10.0.0.1 group ff0e::1 rd 1:1 next-hop self",
@@ -208,6 +230,22 @@ BROKEN = [
      "source-as 1 next-hop self", 37, "unknown mcast-vpn shared-join keyword 'source'"),
     ("announce ipv4 mcast-vpn source-ad source 10.0.0.1 source 10.0.0.2 group 239.0.0.1 "
      "rd 1:1 next-hop self", 51, "source given twice"),
+    ("announce ipv4 mcast-vpn source-ad source * group 239.0.0.1 rd 1:1 next-hop self", 42,
+     "invalid source address '*'"),
+    ("announce ipv4 mcast-vpn s-pmsi-ad source * group * rd 1:1 next-hop self", 72,
+     "mcast-vpn s-pmsi-ad has no originating-router"),
+    ("announce ipv4 mcast-vpn leaf-ad originating-router 192.0.2.3 next-hop self", 75,
+     "mcast-vpn leaf-ad has no route-key, expected 'route-key [ TYPE ... ]'"),
+    ("announce ipv4 mcast-vpn leaf-ad route-key s-pmsi-ad next-hop self", 43,
+     "expected '[ TYPE ... ]' after route-key"),
+    # an error inside the key points into it
+    ("announce ipv4 mcast-vpn leaf-ad route-key [ inter-as-i-pmsi-ad rd 1:x source-as 1 ] "
+     "originating-router 192.0.2.3 next-hop self", 67, "invalid route distinguisher '1:x'"),
+    ("announce ipv4 mcast-vpn leaf-ad route-key [ inter-as-i-pmsi-ad rd 1:1 source-as 1 "
+     "med 5 ] originating-router 192.0.2.3 next-hop self", 45,
+     "a route key holds only the route's own words"),
+    ("announce ipv4 mcast-vpn leaf-ad route-key [ leaf-ad route-key [ inter-as-i-pmsi-ad ] ] "
+     "next-hop self", 63, "unexpected '[' inside a list"),
 ]
 
 
@@ -259,7 +297,17 @@ def _values(version: int) -> st.SearchStrategy:
                   _address(version)),
         st.builds(mvpn.MvpnSourceTreeJoin, rds, st.integers(0, 2**32 - 1), _address(version),
                   _address(version)),
+        st.builds(mvpn.MvpnIntraAsIpmsiAd, rds, anywhere),
+        _spmsi(version).flatmap(lambda key: st.builds(
+            mvpn.MvpnLeafAd, st.just(key) | st.builds(mvpn.MvpnInterAsIpmsiAd, rds,
+                                                      st.integers(0, 2**32 - 1)), anywhere)),
+        _spmsi(version),
     )
+
+
+def _spmsi(version: int) -> st.SearchStrategy:
+    wildcard = st.none() | _address(version)
+    return st.builds(mvpn.MvpnSpmsiAd, rds, wildcard, wildcard, _address(4) | _address(6))
 
 
 @settings(max_examples=300, deadline=None)
