@@ -87,7 +87,7 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "MUP, four route types (ExaBGP 5.0 words)": {
         "GoBGP": [MUP + "test_gobgp_holds_the_mup_routes_bgpmesh_announces"],
         "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
-    "MCAST-VPN, route types 5 to 7 (ExaBGP 5.0 words)": {
+    "MCAST-VPN, route types 1 to 7": {
         "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
     "A family not negotiated is not sent": {
         "GoBGP": [I + "test_unnegotiated_families.py::"
