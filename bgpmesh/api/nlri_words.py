@@ -57,8 +57,10 @@ The prefixes and addresses the NLRI's AFI types (the ISD and T1ST prefix,
 the DSD address and T2ST endpoint, the customer source, RP and group: RFC
 6515 section 2) must be of its family; a T1ST endpoint and source, and an
 originating router (the provider's), may be of either.  ``mup:A:B`` is the MUP extended
-community (type 0x0c, 2 + 4 octets).  These routes have no key smaller than
-the NLRI: a withdrawal repeats every field.
+community (type 0x0c, 2 + 4 octets), and ExaBGP's ``bgp-prefix-sid-srv6 (
+l3-service|l2-service SID [BEHAVIOR [ [ LBL , LNL , FL , AL , TL , TO ] ] ] )``
+the RFC 9252 SRv6 service in a Prefix-SID attribute.  These routes have no
+key smaller than the NLRI: a withdrawal repeats every field.
 
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
@@ -554,6 +556,82 @@ def _required(found: dict, keyword: str, what: str, count: int, hint: str) -> tu
     return found[keyword]
 
 
+# RFC 9252: Prefix-SID (attribute 40, RFC 8669) TLVs for SRv6 services
+#
+# SRv6 L3 (5) / L2 (6) Service TLV:  Type 1 | Length 2 | Reserved 1 | Sub-TLVs
+#   SRv6 SID Information Sub-TLV (1):  Type 1 | Length 2 | Reserved1 1 |
+#       SID 16 | SID Flags 1 | Endpoint Behavior 2 | Reserved2 1 | Sub-Sub-TLVs
+#     SRv6 SID Structure Sub-Sub-TLV (1):  Type 1 | Length 2 (6) |
+#         Locator Block Length 1 | Locator Node Length 1 | Function Length 1 |
+#         Argument Length 1 | Transposition Length 1 | Transposition Offset 1
+PREFIX_SID = 40
+SRV6_SERVICES = {"l3-service": 5, "l2-service": 6}
+_OPAQUE_BEHAVIOR = 0xFFFF  # RFC 8986 section 10.2: "Opaque", when none is given
+
+
+def _tlv(kind: int, value: bytes) -> bytes:
+    return bytes((kind,)) + len(value).to_bytes(2, "big") + value
+
+
+def _prefix_sid_srv6(words: list[str], at: int, found: dict) -> int | None:
+    """ExaBGP 5.0's ``bgp-prefix-sid-srv6 ( l3-service|l2-service SID [BEHAVIOR
+    [ [ LBL , LNL , FL , AL , TL , TO ] ] ] )``: the Prefix-SID attribute, kept
+    in ``generic`` as its bytes (the index after it, None for another word)."""
+    if words[at] != "bgp-prefix-sid-srv6":
+        return None
+    if "prefix-sid" in found:
+        raise WordError("bgp-prefix-sid-srv6 given twice", at)
+    if _word(words, at + 1, "'('") != "(":
+        raise WordError("expected '(' after bgp-prefix-sid-srv6", at + 1)
+    kind = _word(words, at + 2, "l3-service or l2-service")
+    if kind not in SRV6_SERVICES:
+        raise WordError(f"unknown SRv6 service {_describe(kind)}, expected l3-service or "
+                        "l2-service", at + 2)
+    sid = parse_ip(_word(words, at + 3, "SRv6 SID"), at + 3, "SRv6 SID")
+    if ":" not in sid:
+        raise WordError(f"SRv6 SID {sid} is not an IPv6 address", at + 3)
+    index = at + 4
+    behavior, structure = _OPAQUE_BEHAVIOR, b""
+    if _word(words, index, "')'") != ")":
+        behavior = _number(words[index], index, "SRv6 endpoint behavior", 0xFFFF)
+        index += 1
+        if _word(words, index, "')'") == "[":
+            fields = []
+            for n in range(6):
+                if n:
+                    if _word(words, index + 1, "','") != ",":
+                        raise WordError("expected ',' between the six SID structure lengths",
+                                        index + 1)
+                    index += 1
+                index += 1
+                fields.append(_number(_word(words, index, "SID structure length"), index,
+                                      "SID structure length", 0xFF))
+            if _word(words, index + 1, "']'") != "]":
+                raise WordError("expected ']' after the six SID structure lengths", index + 1)
+            structure = _tlv(1, bytes(fields))
+            index += 2
+        if _word(words, index, "')'") != ")":
+            raise WordError(f"unexpected {_describe(words[index])}, expected ')'", index)
+    information = _tlv(1, b"\x00" + address_octets(sid) + b"\x00" +
+                       behavior.to_bytes(2, "big") + b"\x00" + structure)
+    service = _tlv(SRV6_SERVICES[kind], b"\x00" + information)
+    found["prefix-sid"] = ((PREFIX_SID, OPTIONAL_TRANSITIVE, service), at)
+    return index + 1
+
+
+def _number(word: str, index: int, what: str, high: int) -> int:
+    """Decimal or ``0x`` hex, as ExaBGP takes these."""
+    if word.lower().startswith("0x"):
+        try:
+            value = int(word[2:], 16)
+        except ValueError:
+            raise WordError(f"invalid {what} {_describe(word)}", index) from None
+        if value > high:
+            raise WordError(f"{what} {word} out of range, expected 0..{high}", index)
+        return value
+    return parse_int(word, index, what, 0, high)
+
+
 def mup_from_words(words: list[str], index: int, withdraw: bool = False,
                    name: str | None = None, family: Family = IPV4_MUP) -> NlriRoute:
     """``mup-isd|mup-dsd|mup-t1st|mup-t2st VALUE rd RD ... next-hop IP`` (the
@@ -573,7 +651,10 @@ def mup_from_words(words: list[str], index: int, withdraw: bool = False,
         _of_afi(positional, at, afi, "prefix")
     else:
         positional = _of_afi(parse_ip(value, at, f"{first} address"), at, afi, first)
-    found, values, next_hop, extra = _route_words(words, at + 1, fields, what)
+    found, values, next_hop, extra = _route_words(words, at + 1, fields, what,
+                                                  _prefix_sid_srv6)
+    if "prefix-sid" in found:
+        values["generic"] = (*values.get("generic", ()), found.pop("prefix-sid")[0])
     count = len(words)
     rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
     if code == mup.ISD:

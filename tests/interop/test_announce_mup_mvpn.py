@@ -14,9 +14,10 @@ Shape::
     script -> bgpmesh  -> ExaBGP capture 1
     script -> ExaBGP 5 -> ExaBGP capture 2
 
-Trap: ExaBGP 5.0.15 writes a Type 1 ST route's JSON without the comma after
-``endpoint_ip`` (``tests/interop/test_decode_oracle.py``), so the capture's
-lines are read here with that comma put back, not with ``Exabgp.messages``.
+Traps: ExaBGP 5.0.15 writes a Type 1 ST route's JSON without the comma after
+``endpoint_ip`` (``tests/interop/test_decode_oracle.py``) and an SRv6 SID's
+with its format unfilled, so the capture's lines are read here repaired, not
+with ``Exabgp.messages``; the Prefix-SID attributes are compared as bytes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 
 import pytest
 
+import tests.daemons.exabgp as exabgp_module
 from tests.daemons.bgpmesh import Bgpmesh, Relay
 from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
@@ -44,7 +46,10 @@ LINES = [
     "announce ipv4 mup mup-isd 10.0.1.0/24 rd 100:100 next-hop 192.0.2.9 "
     "extended-community [ target:10:10 ]",
     "announce ipv4 mup mup-dsd 10.0.0.1 rd 100:100 next-hop 192.0.2.9 "
-    "extended-community [ target:10:10 mup:10:10 ]",
+    "extended-community [ target:10:10 mup:10:10 ] "
+    "bgp-prefix-sid-srv6 ( l3-service 2001:db8:1:1:: 0x13 [64,24,16,0,0,0] )",
+    "announce ipv6 mup mup-isd 2001:db8::/64 rd 100:100 next-hop 192.0.2.9 "
+    "extended-community [ target:10:10 ] bgp-prefix-sid-srv6 ( l2-service 2001:db8:2:2:: )",
     "announce ipv4 mup mup-t1st 192.168.0.1/32 rd 100:100 teid 12345 qfi 9 endpoint 10.0.0.1 "
     "source 10.0.0.3 next-hop 192.0.2.9 extended-community [ target:10:10 ]",
     "announce ipv4 mup mup-t2st 10.0.0.1 rd 100:100 teid 12345/23 next-hop 192.0.2.9 "
@@ -65,7 +70,7 @@ LINES = [
 MESH_ONLY = {line: nlri.upper() for line, nlri in VECTORS
              if line.split()[3] in ("intra-as-i-pmsi-ad", "inter-as-i-pmsi-ad", "s-pmsi-ad",
                                     "leaf-ad")}
-COUNTS = {"ipv4 mup": 4, "ipv6 mup": 1, "ipv4 mcast-vpn": 3, "ipv6 mcast-vpn": 1}
+COUNTS = {"ipv4 mup": 4, "ipv6 mup": 2, "ipv4 mcast-vpn": 3, "ipv6 mcast-vpn": 1}
 MESH_COUNTS = {**COUNTS, "ipv4 mcast-vpn": 3 + len(MESH_ONLY)}
 
 
@@ -75,29 +80,71 @@ def withdrawals(lines) -> list[str]:
 
 
 _T1ST_COMMA = re.compile(r'("endpoint_ip": "[^"]*")("source_ip_len")')
+# ExaBGP 5.0.15 writes an SRv6 SID Information sub-TLV's JSON with its format
+# left unfilled ("sid": "%s", "endpoint_behavior": %d); the bytes are compared
+# instead, from the UPDATE bodies the capture gives with "packets"
+_UNFILLED = re.compile(r'"endpoint_behavior": %d')
 
 
-def capture_updates(capture) -> list[dict]:
+def capture_messages(capture) -> list[dict]:
     out = []
     for line in capture.relay.lines():
         if line.startswith("{"):
-            message = json.loads(_T1ST_COMMA.sub(r"\1, \2", line))
-            update = message.get("neighbor", {}).get("message", {}).get("update")
-            if update is not None:
-                out.append(update)
+            line = _UNFILLED.sub('"endpoint_behavior": null', _T1ST_COMMA.sub(r"\1, \2", line))
+            out.append(json.loads(line).get("neighbor", {}).get("message", {}))
     return out
 
 
+def capture_updates(capture) -> list[dict]:
+    return [m["update"] for m in capture_messages(capture) if "update" in m]
+
+
+def prefix_sids(capture) -> set[str]:
+    """The Prefix-SID attributes (type 40) of the UPDATEs, as hex."""
+    found = set()
+    for message in capture_messages(capture):
+        if message.get("category") != 2 or "body" not in message:
+            continue  # UPDATEs only
+        body = bytes.fromhex(message["body"].removeprefix("0x"))
+        at = 2 + int.from_bytes(body[:2], "big")
+        end = at + 2 + int.from_bytes(body[at:at + 2], "big")
+        at += 2
+        while at < end:
+            flags, kind = body[at], body[at + 1]
+            wide = flags & 0x10
+            length = int.from_bytes(body[at + 2:at + 4], "big") if wide else body[at + 2]
+            start = at + (4 if wide else 3)
+            if kind == 40:
+                found.add(body[start:start + length].hex())
+            at = start + length
+    return found
+
+
+def with_packets(monkeypatch) -> None:
+    """The capture also gives each UPDATE's bytes."""
+    original = exabgp_module.render_config
+
+    def render(*args):
+        return original(*args).replace("            update;\n",
+                                       "            update;\n            packets;\n")
+
+    monkeypatch.setattr(exabgp_module, "render_config", render)
+
+
 def announced(capture) -> dict[str, set[tuple]]:
-    """family -> {(raw NLRI, next hop, extended communities)} the capture holds."""
+    """family -> {(raw NLRI, next hop, extended communities, every attribute as
+    JSON text)} the capture holds."""
     held: dict[str, dict[str, tuple]] = {}
     for update in capture_updates(capture):
+        attributes = update.get("attribute", {})
         communities = tuple(c["string"] if isinstance(c, dict) else c
-                            for c in update.get("attribute", {}).get("extended-community", []))
+                            for c in attributes.get("extended-community", []))
+        text = json.dumps(attributes, sort_keys=True)
         for family, by_hop in update.get("announce", {}).items():
             for hop, entries in by_hop.items():
                 for entry in entries:
-                    held.setdefault(family, {})[entry["raw"]] = (entry["raw"], hop, communities)
+                    held.setdefault(family, {})[entry["raw"]] = (entry["raw"], hop, communities,
+                                                                 text)
         for family, entries in update.get("withdraw", {}).items():
             for entry in entries:
                 held.get(family, {}).pop(entry.get("raw"), None)
@@ -142,6 +189,7 @@ def mesh_config(relay: Relay, capture_end, mesh_end, families: list[str]) -> str
 def test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it(
         tmp_path, addresses, exabgp_factory, monkeypatch):
     exabgp_families(monkeypatch, FAMILIES)
+    with_packets(monkeypatch)
     mesh_end, capture1_end = addresses.pair()
     speaker_end, capture2_end = addresses.pair()
     capture1 = exabgp_factory(capture1_end, [capture_peer(mesh_end, capture1_end)], "capture1")
@@ -170,13 +218,20 @@ def test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it(
                                             f"{speaker.log_text()[-2000:]}")
         # types 1 to 4: the NLRI written by hand, which ExaBGP reads as raw
         only = {route for route in ours["ipv4 mcast-vpn"] if route[0] in MESH_ONLY.values()}
-        assert {raw for raw, _, _ in only} == set(MESH_ONLY.values())
+        assert {route[0] for route in only} == set(MESH_ONLY.values())
         assert {(e["code"], e["parsed"]) for e in entries(capture1)["ipv4 mcast-vpn"]
                 if e["raw"] in MESH_ONLY.values()} == {(1, False), (2, False), (3, False),
                                                       (4, False)}
         ours["ipv4 mcast-vpn"] -= only
-        # the same NLRI bytes, next hops and extended communities
+        # the same NLRI bytes, next hops and attributes
         assert ours == theirs
+        # RFC 9252: L3 Service TLV 5, Reserved; SID Information sub-TLV 1:
+        # Reserved1, SID, Flags, behavior 0x13, Reserved2; SID Structure 1
+        assert prefix_sids(capture1) == prefix_sids(capture2) == {
+            "05" "0022" "00" "01" "001e" "00" "20010db8000100010000000000000000" "00" "0013" "00"
+            "01" "0006" "401810000000",
+            # L2 Service TLV 6, no behavior given: 0xffff (opaque), no structure
+            "06" "0019" "00" "01" "0015" "00" "20010db8000200020000000000000000" "00" "ffff" "00"}
 
         # and what ExaBGP makes of them: every MUP type, MCAST-VPN 5 to 7
         seen = entries(capture1)
@@ -188,8 +243,9 @@ def test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it(
                 mup[3]["source_ip"]) == ("192.168.0.1", "12345", "9", "10.0.0.1", "10.0.0.3")
         assert (mup[4]["endpoint_len"], mup[4]["endpoint_ip"], mup[4]["teid"]) == \
             (55, "10.0.0.1", "12345")
-        ((t2st6,),) = [seen["ipv6 mup"]]
-        assert (t2st6["endpoint_len"], t2st6["endpoint_ip"]) == (160, "2001:db8::1")
+        mup6 = {e["code"]: e for e in seen["ipv6 mup"]}
+        assert (mup6[4]["endpoint_len"], mup6[4]["endpoint_ip"]) == (160, "2001:db8::1")
+        assert (mup6[1]["prefix_ip"], mup6[1]["prefix_ip_len"]) == ("2001:db8::", 64)
         mvpn = {e["code"]: e for e in seen["ipv4 mcast-vpn"]}
         assert (mvpn[5]["name"], mvpn[5]["source"], mvpn[5]["group"], mvpn[5]["rd"]) == \
             ("Source Active A-D Route", "10.99.12.4", "239.251.255.228", "65000:99999")

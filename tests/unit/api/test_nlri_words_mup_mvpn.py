@@ -152,6 +152,40 @@ def test_mup_extended_community() -> None:
     assert extended_community(0x0C00000A0000000A) == "mup:10:10"
 
 
+def test_srv6_prefix_sid() -> None:
+    # RFC 9252 in a Prefix-SID attribute (40, optional transitive), as ExaBGP's
+    # conf-srv6-mup.conf writes it: L3 Service TLV 5 (length 34, Reserved), SID
+    # Information sub-TLV 1 (length 30: Reserved1, SID, Flags 0, behavior 0x48,
+    # Reserved2), SID Structure sub-sub-TLV 1 (length 6: 64, 24, 16, 0, 0, 0)
+    (route,) = parse_command(
+        "announce ipv4 mup mup-isd 10.0.1.0/24 rd 100:100 next-hop 2001::1 "
+        "bgp-prefix-sid-srv6 ( l3-service 2001:db8:1:1:: 0x48 [64,24,16,0,0,0] )").routes
+    assert route.attributes.generic == ((40, 0xC0, bytes.fromhex(
+        "05" "0022" "00" "01" "001e" "00" "20010db8000100010000000000000000" "00" "0048" "00"
+        "01" "0006" "401810000000")),)
+    # L2 Service TLV 6, behavior in decimal, no structure
+    (route,) = parse_command("announce ipv6 mup mup-dsd 2001::1 rd 100:100 next-hop 2001::2 "
+                             "bgp-prefix-sid-srv6 ( l2-service 2001:db8:2:2:: 24 )").routes
+    assert route.attributes.generic[0][2].hex() == (
+        "06" "0019" "00" "01" "0015" "00" "20010db8000200020000000000000000" "00" "0018" "00")
+
+
+def test_exabgp_example_configurations_load_unchanged() -> None:
+    from pathlib import Path
+
+    import exabgp
+
+    from bgpmesh.config.parser import load_config
+
+    examples = Path(exabgp.__file__).parents[4] / "etc" / "exabgp" / "examples"
+    if not examples.is_dir():
+        pytest.skip(f"no ExaBGP examples in {examples}")
+    mup_config = load_config(examples / "conf-srv6-mup.conf")
+    mvpn_config = load_config(examples / "conf-mvpn.conf")
+    assert len(mup_config.neighbors[0].nlri_routes) == 10
+    assert len(mvpn_config.neighbors[0].nlri_routes) == 6
+
+
 def test_update_decodes_with_next_hop_and_attributes() -> None:
     (route,) = parse_command("announce ipv4 mup mup-isd 10.0.1.0/24 rd 100:100 "
                              "next-hop 2001::1 extended-community [ mup:10:10 ]").routes
@@ -213,6 +247,21 @@ BROKEN = [
      "unknown mup mup-dsd keyword 'teid', expected rd, next-hop"),
     ("announce ipv4 mup mup-dsd 10.0.0.1 rd 1:1 next-hop self extended-community mup:65536:1",
      76, "invalid extended community 'mup:65536:1'"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "l3-service 2001:db8::", 79, "expected '(' after bgp-prefix-sid-srv6"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l4-service 2001:db8:: )", 81, "unknown SRv6 service 'l4-service'"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l3-service 10.0.0.1 )", 92, "SRv6 SID 10.0.0.1 is not an IPv6 address"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l3-service 2001:db8:: 0x10000 )", 103, "SRv6 endpoint behavior 0x10000 out of range"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l3-service 2001:db8:: 1 [ 64, 24, 16 ] )", 118,
+     "expected ',' between the six SID structure lengths"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l3-service 2001:db8:: 1 [ 64,24,16,0,0,256 ] )", 120, "SID structure length 256 out"),
+    ("announce ipv4 mup mup-isd 10.0.0.0/8 rd 1:1 next-hop self bgp-prefix-sid-srv6 "
+     "( l3-service 2001:db8:: 1", 104, "missing ')' at end of line"),
     ("announce ipv4 mcast-vpn", 24, "missing MCAST-VPN route type"),
     ("announce ipv4 mcast-vpn source-tree 10.0.0.1 next-hop self", 25,
      "unknown MCAST-VPN route type 'source-tree', expected one of: intra-as-i-pmsi-ad"),
