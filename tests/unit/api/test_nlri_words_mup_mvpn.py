@@ -27,6 +27,7 @@ from bgpmesh.codec.update import Update
 from bgpmesh.config.parser import parse_config
 from bgpmesh.errors import CommandError, ConfigError
 from bgpmesh.family import Family
+from bgpmesh.route import NlriRoute
 
 MUP4, MUP6 = Family(1, 85), Family(2, 85)
 MVPN4, MVPN6 = Family(1, 5), Family(2, 5)
@@ -376,3 +377,39 @@ def test_words_and_bus_round_trip(pair, path_id) -> None:
     again = bus.route_from_wire(msgpack.unpackb(msgpack.packb(item, use_bin_type=True),
                                                 raw=False))
     assert again == route
+
+
+NEAR_MISS = st.sampled_from([
+    "announce", "withdraw", "ipv4", "ipv6", "mup", "mcast-vpn", "mup-isd", "mup-dsd",
+    "mup-t1st", "mup-t2st", "teid", "qfi", "endpoint", "source", "rp", "group", "rd",
+    "source-as", "originating-router", "route-key", "source-ad", "shared-join", "source-join",
+    "intra-as-i-pmsi-ad", "inter-as-i-pmsi-ad", "s-pmsi-ad", "leaf-ad", "next-hop", "self",
+    "bgp-prefix-sid-srv6", "(", ")", "l3-service", "l2-service", "0x48", ",", "[", "]", "*",
+    "extended-community", "mup:10:10", "mup:1", "target:1:1", "path-information", "0", "1",
+    "255", "256", "12345/23", "1/33", "4294967296", "1:1", "192.0.2.1:7", "10.0.0.1",
+    "10.0.0.0/8", "2001:db8::1", "2001:db8::/129", "::", "x", "",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(NEAR_MISS, max_size=16))
+def test_near_miss_lines_give_a_route_or_a_command_error(words: list[str]) -> None:
+    line = " ".join(words)
+    try:
+        command = parse_command(line)
+    except CommandError as error:
+        assert 1 <= error.column <= len(line) + 1
+        return
+    for route in command.routes:
+        if type(route) is NlriRoute:
+            assert unsupported(route) == ""  # what parses, encodes
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([line for line, _ in VECTORS]).flatmap(
+    lambda line: st.tuples(st.just(line.split()),
+                           st.integers(0, len(line.split()) - 1), NEAR_MISS)))
+def test_one_word_changed_in_a_good_line(case) -> None:
+    words, at, word = case
+    words = [*words[:at], word, *words[at + 1:]]
+    test_near_miss_lines_give_a_route_or_a_command_error.hypothesis.inner_test(words)
