@@ -89,6 +89,8 @@ TABLE: dict[str, dict[str, list[str]]] = {
         "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
     "MCAST-VPN, route types 1 to 7": {
         "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
+    "SR Policy candidate paths (bgpmesh words)": {
+        "GoBGP": [MUP + "test_gobgp_accepts_the_sr_policy_routes_bgpmesh_announces"]},
     "A family not negotiated is not sent": {
         "GoBGP": [I + "test_unnegotiated_families.py::"
                   "test_a_family_not_negotiated_is_kept_and_never_sent"]},

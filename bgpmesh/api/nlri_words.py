@@ -1,5 +1,5 @@
 """Word grammars for the routes whose NLRI are codec objects: EVPN, RTC,
-MUP and MCAST-VPN (all seven route types).
+MUP, MCAST-VPN (all seven route types) and SR Policy.
 
 EVPN and RTC are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these
 families but have no statement or command to announce them.  The EVPN words follow
@@ -62,6 +62,13 @@ l3-service|l2-service SID [BEHAVIOR [ [ LBL , LNL , FL , AL , TL , TO ] ] ] )``
 the RFC 9252 SRv6 service in a Prefix-SID attribute.  These routes have no
 key smaller than the NLRI: a withdrawal repeats every field.
 
+SR Policy (RFC 9830) is bgpmesh's too, after ``ipv4|ipv6 sr-policy``: the
+NLRI, then the candidate path, which becomes the Tunnel Encapsulation
+attribute (section ``SR Policy`` below for its layout)::
+
+    distinguisher N color N endpoint IP [preference N] [binding-sid LABEL|IPV6]
+    [priority N] segment-list [ [weight N] label N|sid IPV6 ... ] [segment-list ...]
+
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
 MPLS labels (20 bits, Bottom of Stack set on the last, as ExaBGP encodes
@@ -110,6 +117,7 @@ from bgpmesh.codec.nlri import evpn, mup, mvpn
 from bgpmesh.codec.nlri.base import address_octets
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
+from bgpmesh.codec.nlri.sr_policy import SrPolicy
 from bgpmesh.family import (
     AFI_IPV4,
     AFI_IPV6,
@@ -118,6 +126,7 @@ from bgpmesh.family import (
     SAFI_MCAST_VPN,
     SAFI_MUP,
     SAFI_RTC,
+    SAFI_SR_POLICY,
     Family,
 )
 from bgpmesh.route import Attributes, NlriRoute
@@ -129,6 +138,8 @@ IPV4_MUP = Family(AFI_IPV4, SAFI_MUP)
 IPV6_MUP = Family(AFI_IPV6, SAFI_MUP)
 IPV4_MVPN = Family(AFI_IPV4, SAFI_MCAST_VPN)
 IPV6_MVPN = Family(AFI_IPV6, SAFI_MCAST_VPN)
+IPV4_SR_POLICY = Family(AFI_IPV4, SAFI_SR_POLICY)
+IPV6_SR_POLICY = Family(AFI_IPV6, SAFI_SR_POLICY)
 
 _EMPTY = Attributes()
 MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
@@ -816,6 +827,119 @@ def _mvpn_text(value: Any) -> str:
             f"source-as {value.source_as}")
 
 
+# -- SR Policy (bgpmesh's words) ------------------------------------------------
+
+# The NLRI names a candidate path (RFC 9830 section 2.1); the path itself is
+# the SR Policy Tunnel TLV of a Tunnel Encapsulation attribute (type 23, RFC
+# 9012), built from these words (RFC 9830 section 2.4):
+#
+# Tunnel Encapsulation attribute: Tunnel Type 2 (15) | Length 2 | sub-TLVs
+#   Preference (12):    Length 1 (6) | Flags 1 | RESERVED 1 | Preference 4
+#   Binding SID (13):   Length 1 (6|18) | Flags 1 | RESERVED 1 | BSID 4|16
+#   Priority (15):      Length 1 (2) | Priority 1 | RESERVED 1
+#   Segment List (128): Length 2 | RESERVED 1 | sub-TLVs:
+#     Weight (9):       Length 1 (6) | Flags 1 | RESERVED 1 | Weight 4
+#     Type A (1):       Length 1 (6) | Flags 1 | RESERVED 1 | Label 20 | TC 3 | S 1 | TTL 8
+#     Type B (13):      Length 1 (18) | Flags 1 | RESERVED 1 | SRv6 SID 16
+#
+# A sub-TLV type of 128 or more has a 2-octet length (RFC 9012 section 2).
+TUNNEL_ENCAPSULATION = 23
+SR_POLICY_TUNNEL = 15
+_SR_FIELDS = ("distinguisher", "color", "endpoint", "preference", "binding-sid", "priority")
+
+
+def _sub_tlv(kind: int, value: bytes) -> bytes:
+    size = len(value).to_bytes(2, "big") if kind >= 128 else bytes((len(value),))
+    return bytes((kind,)) + size + value
+
+
+def _segment_list(words: list[str], at: int, found: dict) -> int | None:
+    """``segment-list [ [weight N] label N|sid IPV6 ... ]``: a Segment List
+    sub-TLV, in the order given (the next index, None for another word)."""
+    if words[at] != "segment-list":
+        return None
+    if _word(words, at + 1, "'['") != "[":
+        raise WordError("expected '[ [weight N] label N|sid IPV6 ... ]' after segment-list",
+                        at + 1)
+    inner, after = list_words(words, at + 1, "segment list words")
+    start = at + 2
+    parts, index = [], 0
+    while index < len(inner):
+        word = inner[index]
+        place = start + index
+        value = _word(inner, index + 1, f"{word} value") if word in ("weight", "label", "sid") \
+            else None
+        if value is None:
+            raise WordError(f"unknown segment list word {_describe(word)}, expected weight, "
+                            "label or sid", place)
+        if word == "weight":
+            if parts:
+                raise WordError("weight comes first in a segment list", place)
+            weight = parse_int(value, place + 1, "weight", 0, MAX_U32)
+            parts.append(_sub_tlv(9, b"\x00\x00" + weight.to_bytes(4, "big")))
+        elif word == "label":
+            label = parse_int(value, place + 1, "label", 0, MAX_LABEL)
+            parts.append(_sub_tlv(1, b"\x00\x00" + (label << 12).to_bytes(4, "big")))
+        else:
+            sid = parse_ip(value, place + 1, "SRv6 SID")
+            if ":" not in sid:
+                raise WordError(f"SRv6 SID {sid} is not an IPv6 address", place + 1)
+            parts.append(_sub_tlv(13, b"\x00\x00" + address_octets(sid)))
+        index += 2
+    if not parts or all(part[0] == 9 for part in parts):
+        raise WordError("a segment list needs at least one segment, expected label N or "
+                        "sid IPV6", start + len(inner))
+    found.setdefault("segment-list", ([], at))[0].append(_sub_tlv(128, b"\x00" + b"".join(parts)))
+    return after
+
+
+def sr_policy_from_words(words: list[str], index: int, withdraw: bool = False,
+                         name: str | None = None, family: Family = IPV4_SR_POLICY) -> NlriRoute:
+    """``distinguisher N color N endpoint IP [preference N] [binding-sid
+    LABEL|IPV6] [priority N] segment-list [ ... ]... next-hop IP``."""
+    what = "sr-policy"
+    found, values, next_hop, extra = _route_words(words, index, _SR_FIELDS, what,
+                                                  _segment_list)
+    count = len(words)
+    distinguisher = parse_int(*_required(found, "distinguisher", what, count, "N"),
+                              "distinguisher", 0, MAX_U32)
+    color = parse_int(*_required(found, "color", what, count, "N"), "color", 0, MAX_U32)
+    text, at = _required(found, "endpoint", what, count, "IP")
+    # RFC 9830 section 2.1: the endpoint is of the AFI's family
+    endpoint = _of_afi(parse_ip(text, at, "endpoint address"), at, family.afi, "endpoint")
+    nlri = SrPolicy(distinguisher, color, endpoint)
+    if not withdraw:
+        lists = found.get("segment-list", ([], count))[0]
+        if not lists:
+            # RFC 9830: a candidate path is usable only with a segment list
+            raise WordError(f"{what} has no segment-list, expected 'segment-list [ label N "
+                            "... ]'", count)
+        tlvs = []
+        if "preference" in found:
+            preference = parse_int(*found["preference"], "preference", 0, MAX_U32)
+            tlvs.append(_sub_tlv(12, b"\x00\x00" + preference.to_bytes(4, "big")))
+        if "binding-sid" in found:
+            text, at = found["binding-sid"]
+            if ":" in text:
+                bsid = address_octets(parse_ip(text, at, "binding SID"))
+            else:
+                bsid = (parse_int(text, at, "binding SID label", 0, MAX_LABEL) << 12
+                        ).to_bytes(4, "big")
+            tlvs.append(_sub_tlv(13, b"\x00\x00" + bsid))
+        if "priority" in found:
+            priority = parse_int(*found["priority"], "priority", 0, 0xFF)
+            tlvs.append(_sub_tlv(15, bytes((priority, 0))))
+        body = b"".join((*tlvs, *lists))
+        tunnel = SR_POLICY_TUNNEL.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+        values["generic"] = (*values.get("generic", ()),
+                             (TUNNEL_ENCAPSULATION, OPTIONAL_TRANSITIVE, tunnel))
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _sr_policy_text(value: SrPolicy) -> str:
+    return f"distinguisher {value.distinguisher} color {value.color} endpoint {value.endpoint}"
+
+
 # -- registry -----------------------------------------------------------------
 
 # the word after "announce"/"withdraw" -> parser(words, index, withdraw, name, family)
@@ -824,22 +948,25 @@ GRAMMARS: dict[str, Callable[..., NlriRoute]] = {
     "rtc": rtc_from_words,
     "mup": mup_from_words,
     "mcast-vpn": mvpn_from_words,
+    "sr-policy": sr_policy_from_words,
 }
 # every family announced with a grammar above, and its word: the API's
 # "announce AFI SAFI ...", the dispatcher's announceable families and the
 # configuration's "announce { AFI { SAFI ...; } }" all follow this table
 FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc",
                                       IPV4_MUP: "mup", IPV6_MUP: "mup",
-                                      IPV4_MVPN: "mcast-vpn", IPV6_MVPN: "mcast-vpn"}
+                                      IPV4_MVPN: "mcast-vpn", IPV6_MVPN: "mcast-vpn",
+                                      IPV4_SR_POLICY: "sr-policy", IPV6_SR_POLICY: "sr-policy"}
 
 # the grammars announced only after their AFI ("announce ipv4 mup ...")
-_AFI_WORDS = frozenset({"mup", "mcast-vpn"})
+_AFI_WORDS = frozenset({"mup", "mcast-vpn", "sr-policy"})
 
 _TEXT: dict[type, Callable[[Any], str]] = {
     **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
     RouteTargetConstraint: _rtc_text,
     **{cls: _mup_text for cls in mup.ROUTE_TYPES.values()},
     **{cls: _mvpn_text for cls in mvpn.ROUTE_TYPES.values()},
+    SrPolicy: _sr_policy_text,
 }
 
 

@@ -314,3 +314,46 @@ def test_gobgp_holds_the_mup_routes_bgpmesh_announces(tmp_path, addresses, gobgp
         assert gobgp.session_state(mesh_end.address) == "Established"
     finally:
         mesh.stop()
+
+
+SR_POLICIES = [
+    "announce ipv4 sr-policy distinguisher 1 color 100 endpoint 192.0.2.9 preference 200 "
+    "binding-sid 24000 segment-list [ weight 10 label 16001 label 16002 ] next-hop 192.0.2.1 "
+    "extended-community [ target:192.0.2.9:0 ]",
+    "announce ipv6 sr-policy distinguisher 1 color 100 endpoint 2001:db8::9 "
+    "segment-list [ sid 2001:db8::1 sid 2001:db8::2 ] next-hop 192.0.2.1 "
+    "extended-community [ target:192.0.2.9:0 ]",
+]
+
+
+def test_gobgp_accepts_the_sr_policy_routes_bgpmesh_announces(tmp_path, addresses,
+                                                              gobgp_factory):
+    # GoBGP 3.10's CLI cannot show the family, but its neighbor counters say
+    # what it received and accepted; a Tunnel Encapsulation attribute it could
+    # not read would make it treat the UPDATE as withdraw (log) or reset
+    gobgp_end, mesh_end = addresses.pair()
+    gobgp = gobgp_factory("10.0.0.2", PEER_AS, gobgp_end, [GobgpPeer(
+        address=mesh_end.address, port=mesh_end.port, peer_as=MESH_AS, passive=True,
+        ipv6=False, families=["ipv4-srpolicy", "ipv6-srpolicy"])])
+    relay = Relay(tmp_path, "script")
+    mesh = Bgpmesh(tmp_path / "mesh", mesh_config(
+        relay, gobgp_end, mesh_end, ["ipv4 unicast", "ipv4 sr-policy", "ipv6 sr-policy"]))
+    mesh.start()
+
+    def accepted() -> dict[int, int]:
+        afi_safis = gobgp.neighbor(mesh_end.address).get("afi_safis", [])
+        return {entry["state"]["family"]["afi"]: entry["state"].get("accepted", 0)
+                for entry in afi_safis if entry["state"]["family"]["safi"] == 73}
+
+    try:
+        gobgp.wait_established(mesh_end.address, 30)
+        relay.send(*SR_POLICIES)
+        assert relay.wait_acks(len(SR_POLICIES)) == ["done"] * len(SR_POLICIES), relay.lines()
+        wait_until(lambda: accepted() == {1: 1, 2: 1}, 30, message=lambda: str(accepted()))
+        relay.send(*withdrawals(SR_POLICIES))
+        wait_until(lambda: accepted() == {1: 0, 2: 0}, 30, message=lambda: str(accepted()))
+        assert gobgp.session_state(mesh_end.address) == "Established"
+        log = gobgp.output_path.read_text()
+        assert "treated as withdraw" not in log, log[-2000:]
+    finally:
+        mesh.stop()

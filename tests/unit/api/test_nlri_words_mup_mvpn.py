@@ -388,6 +388,8 @@ NEAR_MISS = st.sampled_from([
     "extended-community", "mup:10:10", "mup:1", "target:1:1", "path-information", "0", "1",
     "255", "256", "12345/23", "1/33", "4294967296", "1:1", "192.0.2.1:7", "10.0.0.1",
     "10.0.0.0/8", "2001:db8::1", "2001:db8::/129", "::", "x", "",
+    "sr-policy", "distinguisher", "color", "preference", "binding-sid", "priority",
+    "segment-list", "weight", "label", "sid",
 ])
 
 
@@ -413,3 +415,84 @@ def test_one_word_changed_in_a_good_line(case) -> None:
     words, at, word = case
     words = [*words[:at], word, *words[at + 1:]]
     test_near_miss_lines_give_a_route_or_a_command_error.hypothesis.inner_test(words)
+
+
+# ---- SR Policy (bgpmesh's words) --------------------------------------------
+
+
+def test_sr_policy_nlri_and_tunnel_encapsulation() -> None:
+    (route,) = parse_command(
+        "announce ipv4 sr-policy distinguisher 1 color 100 endpoint 192.0.2.9 preference 200 "
+        "binding-sid 24000 priority 3 segment-list [ weight 10 label 16001 label 16002 ] "
+        "next-hop 192.0.2.1 extended-community [ target:192.0.2.9:0 ]").routes
+    # RFC 9830 2.1: length 96 bits, distinguisher, color, endpoint
+    assert rib_entry(route)[1].hex() == "60" "00000001" "00000064" "c0000209"
+    ((code, flags, tunnel),) = route.attributes.generic
+    assert (code, flags) == (23, 0xC0)  # Tunnel Encapsulation, optional transitive
+    assert tunnel.hex() == (
+        "000f" "0030"  # SR Policy tunnel type 15, length 48
+        "0c" "06" "00" "00" "000000c8"  # Preference 200
+        "0d" "06" "00" "00" "05dc0000"  # Binding SID: label 24000 << 12
+        "0f" "02" "03" "00"  # Priority 3
+        "80" "0019" "00"  # Segment List (2-octet length, 25), RESERVED
+        "09" "06" "00" "00" "0000000a"  # Weight 10
+        "01" "06" "00" "00" "03e81000"  # Type A: label 16001 << 12
+        "01" "06" "00" "00" "03e82000")  # Type A: label 16002 << 12
+    assert describe(route) == "ipv4 sr-policy distinguisher 1 color 100 endpoint 192.0.2.9"
+    # SRv6: Type B segments, an IPv6 binding SID, two segment lists
+    (route,) = parse_command(
+        "announce ipv6 sr-policy distinguisher 7 color 9 endpoint 2001:db8::9 "
+        "binding-sid 2001:db8::b segment-list [ sid 2001:db8::1 ] segment-list [ label 3 ] "
+        "next-hop 2001:db8::1").routes
+    assert rib_entry(route)[1].hex() == "c0" "00000007" "00000009" "20010db8" + "00" * 11 + "09"
+    tunnel = route.attributes.generic[0][2].hex()
+    assert tunnel == ("000f" "0038"
+                      "0d" "12" "0000" "20010db800000000000000000000000b"
+                      "80" "0015" "00" "0d" "12" "0000" "20010db8000000000000000000000001"
+                      "80" "0009" "00" "01" "06" "0000" "00003000")
+    # a withdrawal names the candidate path only
+    (route,) = parse_command("withdraw ipv4 sr-policy distinguisher 1 color 100 "
+                             "endpoint 192.0.2.9").routes
+    assert route.attributes.generic == () and route.next_hop is None
+
+
+SR_BROKEN = [
+    ("announce ipv4 sr-policy color 1 endpoint 10.0.0.1 segment-list [ label 1 ] next-hop self",
+     89, "sr-policy has no distinguisher, expected 'distinguisher N'"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 2001:db8::1 "
+     "segment-list [ label 1 ] next-hop self", 58, "endpoint 2001:db8::1 is not an IPv4"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 next-hop self", 80,
+     "sr-policy has no segment-list"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list label 1 "
+     "next-hop self", 80, "expected '[ [weight N] label N|sid IPV6 ... ]' after segment-list"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list "
+     "[ weight 1 ] next-hop self", 91, "a segment list needs at least one segment"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list "
+     "[ label 1 weight 1 ] next-hop self", 90, "weight comes first in a segment list"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list "
+     "[ label 1048576 ] next-hop self", 88, "label 1048576 out of range"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list "
+     "[ sid 10.0.0.2 ] next-hop self", 86, "SRv6 SID 10.0.0.2 is not an IPv6 address"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 segment-list "
+     "[ hop 1 ] next-hop self", 82, "unknown segment list word 'hop'"),
+    ("announce ipv4 sr-policy distinguisher 1 color 1 endpoint 10.0.0.1 priority 256 "
+     "segment-list [ label 1 ] next-hop self", 76, "priority 256 out of range"),
+]
+
+
+@pytest.mark.parametrize("line, column, message", SR_BROKEN)
+def test_sr_policy_broken_lines(line: str, column: int, message: str) -> None:
+    test_broken_lines(line, column, message)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([4, 6]).flatmap(lambda v: st.tuples(
+    st.just(v), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), _address(v))))
+def test_sr_policy_words_round_trip(case) -> None:
+    from bgpmesh.codec.nlri.sr_policy import SrPolicy
+
+    version, distinguisher, color, endpoint = case
+    value = SrPolicy(distinguisher, color, endpoint)
+    (route,) = parse_command(f"announce ipv{version} sr-policy {nlri_text(value)} "
+                             "segment-list [ label 16 ] next-hop self").routes
+    assert route.nlri == value and unsupported(route) == ""
