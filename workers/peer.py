@@ -795,7 +795,8 @@ class Peer:
     def send_route_refresh(self, family: Family) -> None:
         for child in (self.children or {}).values():
             child.send_route_refresh(family)
-        # RFC 2918 section 3: only for a family the peer advertised
+        # only for a family the peer advertised (RFC 2918 section 4: it
+        # ignores a ROUTE-REFRESH for any other)
         if self.established and self.protocol is not None and \
                 family in self.negotiated.families:
             self.protocol.transport.write(RouteRefresh(family).encode(self.session))
