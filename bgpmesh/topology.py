@@ -34,7 +34,8 @@ class NeighborRef:
     router_id: str
     processes: tuple[str, ...] = ()  # processes whose api block lists it
     # its "family" block, as text ("ipv4 unicast"): an announce of another
-    # family is refused for it (``api.dispatch.plan``); () for "not known"
+    # family is not sent to it (``api.dispatch.plan``, and the bridge's
+    # batches); () for "not known"
     families: tuple[str, ...] = ()
 
     @classmethod

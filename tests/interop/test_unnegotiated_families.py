@@ -91,6 +91,11 @@ def test_a_family_not_negotiated_is_kept_and_never_sent(tmp_path, addresses, gob
             "ipv4 mcast-vpn source-ad source 10.0.0.1 group 239.0.0.1 rd 1:1: no selected "
             f"neighbor is configured for ipv4 mcast-vpn (their families: {gobgp_end.address}: "
             "ipv4 unicast, ipv4 mup, ipv6 unicast)")}
+        # the same for a plain multicast line, which travels in batches
+        refused = send("announce ipv4 multicast 10.9.0.0/24 next-hop 192.0.2.1")
+        assert refused["answer"] == "error"
+        assert refused["message"].startswith("10.9.0.0/24: no selected neighbor is configured "
+                                             "for ipv4 multicast"), refused
         assert gobgp.session_state(mesh_end.address) == "Established"
     finally:
         mesh.stop()
