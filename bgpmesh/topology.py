@@ -33,6 +33,16 @@ class NeighborRef:
     peer_as: int
     router_id: str
     processes: tuple[str, ...] = ()  # processes whose api block lists it
+    # its "family" block, as text ("ipv4 unicast"): an announce of another
+    # family is not sent to it (``api.dispatch.plan``, and the bridge's
+    # batches); () for "not known"
+    families: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NeighborRef:
+        """The reverse of ``asdict`` (JSON gives lists)."""
+        return cls(**{**data, "processes": tuple(data["processes"]),
+                      "families": tuple(data.get("families", ()))})
 
 
 def neighbor_names(neighbors) -> list[str]:
@@ -78,7 +88,8 @@ def build(config, workers: int) -> list[NeighborRef]:
     for n, name, group in zip(config.neighbors, names, groups, strict=True):
         processes = tuple(dict.fromkeys(p for api in n.apis for p in api_processes(api, known)))
         refs.append(NeighborRef(name, group, n.peer_address, n.local_address, n.local_as,
-                                n.peer_as, n.router_id, processes))
+                                n.peer_as, n.router_id, processes,
+                                tuple(str(f) for f in n.families)))
     return refs
 
 
@@ -103,5 +114,5 @@ def dumps(refs: list[NeighborRef], **extra) -> str:
 
 def loads(text: str) -> tuple[list[NeighborRef], dict]:
     data = json.loads(text)
-    refs = [NeighborRef(**{**r, "processes": tuple(r["processes"])}) for r in data.pop("neighbors")]
+    refs = [NeighborRef.from_dict(r) for r in data.pop("neighbors")]
     return refs, data

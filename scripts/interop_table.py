@@ -49,6 +49,7 @@ FAM = I + "test_families_interop.py::"
 GR = I + "test_graceful_receiving.py::"
 RX = I + "test_receive_mup_mvpn.py::"
 SEC = "tests/system/test_session_security.py::"
+MUP = I + "test_announce_mup_mvpn.py::"
 
 
 def _matrix(test: str) -> dict[str, list[str]]:
@@ -85,6 +86,16 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "EVPN": {"FRR": [F + "test_frr_evpn"], "GoBGP": [F + "test_gobgp_evpn"],
              "ExaBGP": EVERY_FAMILY_EXABGP},
     "Route target constraint (RTC)": {"GoBGP": [F + "test_gobgp_rtc"]},
+    "MUP, four route types (ExaBGP 5.0 words)": {
+        "GoBGP": [MUP + "test_gobgp_holds_the_mup_routes_bgpmesh_announces"],
+        "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
+    "MCAST-VPN, route types 1 to 7": {
+        "ExaBGP": [MUP + "test_exabgp_reads_what_bgpmesh_announces_as_exabgp_would_send_it"]},
+    "SR Policy candidate paths (bgpmesh words)": {
+        "GoBGP": [MUP + "test_gobgp_accepts_the_sr_policy_routes_bgpmesh_announces"]},
+    "A family not negotiated is not sent": {
+        "GoBGP": [I + "test_unnegotiated_families.py::"
+                  "test_a_family_not_negotiated_is_kept_and_never_sent"]},
     "Route refresh": {"BIRD": [S + "test_route_refresh_bird"],
                       "FRR": [MORE + "test_route_refresh_from_frr_makes_bgpmesh_resend"],
                       "GoBGP": [S + "test_route_refresh_gobgp"],

@@ -348,16 +348,21 @@ class Bridge:
             self.handle_line(raw.decode("utf-8", errors="replace").strip())
         self.flush_batch()
 
-    def targets(self, selectors: tuple) -> dict[str, list[str]]:
-        """Group -> names of the neighbors ``selectors`` match (cached: the
-        candidates never change while the bridge runs)."""
-        found = self.targets_cache.get(selectors)
+    def targets(self, selectors: tuple, family=None) -> dict[str, list[str]]:
+        """Group -> names of the neighbors ``selectors`` match, and whose
+        family block lists ``family`` when given (as ``dispatch.plan``
+        filters them; empty when none does, so that plan() words the error).
+        Cached: the candidates change only with the topology."""
+        key = (selectors, family)
+        found = self.targets_cache.get(key)
         if found is None:
             found = {}
+            text = str(family)
             for ref in matching(selectors, self.candidates):
-                found.setdefault(ref.group, []).append(ref.name)
+                if family is None or not ref.families or text in ref.families:
+                    found.setdefault(ref.group, []).append(ref.name)
             if len(self.targets_cache) < 1024:
-                self.targets_cache[selectors] = found
+                self.targets_cache[key] = found
         return found
 
     def flush_batch(self) -> None:
@@ -408,7 +413,11 @@ class Bridge:
             return
         op = _BATCHED.get(command.kind)
         if op is not None and all(map(_plain, command.routes)):
-            targets = self.targets(command.selectors)
+            routes = command.routes
+            family = routes[0].family if routes else None
+            # a line of one family (nearly all); a mixed one goes through plan()
+            targets = self.targets(command.selectors, family) if len(routes) < 2 or all(
+                r.family == family for r in routes) else {}
             if targets:
                 if op != self.batch_op or targets is not self.batch_targets and \
                         targets != self.batch_targets or len(self.batch_seqs) >= BATCH_LIMIT:
@@ -639,8 +648,7 @@ class Bridge:
         """A reload changed the neighbors: new candidates for our commands,
         new subscriptions for our events."""
         self.flush_batch()
-        self.refs = [NeighborRef(**{**r, "processes": tuple(r["processes"])})
-                     for r in msg["neighbors"]]
+        self.refs = [NeighborRef.from_dict(r) for r in msg["neighbors"]]
         self.candidates = [r for r in self.refs if self.process.name in r.processes]
         self.targets_cache.clear()
         wants = {name: set(kinds)

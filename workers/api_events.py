@@ -33,8 +33,8 @@ from bgpmesh.api.json import (
     refresh_message,
     update_message,
 )
-from bgpmesh.api.json_nlri import route_text
-from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, nlri_text
+from bgpmesh.api.json_nlri import TEXT_TYPES, route_text
+from bgpmesh.api.nlri_words import FAMILY_GRAMMARS, NLRI_WORD_TYPES, nlri_text
 from bgpmesh.codec.header import MESSAGES
 from bgpmesh.codec.nlri import codec_for
 from bgpmesh.errors import BgpError
@@ -246,7 +246,7 @@ class ApiEvents:
             try:
                 # a key that names a route (EVPN) is not what was announced
                 value = codec_for(family).unpack(getattr(key, "announce", key))[0]
-                prefix = nlri_text(value) if family in FAMILY_GRAMMARS else str(value)
+                prefix = show_text(value) if family in FAMILY_GRAMMARS else str(value)
             except Exception:
                 prefix = key.hex()
             if next_hop == "self":
@@ -290,6 +290,18 @@ class ApiEvents:
         return row
 
 
+def show_text(nlri) -> str:
+    """How ``show adj-rib in|out`` write a route that is a codec object, the
+    same both ways: ExaBGP's string where ExaBGP has one (MUP, MCAST-VPN, SR
+    Policy: ``route_text``), else the words that announce it (EVPN, RTC, the
+    bgpmesh extensions: ``nlri_words.nlri_text``), else the value's ``str``."""
+    if type(nlri) in TEXT_TYPES:
+        return route_text(nlri)
+    if type(nlri) in NLRI_WORD_TYPES:
+        return nlri_text(nlri)
+    return str(nlri)
+
+
 def received_routes(peer) -> list[list[str]]:
     """The peer's Adj-RIB-In as [family, prefix, attributes text] rows, the
     shape ``show adj-rib out`` uses (text: ``next-hop X`` then ExaBGP's
@@ -302,7 +314,7 @@ def received_routes(peer) -> list[list[str]]:
             text = rendered[id(update)] = " ".join(
                 f"{name} {_value_text(value)}" for name, value in json_attributes(update).items())
         hop = f"next-hop {hops[0]} " if hops else ""
-        out.append([str(family), nlri if type(nlri) is str else route_text(nlri), (hop + text).strip()])
+        out.append([str(family), nlri if type(nlri) is str else show_text(nlri), (hop + text).strip()])
     return out
 
 

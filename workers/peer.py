@@ -200,6 +200,7 @@ class Peer:
         self.paused = False
         self.flush_handle: asyncio.Handle | None = None
         self.eor_due: list[Family] = []
+        self.unsent: set[Family] = set()  # families held back, not negotiated (logged)
         self.operational_sequence = 0  # of the OPERATIONAL queries and counters sent
         self.eorr_due: list[Family] = []  # RFC 7313 EoRR after a refresh's table
         self.ident = {
@@ -668,6 +669,7 @@ class Peer:
         # the Restart State bit is for the first session after the restart
         self.restarting = False
         self.received = set()
+        self.unsent = set()
         self.over_limit = False
         if remote_open is not None:
             # "peer-as auto": the OPEN decides, and eBGP or iBGP with it
@@ -920,13 +922,18 @@ class Peer:
     def send_eor(self, family: Family) -> None:
         for child in (self.children or {}).values():
             child.send_eor(family)
-        if self.established and self.protocol is not None:
+        # an End-of-RIB is an UPDATE of its family: negotiated ones only
+        if self.established and self.protocol is not None and \
+                family in self.negotiated.families:
             self.protocol.transport.write(end_of_rib(family))
 
     def send_route_refresh(self, family: Family) -> None:
         for child in (self.children or {}).values():
             child.send_route_refresh(family)
-        if self.established and self.protocol is not None:
+        # only for a family the peer advertised (RFC 2918 section 4: it
+        # ignores a ROUTE-REFRESH for any other)
+        if self.established and self.protocol is not None and \
+                family in self.negotiated.families:
             self.protocol.transport.write(RouteRefresh(family).encode(self.session))
 
     def send_operational(self, message: OperationalMessage) -> str:

@@ -6,8 +6,9 @@ selector announces to all of them.  Encoding is most of the cost of a flush,
 so ``UpdateGroups.flush`` sorts the neighbors to flush into groups first:
 
 - same encoding parameters (``signature``): local AS, eBGP or iBGP (the only
-  use ``encode_attributes`` makes of the peer AS), and the negotiated
-  ``Session`` (four-octet AS, maximum message size, add-path per family);
+  use ``encode_attributes`` makes of the peer AS), the negotiated
+  ``Session`` (four-octet AS, maximum message size, add-path per family) and
+  families (``encode_updates`` leaves out the routes of the others);
 - equal pending changes in the Adj-RIB-Out: equal lengths, then equal dicts,
   or the same ``AdjRibOut.token`` (set here after a shared slice, cleared by
   any other change), so a table sent in many slices is compared once.
@@ -47,12 +48,19 @@ def encode_updates(peer, announce: dict, withdraw: dict, marks: list[int] | None
     """The UPDATE messages of one slice for ``peer``.  ``marks``, if given,
     gets the index of every message whose NEXT_HOP is "self" (IPv4 unicast)."""
     session = peer.session
+    # RFC 4760 section 3 / RFC 5492: only the families both OPENs advertised
+    # are sent; the others stay in the Adj-RIB-Out (one check per family)
+    families = peer.negotiated.families
     out: list[bytes] = []
     for family, keys in withdraw.items():
-        out.extend(pack_withdraw(family, keys, session))
+        if family in families:
+            out.extend(pack_withdraw(family, keys, session))
     cache = peer.attr_cache
     local_as = peer.neighbor.local_as
     for (family, next_hop, attributes), keys in announce.items():
+        if family not in families:
+            _not_negotiated(peer, family)
+            continue
         raw = cache.get(attributes)
         if raw is None:
             raw = cache[attributes] = encode_attributes(attributes, local_as, peer.peer_as,
@@ -72,6 +80,13 @@ def encode_updates(peer, announce: dict, withdraw: dict, marks: list[int] | None
     return out
 
 
+def _not_negotiated(peer, family) -> None:
+    if family not in peer.unsent:  # once per session
+        peer.unsent.add(family)
+        log.warning("%s: %s was not negotiated with this peer (RFC 4760): its routes stay "
+                    "in the Adj-RIB-Out and are not sent", peer.name, family)
+
+
 def send_updates(peer, out: list[bytes]) -> None:
     if out:
         peer.protocol.transport.write(b"".join(out))
@@ -82,7 +97,7 @@ def send_updates(peer, out: list[bytes]) -> None:
 
 def signature(peer) -> tuple:
     local_as = peer.neighbor.local_as
-    return (local_as, local_as == peer.peer_as, peer.session)
+    return (local_as, local_as == peer.peer_as, peer.session, peer.negotiated.families)
 
 
 def shareable(peer) -> bool:

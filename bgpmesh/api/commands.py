@@ -22,6 +22,8 @@ Kinds produced:
 ``announce-nlri``           ``announce evpn TYPE ...``, ``announce rtc ...``
 ``withdraw-nlri``           (bgpmesh extensions, ``nlri_words.py``), also as
                             ``announce l2vpn evpn|ipv4 rtc|ipv6 rtc ...``;
+                            ExaBGP 5.0's ``announce ipv4|ipv6 mup ...`` and
+                            ``announce ipv4|ipv6 mcast-vpn ...``;
                             ``routes`` holds one NlriRoute
 ``announce-watchdog``       ``announce|withdraw watchdog NAME``: ``text``
 ``withdraw-watchdog``
@@ -238,7 +240,8 @@ def _family_command(words: list[str], index: int, selectors: tuple, withdraw: bo
     if family.safi == 65:
         return _vpls(withdraw)(words, index + 1, selectors)
     raise WordError(f"family '{family}' is not supported by 'announce', expected unicast, "
-                    "multicast, nlri-mpls, mpls-vpn, flow, flow-vpn, vpls, evpn or rtc", index)
+                    "multicast, nlri-mpls, mpls-vpn, flow, flow-vpn, vpls, evpn, rtc, mup "
+                    "or mcast-vpn", index)
 
 
 def _announce_family(words: list[str], index: int, selectors: tuple) -> Command:

@@ -109,6 +109,32 @@ def unsupported(route, announce: bool = True) -> str:
     return ""
 
 
+def configured_for(routes, targets: list) -> tuple[list, str]:
+    """The targets whose ``family`` block lists the family of every route
+    (RFC 4760: a route goes only where its family was advertised; a neighbor
+    not configured for it never will be), and why none is, when none is.
+
+    A command's routes are of one family but for a rare bulk line, so a
+    neighbor gets the whole command or nothing of it.  Neighbors whose
+    families are not known (``NeighborRef.families`` empty) get it: the
+    worker still sends nothing its session did not negotiate."""
+    wanted = set()
+    for route in routes:
+        if type(route) is not Operational:
+            family = rib_entry(route)[0] if type(route) is Vpls else getattr(route, "family", None)
+            if family is not None:
+                wanted.add(str(family))
+    if not wanted:
+        return targets, ""
+    fit = [ref for ref in targets if not ref.families or wanted.issubset(ref.families)]
+    if fit:
+        return fit, ""
+    shown = "; ".join(f"{ref.name}: {', '.join(ref.families)}" for ref in targets[:3])
+    more = f"; and {len(targets) - 3} more" if len(targets) > 3 else ""
+    return [], (f"{describe(routes[0])}: no selected neighbor is configured for "
+                f"{', '.join(sorted(wanted))} (their families: {shown}{more})")
+
+
 def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     op = _OPS.get(command.kind)
     if op is None:
@@ -122,6 +148,10 @@ def plan(command: Command, candidates, publisher: str, seq: int) -> Plan:
     targets = matching(command.selectors, candidates)
     if not targets:
         return Plan(error="no neighbor matches the command")
+    if command.routes:
+        targets, refused = configured_for(command.routes, targets)
+        if not targets:
+            return Plan(error=refused)
     by_group: dict[str, list[str]] = {}
     for ref in targets:
         by_group.setdefault(ref.group, []).append(ref.name)

@@ -510,13 +510,13 @@ def nlri_text(value: Any) -> str:
     return f"{head}:{value.source_as}:{value.source}:{value.group}"
 
 
-_TEXT_TYPES = frozenset(_RENDERERS)
+TEXT_TYPES = frozenset(_RENDERERS)
 
 
 def route_text(value: Any) -> str:
     """A received route for ``show adj-rib in``: the prefix, ExaBGP's string
     of a MUP, MCAST-VPN or SR Policy route, else the value's own ``str``."""
-    if type(value) in _TEXT_TYPES:
+    if type(value) in TEXT_TYPES:
         return nlri_text(value)
     return str(value)
 

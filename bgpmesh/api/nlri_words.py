@@ -1,7 +1,8 @@
-"""Word grammars for the routes whose NLRI are codec objects: EVPN and RTC.
+"""Word grammars for the routes whose NLRI are codec objects: EVPN, RTC,
+MUP, MCAST-VPN (all seven route types) and SR Policy.
 
-Both are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these families but
-have no statement or command to announce them.  The EVPN words follow
+EVPN and RTC are bgpmesh extensions: ExaBGP 4.2 and 5.0 decode these
+families but have no statement or command to announce them.  The EVPN words follow
 GoBGP's ``gobgp global rib add -a evpn`` where they can::
 
     evpn ethernet-ad|a-d         rd RD [esi ESI] [etag N] [label [ N ]|vni N]
@@ -27,6 +28,46 @@ by name (each added to what ``extended-community`` and ``attribute`` give)::
     pmsi ingress-replication IP [label N|vni N]
                               RFC 6514 section 5, RFC 7432 section 11.2 (the
                               inclusive multicast route "MUST carry" it)
+
+MUP and MCAST-VPN take ExaBGP 5.0's words (its ``configuration/static/
+mpls.py``), after ``ipv4 mup``/``ipv6 mup`` and ``ipv4 mcast-vpn``/``ipv6
+mcast-vpn``, keywords in any order::
+
+    mup-isd PREFIX rd RD                 Interwork Segment Discovery
+    mup-dsd IP rd RD                     Direct Segment Discovery
+    mup-t1st PREFIX rd RD teid N qfi N endpoint IP [source IP]
+    mup-t2st IP rd RD teid N/BITS        BITS (0 to 32) of the TEID are sent
+
+    source-ad source IP group IP rd RD                (RFC 6514 type 5)
+    shared-join rp IP group IP rd RD source-as ASN    (type 6, C-* is the RP)
+    source-join source IP group IP rd RD source-as ASN  (type 7)
+
+ExaBGP has no words for MCAST-VPN types 1 to 4; bgpmesh's use the names of
+the fields of ExaBGP's JSON for them (``docs/families-mup-mvpn-sr-policy.md``)::
+
+    intra-as-i-pmsi-ad rd RD originating-router IP              (type 1)
+    inter-as-i-pmsi-ad rd RD source-as ASN                      (type 2)
+    s-pmsi-ad source IP|* group IP|* rd RD originating-router IP  (type 3,
+                                              "*": the RFC 6625 wildcard)
+    leaf-ad route-key [ TYPE ... ] originating-router IP        (type 4: the
+                                              route it answers, in these words)
+
+draft-mpmz-bess-mup-safi section 3 and RFC 6514 section 4 give the fields.
+The prefixes and addresses the NLRI's AFI types (the ISD and T1ST prefix,
+the DSD address and T2ST endpoint, the customer source, RP and group: RFC
+6515 section 2) must be of its family; a T1ST endpoint and source, and an
+originating router (the provider's), may be of either.  ``mup:A:B`` is the MUP extended
+community (type 0x0c, 2 + 4 octets), and ExaBGP's ``bgp-prefix-sid-srv6 (
+l3-service|l2-service SID [BEHAVIOR [ [ LBL , LNL , FL , AL , TL , TO ] ] ] )``
+the RFC 9252 SRv6 service in a Prefix-SID attribute.  These routes have no
+key smaller than the NLRI: a withdrawal repeats every field.
+
+SR Policy (RFC 9830) is bgpmesh's too, after ``ipv4|ipv6 sr-policy``: the
+NLRI, then the candidate path, which becomes the Tunnel Encapsulation
+attribute (section ``SR Policy`` below for its layout)::
+
+    distinguisher N color N endpoint IP [preference N] [binding-sid LABEL|IPV6]
+    [priority N] segment-list [ [weight N] label N|sid IPV6 ... ] [segment-list ...]
 
 RFC 7432 section 7 and RFC 9136 section 3.1 give the fields: ESI is ``0``
 or ten colon-separated hex octets, ``etag`` the Ethernet Tag ID, ``label``
@@ -72,16 +113,33 @@ from bgpmesh.api.routes import (
     parse_prefix,
     parse_rd,
 )
-from bgpmesh.codec.nlri import evpn
+from bgpmesh.codec.nlri import evpn, mup, mvpn
 from bgpmesh.codec.nlri.base import address_octets
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
-from bgpmesh.family import AFI_IPV4, AFI_IPV6, AFI_L2VPN, SAFI_EVPN, SAFI_RTC, Family
+from bgpmesh.codec.nlri.sr_policy import SrPolicy
+from bgpmesh.family import (
+    AFI_IPV4,
+    AFI_IPV6,
+    AFI_L2VPN,
+    SAFI_EVPN,
+    SAFI_MCAST_VPN,
+    SAFI_MUP,
+    SAFI_RTC,
+    SAFI_SR_POLICY,
+    Family,
+)
 from bgpmesh.route import Attributes, NlriRoute
 
 EVPN = Family(AFI_L2VPN, SAFI_EVPN)
 IPV4_RTC = Family(AFI_IPV4, SAFI_RTC)
 IPV6_RTC = Family(AFI_IPV6, SAFI_RTC)
+IPV4_MUP = Family(AFI_IPV4, SAFI_MUP)
+IPV6_MUP = Family(AFI_IPV6, SAFI_MUP)
+IPV4_MVPN = Family(AFI_IPV4, SAFI_MCAST_VPN)
+IPV6_MVPN = Family(AFI_IPV6, SAFI_MCAST_VPN)
+IPV4_SR_POLICY = Family(AFI_IPV4, SAFI_SR_POLICY)
+IPV6_SR_POLICY = Family(AFI_IPV6, SAFI_SR_POLICY)
 
 _EMPTY = Attributes()
 MAX_LABEL = 0xFFFFF  # RFC 3032: 20 bits
@@ -481,22 +539,439 @@ def _rtc_text(value: RouteTargetConstraint) -> str:
     return text
 
 
+# -- MUP (ExaBGP 5.0's words) -------------------------------------------------
+
+# route type word -> (route type code, positional word, field keywords), as
+# ExaBGP 5.0's "configuration/static/mpls.py" spells them
+MUP_TYPES = {
+    "mup-isd": (mup.ISD, "prefix", ("rd",)),
+    "mup-dsd": (mup.DSD, "address", ("rd",)),
+    "mup-t1st": (mup.T1ST, "prefix", ("rd", "teid", "qfi", "endpoint", "source")),
+    "mup-t2st": (mup.T2ST, "endpoint", ("rd", "teid")),
+}
+_MUP_WORDS = {code: word for word, (code, _, _) in MUP_TYPES.items()}
+_AFI_WIDTH = {AFI_IPV4: 32, AFI_IPV6: 128}
+
+
+def _of_afi(text: str, at: int, afi: int, what: str) -> str:
+    """``text`` (an address or prefix) must be of the family of the NLRI's AFI."""
+    if (":" in text) != (afi == AFI_IPV6):
+        raise WordError(f"{what} {text} is not an {'IPv6' if afi == AFI_IPV6 else 'IPv4'} "
+                        "address, the family of the route", at)
+    return text
+
+
+def _required(found: dict, keyword: str, what: str, count: int, hint: str) -> tuple[str, int]:
+    if keyword not in found:
+        raise WordError(f"{what} has no {keyword}, expected '{keyword} {hint}'", count)
+    return found[keyword]
+
+
+# RFC 9252: Prefix-SID (attribute 40, RFC 8669) TLVs for SRv6 services
+#
+# SRv6 L3 (5) / L2 (6) Service TLV:  Type 1 | Length 2 | Reserved 1 | Sub-TLVs
+#   SRv6 SID Information Sub-TLV (1):  Type 1 | Length 2 | Reserved1 1 |
+#       SID 16 | SID Flags 1 | Endpoint Behavior 2 | Reserved2 1 | Sub-Sub-TLVs
+#     SRv6 SID Structure Sub-Sub-TLV (1):  Type 1 | Length 2 (6) |
+#         Locator Block Length 1 | Locator Node Length 1 | Function Length 1 |
+#         Argument Length 1 | Transposition Length 1 | Transposition Offset 1
+PREFIX_SID = 40
+SRV6_SERVICES = {"l3-service": 5, "l2-service": 6}
+_OPAQUE_BEHAVIOR = 0xFFFF  # RFC 8986 section 10.2: "Opaque", when none is given
+
+
+def _tlv(kind: int, value: bytes) -> bytes:
+    return bytes((kind,)) + len(value).to_bytes(2, "big") + value
+
+
+def _prefix_sid_srv6(words: list[str], at: int, found: dict) -> int | None:
+    """ExaBGP 5.0's ``bgp-prefix-sid-srv6 ( l3-service|l2-service SID [BEHAVIOR
+    [ [ LBL , LNL , FL , AL , TL , TO ] ] ] )``: the Prefix-SID attribute, kept
+    in ``generic`` as its bytes (the index after it, None for another word)."""
+    if words[at] != "bgp-prefix-sid-srv6":
+        return None
+    if "prefix-sid" in found:
+        raise WordError("bgp-prefix-sid-srv6 given twice", at)
+    if _word(words, at + 1, "'('") != "(":
+        raise WordError("expected '(' after bgp-prefix-sid-srv6", at + 1)
+    kind = _word(words, at + 2, "l3-service or l2-service")
+    if kind not in SRV6_SERVICES:
+        raise WordError(f"unknown SRv6 service {_describe(kind)}, expected l3-service or "
+                        "l2-service", at + 2)
+    sid = parse_ip(_word(words, at + 3, "SRv6 SID"), at + 3, "SRv6 SID")
+    if ":" not in sid:
+        raise WordError(f"SRv6 SID {sid} is not an IPv6 address", at + 3)
+    index = at + 4
+    behavior, structure = _OPAQUE_BEHAVIOR, b""
+    if _word(words, index, "')'") != ")":
+        behavior = _number(words[index], index, "SRv6 endpoint behavior", 0xFFFF)
+        index += 1
+        if _word(words, index, "')'") == "[":
+            fields = []
+            for n in range(6):
+                if n:
+                    if _word(words, index + 1, "','") != ",":
+                        raise WordError("expected ',' between the six SID structure lengths",
+                                        index + 1)
+                    index += 1
+                index += 1
+                fields.append(_number(_word(words, index, "SID structure length"), index,
+                                      "SID structure length", 0xFF))
+            if _word(words, index + 1, "']'") != "]":
+                raise WordError("expected ']' after the six SID structure lengths", index + 1)
+            structure = _tlv(1, bytes(fields))
+            index += 2
+        if _word(words, index, "')'") != ")":
+            raise WordError(f"unexpected {_describe(words[index])}, expected ')'", index)
+    information = _tlv(1, b"\x00" + address_octets(sid) + b"\x00" +
+                       behavior.to_bytes(2, "big") + b"\x00" + structure)
+    service = _tlv(SRV6_SERVICES[kind], b"\x00" + information)
+    found["prefix-sid"] = ((PREFIX_SID, OPTIONAL_TRANSITIVE, service), at)
+    return index + 1
+
+
+def _number(word: str, index: int, what: str, high: int) -> int:
+    """Decimal or ``0x`` hex, as ExaBGP takes these."""
+    if word.lower().startswith("0x"):
+        try:
+            value = int(word[2:], 16)
+        except ValueError:
+            raise WordError(f"invalid {what} {_describe(word)}", index) from None
+        if value > high:
+            raise WordError(f"{what} {word} out of range, expected 0..{high}", index)
+        return value
+    return parse_int(word, index, what, 0, high)
+
+
+def mup_from_words(words: list[str], index: int, withdraw: bool = False,
+                   name: str | None = None, family: Family = IPV4_MUP) -> NlriRoute:
+    """``mup-isd|mup-dsd|mup-t1st|mup-t2st VALUE rd RD ... next-hop IP`` (the
+    ``mup`` word before it is read by the caller)."""
+    word = _word(words, index, "MUP route type")
+    kind = MUP_TYPES.get(word)
+    if kind is None:
+        raise WordError(f"unknown MUP route type {_describe(word)}, expected one of: "
+                        f"{', '.join(MUP_TYPES)}", index)
+    code, first, fields = kind
+    what = f"mup {word}"
+    afi = family.afi
+    at = index + 1
+    value = _word(words, at, f"{what} {first}")
+    if first == "prefix":
+        prefix_family, positional = parse_prefix(value, at)
+        _of_afi(positional, at, afi, "prefix")
+    else:
+        positional = _of_afi(parse_ip(value, at, f"{first} address"), at, afi, first)
+    found, values, next_hop, extra = _route_words(words, at + 1, fields, what,
+                                                  _prefix_sid_srv6)
+    if "prefix-sid" in found:
+        values["generic"] = (*values.get("generic", ()), found.pop("prefix-sid")[0])
+    count = len(words)
+    rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
+    if code == mup.ISD:
+        nlri: Any = mup.MupInterworkSegment(rd, positional)
+    elif code == mup.DSD:
+        nlri = mup.MupDirectSegment(rd, positional)
+    elif code == mup.T1ST:
+        teid = parse_int(*_required(found, "teid", what, count, "N"), "teid", 0, MAX_U32)
+        qfi = parse_int(*_required(found, "qfi", what, count, "N"), "qfi", 0, 0xFF)
+        text, at = _required(found, "endpoint", what, count, "IP")
+        endpoint = parse_ip(text, at, "endpoint address")
+        source = parse_ip(*found["source"], "source address") if "source" in found else None
+        nlri = mup.MupType1Session(rd, positional, teid, qfi, endpoint, source)
+    else:
+        text, at = _required(found, "teid", what, count, "N/BITS")
+        number, slash, bits = text.partition("/")
+        if not slash:
+            raise WordError(f"invalid teid {_describe(text)}, expected TEID/BITS such as "
+                            "12345/32 (the TEID and how many bits of it are sent)", at)
+        width = parse_int(bits, at, "teid length", 0, 32)
+        teid = parse_int(number, at, "teid", 0, MAX_U32)
+        if teid >> width:
+            raise WordError(f"teid {teid} does not fit in {width} bits", at)
+        nlri = mup.MupType2Session(rd, positional, width, teid)
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _mup_text(value: Any) -> str:
+    kind = type(value)
+    head = _MUP_WORDS[value.CODE]
+    if kind is mup.MupInterworkSegment:
+        return f"{head} {value.prefix} rd {value.rd}"
+    if kind is mup.MupDirectSegment:
+        return f"{head} {value.address} rd {value.rd}"
+    if kind is mup.MupType1Session:
+        text = (f"{head} {value.prefix} rd {value.rd} teid {value.teid} qfi {value.qfi} "
+                f"endpoint {value.endpoint}")
+        return text if value.source is None else f"{text} source {value.source}"
+    return f"{head} {value.endpoint} rd {value.rd} teid {value.teid}/{value.teid_bits}"
+
+
+# -- MCAST-VPN (ExaBGP 5.0's words for types 5 to 7, bgpmesh's for 1 to 4) ----
+
+# route type word -> (route type code, the customer address keywords, the others);
+# types 5 to 7 as ExaBGP 5.0 spells them, 1 to 4 (which ExaBGP cannot announce)
+# with the names of its JSON fields
+MVPN_TYPES = {
+    "intra-as-i-pmsi-ad": (mvpn.INTRA_AS_I_PMSI_AD, (), ("rd", "originating-router")),
+    "inter-as-i-pmsi-ad": (mvpn.INTER_AS_I_PMSI_AD, (), ("rd", "source-as")),
+    "s-pmsi-ad": (mvpn.S_PMSI_AD, ("source", "group"), ("rd", "originating-router")),
+    "leaf-ad": (mvpn.LEAF_AD, (), ("route-key", "originating-router")),
+    "source-ad": (mvpn.SOURCE_ACTIVE_AD, ("source", "group"), ("rd",)),
+    "shared-join": (mvpn.SHARED_TREE_JOIN, ("rp", "group"), ("rd", "source-as")),
+    "source-join": (mvpn.SOURCE_TREE_JOIN, ("source", "group"), ("rd", "source-as")),
+}
+_MVPN_WORDS = {code: word for word, (code, _, _) in MVPN_TYPES.items()}
+
+
+def mvpn_from_words(words: list[str], index: int, withdraw: bool = False,
+                    name: str | None = None, family: Family = IPV4_MVPN) -> NlriRoute:
+    """``TYPE ... rd RD ... next-hop IP`` (``MVPN_TYPES``)."""
+    nlri, what, values, next_hop, extra = _mvpn_words(words, index, family)
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, len(words))
+
+
+def _mvpn_words(words: list[str], index: int, family: Family) -> tuple:
+    word = _word(words, index, "MCAST-VPN route type")
+    kind = MVPN_TYPES.get(word)
+    if kind is None:
+        raise WordError(f"unknown MCAST-VPN route type {_describe(word)}, expected one of: "
+                        f"{', '.join(MVPN_TYPES)}", index)
+    code, addresses, others = kind
+    what = f"mcast-vpn {word}"
+    special = _route_key(family) if code == mvpn.LEAF_AD else None
+    found, values, next_hop, extra = _route_words(words, index + 1, (*addresses, *others), what,
+                                                  special)
+    count = len(words)
+    # RFC 6515 section 2: the AFI is the family of the customer addresses; an
+    # RFC 6625 wildcard "*" only in an S-PMSI A-D route
+    customer = []
+    for keyword in addresses:
+        text, at = _required(found, keyword, what, count, "IP")
+        if text == "*" and code == mvpn.S_PMSI_AD:
+            customer.append(None)
+        else:
+            customer.append(_of_afi(parse_ip(text, at, f"{keyword} address"), at, family.afi,
+                                    keyword))
+    origin = None
+    if "originating-router" in others:  # the provider's: either family (RFC 6515)
+        origin = parse_ip(*_required(found, "originating-router", what, count, "IP"),
+                          "originating router's IP address")
+    if code == mvpn.LEAF_AD:
+        key, _ = _required(found, "route-key", what, count, "[ TYPE ... ]")
+        return mvpn.MvpnLeafAd(key, origin), what, values, next_hop, extra
+    rd = _rd(*_required(found, "rd", what, count, "ASN:N|IP:N"))
+    source_as = None
+    if "source-as" in others:
+        source_as = parse_asn(*_required(found, "source-as", what, count, "ASN"), "source-as", 0)
+    if code == mvpn.INTRA_AS_I_PMSI_AD:
+        nlri: Any = mvpn.MvpnIntraAsIpmsiAd(rd, origin)
+    elif code == mvpn.INTER_AS_I_PMSI_AD:
+        nlri = mvpn.MvpnInterAsIpmsiAd(rd, source_as)
+    elif code == mvpn.S_PMSI_AD:
+        nlri = mvpn.MvpnSpmsiAd(rd, customer[0], customer[1], origin)
+    elif code == mvpn.SOURCE_ACTIVE_AD:
+        nlri = mvpn.MvpnSourceActiveAd(rd, *customer)
+    else:
+        join = mvpn.MvpnSharedTreeJoin if code == mvpn.SHARED_TREE_JOIN else \
+            mvpn.MvpnSourceTreeJoin
+        nlri = join(rd, source_as, *customer)
+    return nlri, what, values, next_hop, extra
+
+
+def _route_key(family: Family) -> Callable[[list[str], int, dict], int | None]:
+    """A Leaf A-D route's ``route-key [ TYPE ... ]``: the MCAST-VPN route it
+    answers (RFC 6514 section 4.4), in these same words, bracketed."""
+
+    def special(words: list[str], at: int, found: dict) -> int | None:
+        if words[at] != "route-key":
+            return None
+        if "route-key" in found:
+            raise WordError("route-key given twice", at)
+        if _word(words, at + 1, "route key") != "[":
+            raise WordError("expected '[ TYPE ... ]' after route-key", at + 1)
+        inner, after = list_words(words, at + 1, "route key words")
+        start = at + 2
+        try:
+            key, _, values, next_hop, extra = _mvpn_words(inner, 0, family)
+        except WordError as error:
+            raise WordError(error.message, start + error.index) from None
+        if values or next_hop is not None or extra:
+            raise WordError("a route key holds only the route's own words, no next hop or "
+                            "attribute", start)
+        if type(key) is mvpn.MvpnLeafAd:
+            raise WordError("a route key cannot be a leaf A-D route", start)
+        found["route-key"] = (key, at + 1)
+        return after
+
+    return special
+
+
+def _mvpn_text(value: Any) -> str:
+    kind = type(value)
+    head = _MVPN_WORDS[value.CODE]
+    if kind is mvpn.MvpnIntraAsIpmsiAd:
+        return f"{head} rd {value.rd} originating-router {value.originator}"
+    if kind is mvpn.MvpnInterAsIpmsiAd:
+        return f"{head} rd {value.rd} source-as {value.source_as}"
+    if kind is mvpn.MvpnSpmsiAd:
+        return (f"{head} source {value.source or '*'} group {value.group or '*'} rd {value.rd} "
+                f"originating-router {value.originator}")
+    if kind is mvpn.MvpnLeafAd:
+        return (f"{head} route-key [ {_mvpn_text(value.route_key)} ] "
+                f"originating-router {value.originator}")
+    if kind is mvpn.MvpnSourceActiveAd:
+        return f"{head} source {value.source} group {value.group} rd {value.rd}"
+    first = "rp" if kind is mvpn.MvpnSharedTreeJoin else "source"
+    return (f"{head} {first} {value.source} group {value.group} rd {value.rd} "
+            f"source-as {value.source_as}")
+
+
+# -- SR Policy (bgpmesh's words) ------------------------------------------------
+
+# The NLRI names a candidate path (RFC 9830 section 2.1); the path itself is
+# the SR Policy Tunnel TLV of a Tunnel Encapsulation attribute (type 23, RFC
+# 9012), built from these words (RFC 9830 section 2.4):
+#
+# Tunnel Encapsulation attribute: Tunnel Type 2 (15) | Length 2 | sub-TLVs
+#   Preference (12):    Length 1 (6) | Flags 1 | RESERVED 1 | Preference 4
+#   Binding SID (13):   Length 1 (6|18) | Flags 1 | RESERVED 1 | BSID 4|16
+#   Priority (15):      Length 1 (2) | Priority 1 | RESERVED 1
+#   Segment List (128): Length 2 | RESERVED 1 | sub-TLVs:
+#     Weight (9):       Length 1 (6) | Flags 1 | RESERVED 1 | Weight 4
+#     Type A (1):       Length 1 (6) | Flags 1 | RESERVED 1 | Label 20 | TC 3 | S 1 | TTL 8
+#     Type B (13):      Length 1 (18) | Flags 1 | RESERVED 1 | SRv6 SID 16
+#
+# A sub-TLV type of 128 or more has a 2-octet length (RFC 9012 section 2).
+TUNNEL_ENCAPSULATION = 23
+SR_POLICY_TUNNEL = 15
+_SR_FIELDS = ("distinguisher", "color", "endpoint", "preference", "binding-sid", "priority")
+
+
+def _sub_tlv(kind: int, value: bytes) -> bytes:
+    size = len(value).to_bytes(2, "big") if kind >= 128 else bytes((len(value),))
+    return bytes((kind,)) + size + value
+
+
+def _segment_list(words: list[str], at: int, found: dict) -> int | None:
+    """``segment-list [ [weight N] label N|sid IPV6 ... ]``: a Segment List
+    sub-TLV, in the order given (the next index, None for another word)."""
+    if words[at] != "segment-list":
+        return None
+    if _word(words, at + 1, "'['") != "[":
+        raise WordError("expected '[ [weight N] label N|sid IPV6 ... ]' after segment-list",
+                        at + 1)
+    inner, after = list_words(words, at + 1, "segment list words")
+    start = at + 2
+    parts, index = [], 0
+    while index < len(inner):
+        word = inner[index]
+        place = start + index
+        value = _word(inner, index + 1, f"{word} value") if word in ("weight", "label", "sid") \
+            else None
+        if value is None:
+            raise WordError(f"unknown segment list word {_describe(word)}, expected weight, "
+                            "label or sid", place)
+        if word == "weight":
+            if parts:
+                raise WordError("weight comes first in a segment list", place)
+            weight = parse_int(value, place + 1, "weight", 0, MAX_U32)
+            parts.append(_sub_tlv(9, b"\x00\x00" + weight.to_bytes(4, "big")))
+        elif word == "label":
+            label = parse_int(value, place + 1, "label", 0, MAX_LABEL)
+            parts.append(_sub_tlv(1, b"\x00\x00" + (label << 12).to_bytes(4, "big")))
+        else:
+            sid = parse_ip(value, place + 1, "SRv6 SID")
+            if ":" not in sid:
+                raise WordError(f"SRv6 SID {sid} is not an IPv6 address", place + 1)
+            parts.append(_sub_tlv(13, b"\x00\x00" + address_octets(sid)))
+        index += 2
+    if not parts or all(part[0] == 9 for part in parts):
+        raise WordError("a segment list needs at least one segment, expected label N or "
+                        "sid IPV6", start + len(inner))
+    found.setdefault("segment-list", ([], at))[0].append(_sub_tlv(128, b"\x00" + b"".join(parts)))
+    return after
+
+
+def sr_policy_from_words(words: list[str], index: int, withdraw: bool = False,
+                         name: str | None = None, family: Family = IPV4_SR_POLICY) -> NlriRoute:
+    """``distinguisher N color N endpoint IP [preference N] [binding-sid
+    LABEL|IPV6] [priority N] segment-list [ ... ]... next-hop IP``."""
+    what = "sr-policy"
+    found, values, next_hop, extra = _route_words(words, index, _SR_FIELDS, what,
+                                                  _segment_list)
+    count = len(words)
+    distinguisher = parse_int(*_required(found, "distinguisher", what, count, "N"),
+                              "distinguisher", 0, MAX_U32)
+    color = parse_int(*_required(found, "color", what, count, "N"), "color", 0, MAX_U32)
+    text, at = _required(found, "endpoint", what, count, "IP")
+    # RFC 9830 section 2.1: the endpoint is of the AFI's family
+    endpoint = _of_afi(parse_ip(text, at, "endpoint address"), at, family.afi, "endpoint")
+    nlri = SrPolicy(distinguisher, color, endpoint)
+    if not withdraw:
+        lists = found.get("segment-list", ([], count))[0]
+        if not lists:
+            # RFC 9830: a candidate path is usable only with a segment list
+            raise WordError(f"{what} has no segment-list, expected 'segment-list [ label N "
+                            "... ]'", count)
+        tlvs = []
+        if "preference" in found:
+            preference = parse_int(*found["preference"], "preference", 0, MAX_U32)
+            tlvs.append(_sub_tlv(12, b"\x00\x00" + preference.to_bytes(4, "big")))
+        if "binding-sid" in found:
+            text, at = found["binding-sid"]
+            if ":" in text:
+                bsid = address_octets(parse_ip(text, at, "binding SID"))
+            else:
+                bsid = (parse_int(text, at, "binding SID label", 0, MAX_LABEL) << 12
+                        ).to_bytes(4, "big")
+            tlvs.append(_sub_tlv(13, b"\x00\x00" + bsid))
+        if "priority" in found:
+            priority = parse_int(*found["priority"], "priority", 0, 0xFF)
+            tlvs.append(_sub_tlv(15, bytes((priority, 0))))
+        body = b"".join((*tlvs, *lists))
+        tunnel = SR_POLICY_TUNNEL.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+        values["generic"] = (*values.get("generic", ()),
+                             (TUNNEL_ENCAPSULATION, OPTIONAL_TRANSITIVE, tunnel))
+    return _finish(family, nlri, values, next_hop, extra, withdraw, name, what, count)
+
+
+def _sr_policy_text(value: SrPolicy) -> str:
+    return f"distinguisher {value.distinguisher} color {value.color} endpoint {value.endpoint}"
+
+
 # -- registry -----------------------------------------------------------------
 
 # the word after "announce"/"withdraw" -> parser(words, index, withdraw, name, family)
 GRAMMARS: dict[str, Callable[..., NlriRoute]] = {
     "evpn": evpn_from_words,
     "rtc": rtc_from_words,
+    "mup": mup_from_words,
+    "mcast-vpn": mvpn_from_words,
+    "sr-policy": sr_policy_from_words,
 }
 # every family announced with a grammar above, and its word: the API's
 # "announce AFI SAFI ...", the dispatcher's announceable families and the
 # configuration's "announce { AFI { SAFI ...; } }" all follow this table
-FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc"}
+FAMILY_GRAMMARS: dict[Family, str] = {EVPN: "evpn", IPV4_RTC: "rtc", IPV6_RTC: "rtc",
+                                      IPV4_MUP: "mup", IPV6_MUP: "mup",
+                                      IPV4_MVPN: "mcast-vpn", IPV6_MVPN: "mcast-vpn",
+                                      IPV4_SR_POLICY: "sr-policy", IPV6_SR_POLICY: "sr-policy"}
+
+# the grammars announced only after their AFI ("announce ipv4 mup ...")
+_AFI_WORDS = frozenset({"mup", "mcast-vpn", "sr-policy"})
 
 _TEXT: dict[type, Callable[[Any], str]] = {
     **{cls: _evpn_text for cls in evpn.ROUTE_TYPES.values()},
     RouteTargetConstraint: _rtc_text,
+    **{cls: _mup_text for cls in mup.ROUTE_TYPES.values()},
+    **{cls: _mvpn_text for cls in mvpn.ROUTE_TYPES.values()},
+    SrPolicy: _sr_policy_text,
 }
+
+
+# the codec classes nlri_text writes in words
+NLRI_WORD_TYPES = frozenset(_TEXT)
 
 
 def nlri_text(value: Any) -> str:
@@ -517,5 +992,7 @@ def nlri_text(value: Any) -> str:
 def nlri_route_text(route: NlriRoute) -> str:
     """How errors and logs name the route: ``evpn macadv ...``, ``rtc origin ...``."""
     word = FAMILY_GRAMMARS.get(route.family)
+    if word in _AFI_WORDS:  # as ExaBGP 5.0 takes it: "ipv4 mup mup-isd ..."
+        word = f"{route.family.afi_name} {word}"
     head = word if word is not None else str(route.family)
     return f"{head} {nlri_text(route.nlri)}"

@@ -361,7 +361,7 @@ _EXTENDED_KINDS = {
 
 def parse_extended_community(word: str, index: int) -> int:
     """``target:65000:1``, ``origin:192.0.2.1:5``, ``redirect:65000:7``,
-    ``bandwidth:65000:1e9``, ``0x`` hex or a number -> the 64-bit value."""
+    ``bandwidth:65000:1e9``, ``mup:10:10``, ``0x`` hex or a number -> the 64-bit value."""
     lower = word.lower()
     kind, _, rest = lower.partition(":")
     kinds = _EXTENDED_KINDS.get(kind)
@@ -384,6 +384,16 @@ def parse_extended_community(word: str, index: int) -> int:
                     return (kinds[1] << 48) | (address << 16) | number
         raise WordError(f"invalid extended community {_describe(word)}, expected "
                         f"{kind}:ASN:NUMBER or {kind}:IPV4:NUMBER", index)
+    if kind == "mup":
+        # draft-mpmz-bess-mup-safi section 3.3.1, Direct-Type Segment
+        # Identifier: type 0x0c subtype 0x00, 2 octets then 4 (a number or,
+        # as ExaBGP takes it, an IPv4 address)
+        admin, _, local = rest.partition(":")
+        low = int(local) if _is_number(local) and int(local) <= MAX_U32 else _ipv4_value(local)
+        if _is_number(admin) and int(admin) <= 0xFFFF and low is not None:
+            return (0x0C00 << 48) | (int(admin) << 32) | low
+        raise WordError(f"invalid extended community {_describe(word)}, expected "
+                        "mup:0..65535:NUMBER or mup:0..65535:IPV4", index)
     if kind == "bandwidth":
         admin, _, speed = rest.partition(":")
         try:

@@ -281,7 +281,8 @@ def nlri_octets(route: NlriRoute) -> tuple[bytes, bytes]:
         nlri = dataclasses.replace(nlri, path_id=None)  # the route's path_id is the one
     try:
         announce = nlri.encode()
-        keyed = nlri.route_key() if hasattr(nlri, "route_key") else nlri
+        # a route_key() method (EVPN); a Leaf A-D route's route_key is a field
+        keyed = nlri.route_key() if callable(getattr(type(nlri), "route_key", None)) else nlri
         name = announce if keyed is nlri else keyed.encode()
         same = codec.nlri.decode(announce, route.family.afi) == nlri
     except (BgpError, OverflowError, OSError, AttributeError, TypeError) as exc:

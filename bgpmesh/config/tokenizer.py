@@ -14,7 +14,9 @@ Lexical rules, as ExaBGP 4.2's ``configuration/core/format.py`` ``tokens``:
   own; whitespace separates words;
 - ``"..."`` or ``'...'`` is one word (quotes removed, ``quoted`` set) that may
   hold any of those; a backslash escapes the next character (``\\n``, ``\\t``
-  and ``\\r`` give control characters).  A string may not span lines.
+  and ``\\r`` give control characters).  A string may not span lines;
+- (5.0) a ``\\`` alone at the end of a line joins it to the next: it is
+  dropped, as a statement runs to its ``;`` whatever the lines.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def tokenize(text: str, filename: str = "<string>") -> tuple[list[Token], Source
                        and line[position] not in _PUNCTUATION
                        and line[position] not in "#\"'"):
                     position += 1
+                if line[start:position] == "\\" and not line[position:].strip():
+                    break  # ExaBGP 5.0: a backslash ending a line continues it
                 tokens.append(Token(line[start:position], number, start + 1, False, source))
     return tokens, source
 

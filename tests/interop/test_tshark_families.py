@@ -114,6 +114,10 @@ ANNOUNCEMENTS = [
      "default-gateway"),
     ("ipv4 rtc", "announce rtc origin 65001 route-target 65001:65 next-hop 192.0.2.1"),
     ("ipv4 rtc default", "announce rtc default next-hop 192.0.2.1"),
+    ("ipv4 sr-policy tunnel",
+     "announce ipv4 sr-policy distinguisher 1 color 100 endpoint 192.0.2.9 preference 200 "
+     "binding-sid 24000 priority 3 segment-list [ weight 10 label 16001 label 16002 ] "
+     "next-hop 192.0.2.1 extended-community [ target:192.0.2.9:0 ]"),
 ]  # fmt: skip
 
 
@@ -249,6 +253,7 @@ def capture(tmp_path_factory) -> tuple[Path, list[tuple[str, bytes]]]:
 EXPECTED_ERRORS = {
     "ipv4 flow redirect-ip": "The length (4) of Next Hop (FlowSpec) is not zero",
     "ipv4 sr-policy": "Unknown SAFI (73) for AFI 1",
+    "ipv4 sr-policy tunnel": "Unknown SAFI (73) for AFI 1",
     "ipv6 sr-policy": "Trying to fetch an IPv6 address with length 4",
 }
 
@@ -401,3 +406,18 @@ def test_sr_policy_fields(capture):
     assert row == ["73", "96", "00000001", "00000064", "192.0.2.9"]
     row = _row(path, messages, "ipv6 sr-policy", "bgp.sr_policy_nlri_length", "bgp.sr_policy_nlri_policy_color")
     assert row == ["192", "ffffffff"]
+
+
+def test_sr_policy_tunnel_encapsulation(capture):
+    # the candidate path bgpmesh builds from its words (RFC 9830 section 2.4)
+    path, messages = capture
+    row = _row(path, messages, "ipv4 sr-policy tunnel", "bgp.update.encaps_tunnel_tlv_type",
+               "bgp.update.encaps_tunnel_subtlv_type",
+               "bgp.update.encaps_tunnel_tlv_subtlv.pref.preference",
+               "bgp.update.encaps_tunnel_tlv_subtlv.binding_sid.sid",
+               "bgp.update.encaps_tunnel_tlv_subtlv.priority.priority",
+               "bgp.update.encaps_tunnel_tlv_subtlv.segment_list.subtlv.type",
+               "bgp.update.encaps_tunnel_tlv_subtlv.segment_list_subtlv.mpls_label")
+    # preference 200, binding SID label 24000 (<< 12) and the labels, in tshark's hex
+    assert row[:6] == ["15", "12,13,15,128", "000000c8", "05dc0000", "3", "9,1,1"], row
+    assert [int(label, 16) for label in row[6].split(",")] == [16001, 16002], row

@@ -155,3 +155,37 @@ def test_route_refresh_sends_the_evpn_table_again(tmp_path, addresses, exabgp_fa
         wait_until(lambda: carried() == 2, 15, message=lambda: exabgp.relay.lines())
     finally:
         assert mesh.stop() == 0
+
+
+def test_show_adj_rib_in_names_evpn_routes_as_adj_rib_out_does(tmp_path, addresses,
+                                                               gobgp_factory):
+    # GoBGP originates the route; bgpmesh's Adj-RIB-In keeps it (the default).
+    # No RTC this time: GoBGP would hold back EVPN routes no RTC route asks for
+    gobgp_end, mesh_end = addresses.pair()
+    gobgp = gobgp_factory("10.0.0.2", PEER_AS, gobgp_end, [GobgpPeer(
+        address=mesh_end.address, port=mesh_end.port, peer_as=MESH_AS, passive=True,
+        ipv4=True, ipv6=False, families=["l2vpn-evpn"])])
+    relay = Relay(tmp_path, "script")
+    mesh = Bgpmesh(tmp_path / "mesh", config(relay, gobgp_end, mesh_end, 9)).start()
+
+    def shown(what: str) -> list[str]:
+        count = len(relay.lines())
+        relay.send(f"show adj-rib {what}")
+        relay.wait_acks(len(relay.acks()) + 1)
+        return [line for line in relay.lines()[count:] if "l2vpn evpn" in line]
+
+    try:
+        gobgp.wait_established(mesh_end.address, 30)
+        gobgp.cli("global", "rib", "add", "-a", "evpn", *"macadv aa:bb:cc:dd:ee:09 10.69.0.1 "
+                  "etag 0 label 300 rd 192.0.2.2:69 rt 65002:69 nexthop 192.0.2.2".split())
+        peer = gobgp_end.address
+        received = wait_until(lambda: shown("in"), 20, message=lambda: relay.lines()[-5:])
+        # GoBGP writes "label 300" as the whole 3-octet field (no Bottom of
+        # Stack bit), which reads back as the VXLAN spelling
+        assert received == [f"neighbor {peer} l2vpn evpn macadv aa:bb:cc:dd:ee:09 10.69.0.1 "
+                            "rd 192.0.2.2:69 esi 0 etag 0 vni [ 300 ]"], received
+        # the same words as the route bgpmesh itself announces, in the other table
+        assert shown("out") == [f"neighbor {peer} l2vpn evpn multicast 192.0.2.1 rd 65001:9 "
+                                "etag 9"]
+    finally:
+        assert mesh.stop() == 0

@@ -160,3 +160,26 @@ def test_batches_are_capped():
     sizes = [len(msg["seqs"]) for _, msg in b.pub.sent]
     assert sizes == [module.BATCH_LIMIT, 1]
     assert isinstance(b.pending, collections.OrderedDict)
+
+
+def test_a_batched_route_goes_only_to_neighbors_configured_for_its_family():
+    v4 = NeighborRef("10.0.0.1", "g0", "10.0.0.1", None, 65000, 65001, "192.0.2.1", ("p",),
+                     ("ipv4 unicast",))
+    both = NeighborRef("10.0.0.2", "g1", "10.0.0.2", None, 65000, 65002, "192.0.2.1", ("p",),
+                       ("ipv4 unicast", "ipv6 unicast"))
+    process = types.SimpleNamespace(name="p", encoder="json")
+    neighbors = [types.SimpleNamespace(apis=[]), types.SimpleNamespace(apis=[])]
+    b = Bridge(process, [v4, both], neighbors, {}, supervisor_pid=1)
+    b.pub = Pub()
+    b.out_ready = Flag()
+    b.handle_lines(lines("announce route 10.1.0.0/24 next-hop 192.0.2.9",
+                         "announce route 2001:db8::/32 next-hop 2001:db8::9",
+                         "neighbor 10.0.0.1 announce route 2001:db8:1::/48 next-hop 2001:db8::9"))
+    sent = [(topic, msg["kind"], msg["neighbors"]) for topic, msg in b.pub.sent]
+    assert sent == [(b"w/g0|", "batch", ["10.0.0.1"]), (b"w/g1|", "batch", ["10.0.0.2"]),
+                    (b"w/g1|", "batch", ["10.0.0.2"])]
+    # the last one reaches no neighbor configured for IPv6: refused, the families
+    # named (its answer waits behind the first two, which wait for their workers)
+    assert b.pending[3].ok is False
+    assert b.pending[3].error == ("2001:db8:1::/48: no selected neighbor is configured for "
+                                  "ipv6 unicast (their families: 10.0.0.1: ipv4 unicast)")

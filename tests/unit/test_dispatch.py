@@ -197,3 +197,27 @@ def test_operational_command_reaches_the_workers():
     (payload,) = frames_by_group(result).values()
     assert payload["op"] == "operational"
     assert payload["routes"] == [["adm", 1, 1, [["advisory", "a b"]]]]
+
+
+def test_a_family_a_neighbor_is_not_configured_for_is_refused_for_it():
+    # RFC 4760: a route goes only where its family can be negotiated
+    v4 = NeighborRef("10.0.0.1", "auto-0", "10.0.0.1", None, 65000, 65001, "192.0.2.254",
+                     (), ("ipv4 unicast",))
+    mup = NeighborRef("10.0.0.2", "auto-0", "10.0.0.2", None, 65000, 65002, "192.0.2.254",
+                      (), ("ipv4 unicast", "ipv4 mup"))
+    line = "announce ipv4 mup mup-isd 10.0.0.0/24 rd 1:1 next-hop 192.0.2.1"
+    # only the neighbor configured for it gets the route
+    (payload,) = frames_by_group(plan(parse_command(line), [v4, mup], "p", 1)).values()
+    assert payload["neighbors"] == ["10.0.0.2"]
+    # none is: the command is refused, naming the families
+    result = plan(parse_command(line), [v4], "p", 2)
+    assert result.error == ("ipv4 mup mup-isd 10.0.0.0/24 rd 1:1: no selected neighbor is "
+                            "configured for ipv4 mup (their families: 10.0.0.1: ipv4 unicast)")
+    assert not result.frames
+    withdraw = plan(parse_command("neighbor 10.0.0.1 withdraw route 2001:db8::/32"),
+                    [v4, mup], "p", 3)
+    assert "no selected neighbor is configured for ipv6 unicast" in withdraw.error
+    # families not known (an older topology.json): the worker is left to decide
+    assert plan(parse_command(line), [A1], "p", 4).error == ""
+    # commands without routes are not concerned
+    assert plan(parse_command("announce eor ipv4 mup"), [v4], "p", 5).error == ""

@@ -111,16 +111,17 @@ def test_build():
     refs = build(config, 4)
     assert refs == [
         NeighborRef("10.0.0.1%10.0.0.254", "edge", "10.0.0.1", "10.0.0.254", 65000, 65001,
-                    "192.0.2.254", ("watcher", "announcer", "other")),
+                    "192.0.2.254", ("watcher", "announcer", "other"),
+                    ("ipv4 unicast", "ipv6 unicast")),
         NeighborRef("10.0.0.1%10.0.1.254", "edge", "10.0.0.1", "10.0.1.254", 65000, 65001,
-                    "192.0.2.254", ()),
+                    "192.0.2.254", (), ("ipv4 unicast", "ipv6 unicast")),
     ]
 
 
 REFS = [
     NeighborRef("10.0.0.1", "auto-0", "10.0.0.1", None, 65000, 65001, "192.0.2.254"),
     NeighborRef("2001:db8::1%2001:db8::fe", "edge", "2001:db8::1", "2001:db8::fe", 4200000000,
-                65001, "192.0.2.254", ("watcher", "announcer")),
+                65001, "192.0.2.254", ("watcher", "announcer"), ("ipv6 unicast", "ipv6 mup")),
 ]
 
 
@@ -128,7 +129,7 @@ def test_dumps_loads_round_trip():
     text = dumps(REFS, pid=1234, workers=["auto-0", "edge"])
     refs, extra = loads(text)
     assert refs == REFS
-    assert isinstance(refs[1].processes, tuple)
+    assert isinstance(refs[1].processes, tuple) and isinstance(refs[1].families, tuple)
     assert extra == {"pid": 1234, "workers": ["auto-0", "edge"]}
 
 
@@ -137,7 +138,7 @@ def test_dumps_is_plain_json():
     assert data == {"neighbors": [{
         "name": "10.0.0.1", "group": "auto-0", "peer_address": "10.0.0.1",
         "local_address": None, "local_as": 65000, "peer_as": 65001,
-        "router_id": "192.0.2.254", "processes": []}]}
+        "router_id": "192.0.2.254", "processes": [], "families": []}]}
     assert loads(dumps([])) == ([], {})
 
 

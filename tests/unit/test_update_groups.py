@@ -8,12 +8,14 @@ transports that record what is written; no sockets, no loop.
 from __future__ import annotations
 
 import ipaddress
+import logging
+from types import SimpleNamespace
 
 import pytest
 
 from bgpmesh.codec.packer import end_of_rib
 from bgpmesh.codec.session import DEFAULT_SESSION, Session
-from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
 from bgpmesh.route import Attributes
 from bgpmesh.workers import update_groups
 from bgpmesh.workers.peer import Peer
@@ -21,6 +23,7 @@ from bgpmesh.workers.rib import AdjRibOut
 from bgpmesh.workers.update_groups import UpdateGroups, encode_updates
 
 V4 = IPV4_UNICAST
+V6 = IPV6_UNICAST
 A = Attributes(med=10)
 B = Attributes(local_pref=200)
 
@@ -57,7 +60,8 @@ class FakePeer:
     _write_updates = Peer._write_updates
 
     def __init__(self, worker, name: str, local_ip: str, *, local_as: int = 65000,
-                 peer_as: int = 65001, session: Session = DEFAULT_SESSION) -> None:
+                 peer_as: int = 65001, session: Session = DEFAULT_SESSION,
+                 families: frozenset = frozenset((V4, V6))) -> None:
         self.worker = worker
         self.loop = worker.loop
         self.name = name
@@ -65,6 +69,8 @@ class FakePeer:
         self.neighbor = Neighbor(local_as)
         self.peer_as = peer_as
         self.session = session
+        self.negotiated = SimpleNamespace(families=families)
+        self.unsent: set = set()
         self.rib = AdjRibOut()
         self.attr_cache: dict = {}
         self.children = None
@@ -332,3 +338,30 @@ def test_a_token_lets_the_next_slice_skip_the_comparison(monkeypatch):
     w.run()
     assert len(nlris(peers[1].written)) == 36
     assert len(nlris(peers[0].written)) == len(nlris(peers[2].written)) == 35
+
+
+def test_a_family_not_negotiated_is_kept_not_sent(packs, caplog):
+    # RFC 4760 section 3: routes of a family go only where both OPENs listed it
+    w = FakeWorker()
+    v6_only = FakePeer(w, "v6", "192.0.2.1", families=frozenset((V6,)))
+    both = FakePeer(w, "both", "192.0.2.1")
+    v6_key = bytes([128]) + ipaddress.IPv6Address("2001:db8::1").packed
+    with caplog.at_level(logging.WARNING, "bgpmesh.worker"):
+        announce([v6_only, both], 10, next_hop="198.51.100.1")
+        for peer in (v6_only, both):
+            peer.rib.announce(V6, v6_key, "2001:db8::ff", A)
+        w.run()
+        # the peers do not share bytes: their families differ
+        assert nlris(both.written)[:10] == [key(i) for i in range(10)]
+        assert key(0) not in v6_only.written and v6_key in v6_only.written
+        # the routes stay in its Adj-RIB-Out, for a later session that negotiates them
+        assert len(v6_only.rib.routes) == 11 and not v6_only.rib.pending
+        # more of them, and withdrawals: nothing sent, logged once per session
+        v6_only.protocol.transport.chunks.clear()
+        announce([v6_only], 5, next_hop="198.51.100.1", start=100)
+        v6_only.rib.withdraw(V4, key(0))
+        w.run()
+    assert v6_only.written == b""
+    logged = [r.getMessage() for r in caplog.records if "not negotiated" in r.getMessage()]
+    assert logged == ["v6: ipv4 unicast was not negotiated with this peer (RFC 4760): its "
+                      "routes stay in the Adj-RIB-Out and are not sent"]

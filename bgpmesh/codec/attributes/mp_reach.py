@@ -21,7 +21,7 @@ from bgpmesh.codec.attributes.unknown import UnknownAttribute
 from bgpmesh.codec.nlri import FAMILIES, NlriCodec, codec_for
 from bgpmesh.codec.slots import builder
 from bgpmesh.errors import MalformedMultiprotocolAttribute
-from bgpmesh.family import SAFI_MPLS_VPN, Family
+from bgpmesh.family import SAFI_MCAST_VPN, SAFI_MPLS_VPN, Family
 
 # +---------------------------------------------------------+
 # | Address Family Identifier (2 octets)                    |
@@ -70,14 +70,17 @@ def decode_next_hops(data: bytes, allow_empty: bool = False) -> tuple[str, ...]:
 
 
 def encode_next_hops(family: Family, next_hops: tuple[str, ...]) -> bytes:
-    """Addresses to wire; an IPv4 next hop of an IPv6 route becomes ::ffff:a.b.c.d."""
+    """Addresses to wire; an IPv4 next hop of an IPv6 route becomes ::ffff:a.b.c.d,
+    except for MCAST-VPN: RFC 6515 section 2, the provider's IPv4 addresses
+    are "always encoded ... as 4-octet addresses", the length telling the
+    family, whatever the AFI (ExaBGP 5.0.15 sends them so too)."""
     parts = []
     rd = _RD_ZERO if family.safi in VPN_NEXT_HOP_SAFIS else b""
     for address in next_hops:
         parts.append(rd)
         if ":" in address:
             parts.append(socket.inet_pton(socket.AF_INET6, address))
-        elif family.afi == 2:
+        elif family.afi == 2 and family.safi != SAFI_MCAST_VPN:
             parts.append(b"\x00" * 10 + b"\xff\xff" + socket.inet_pton(socket.AF_INET, address))
         else:
             parts.append(socket.inet_pton(socket.AF_INET, address))

@@ -98,6 +98,19 @@ def test_ipv4_next_hop_for_ipv6_is_mapped() -> None:
     assert update.announced() == [(IPV6_UNICAST, "2001:db8::/32", ("::ffff:192.0.2.1",))]
 
 
+def test_ipv4_next_hop_of_an_ipv6_mcast_vpn_route_stays_four_octets() -> None:
+    # RFC 6515 section 2: the provider's IPv4 addresses are 4 octets in MCAST-VPN
+    # routes whatever the AFI; the next hop length tells the family
+    from bgpmesh.codec.attributes.mp_reach import encode_next_hops
+    from bgpmesh.family import Family
+
+    assert encode_next_hops(Family(2, 5), ("192.0.2.1",)) == bytes.fromhex("c0000201")
+    assert encode_next_hops(Family(2, 5), ("2001:db8::1",)).hex() == \
+        "20010db8000000000000000000000001"
+    assert encode_next_hops(Family(2, 85), ("192.0.2.1",)).hex() == \
+        "00000000000000000000ffffc0000201"  # MUP: as ExaBGP 5.0.15 sends it
+
+
 @pytest.mark.parametrize(("family", "bits"), [(IPV4_UNICAST, 32), (IPV6_UNICAST, 128)])
 @pytest.mark.parametrize("extended", [False, True])
 def test_many_routes_split_into_full_messages(family, bits, extended) -> None:

@@ -383,3 +383,14 @@ def test_any_configuration_gives_a_config_or_config_error(words: list[str]) -> N
         assert error.line >= 1 and error.column >= 1
     else:
         assert isinstance(result, Config)
+
+
+def test_a_backslash_ending_a_line_continues_it() -> None:
+    # ExaBGP 5.0's examples write long statements so; only a lone "\" at the
+    # end of a line is dropped, one elsewhere is a word (and an error here)
+    from bgpmesh.config.tokenizer import tokenize
+
+    tokens, _ = tokenize("a \\\nb \\  \nc;\nd \\ e;\n")
+    assert [t.text for t in tokens] == ["a", "b", "c", ";", "d", "\\", "e", ";"]
+    with pytest.raises(ConfigError, match="expected ';' after"):
+        parse_config("neighbor 192.0.2.2 { local-as 1; peer-as 2; router-id 1.1.1.1; \\ }\n")
