@@ -236,7 +236,14 @@ class Peer:
         if self.stopping:
             return
         if self.children is not None:
-            return  # a range: its peers' sessions start as they connect
+            # a range: its peers' sessions start as they connect, and those
+            # that connected before the start (handed over while the worker
+            # waited for it, their socket held in ``early``) start now
+            for child in list(self.children.values()):
+                if child.fsm is None and not child.stopping:
+                    child.restarting = self.restarting
+                    child.start()
+            return
         if self.fsm is not None and self.neighbor.idle_hold:
             # damping: the hold lives in the FSM, which is kept for good; it
             # starts at once unless its IdleHoldTimer runs, then when it fires

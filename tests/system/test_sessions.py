@@ -361,6 +361,37 @@ def test_a_range_makes_a_session_per_peer_with_its_routes():
     run(scenario, neighbor)
 
 
+def test_range_peers_that_connect_before_the_start_come_up_at_the_start():
+    # the supervisor may hand a range's connections over before it says
+    # "start" (the worker was still booting): they are held, and start with it
+    neighbor = dataclasses.replace(NEIGHBOR, peer_address="127.0.0.0/8",
+                                   peer_range="127.0.0.0/8")
+
+    async def scenario(template: Peer, worker):
+        template.add_route(route("10.4.2.0/24"), route_key(route("10.4.2.0/24")))
+        child = template.spawn("127.0.0.1")  # as the worker does, before its start
+        loop = asyncio.get_running_loop()
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        client = socket.socket()
+        client.setblocking(False)
+        try:
+            await loop.sock_connect(client, listener.getsockname())
+            accepted, _ = await loop.sock_accept(listener)
+        finally:
+            listener.close()
+        child.accept(accepted)
+        assert child.fsm is None and child.early is not None  # held, no OPEN yet
+        template.start()
+        remote = Remote(client)
+        await remote.establish()
+        await remote.receive(lambda m: isinstance(m, Update) and m.nlri == ("10.4.2.0/24",))
+
+    run(scenario, neighbor)
+
+
 def test_worker_sigterm_text_is_the_one_documented():
     from workers import worker
 
