@@ -106,6 +106,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bgpmesh.codec import (
     Keepalive,
+    Multiprotocol,
     Notification,
     Open,
     OperationalMessage,
@@ -126,6 +127,7 @@ from bgpmesh.errors import (
     UnexpectedMessageInEstablished,
     UnexpectedMessageInOpenConfirm,
     UnexpectedMessageInOpenSent,
+    UnsupportedCapability,
     UpdateMessageError,
 )
 
@@ -852,6 +854,16 @@ class Fsm:
         if remote.router_id == self._open.router_id and remote.peer_asn == self._open.peer_asn:
             raise BadBgpIdentifier(f"internal peer uses our BGP identifier {remote.router_id}")
         negotiated = negotiate(self._open, remote)
+        if not negotiated.families:
+            # RFC 5492 section 5: a speaker that finds its peer lacks a
+            # capability it needs may refuse the session with 2/7, the data
+            # being the capabilities at fault: here every Multiprotocol one
+            # we sent, since not one family is shared (FRR does the same)
+            ours = [c for c in self._open.capabilities if type(c) is Multiprotocol]
+            raise UnsupportedCapability(
+                "no address family in common: we offer "
+                + ", ".join(str(c.family) for c in ours),
+                data=b"".join(c.encode() for c in ours))
         # RFC 4271 4.2: the Hold Time "MUST be either zero or at least three
         # seconds"; checked again here in case ``negotiate`` ever yields less.
         if 0 < negotiated.hold_time < 3:

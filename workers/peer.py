@@ -479,6 +479,12 @@ class Peer:
                     self.connect_task = self.loop.create_task(self._connect())
             elif kind is F.Close:
                 self._drop_transport()
+                # a session refused before it came up (a bad OPEN, either
+                # way) says why; one that was up says it in session_down
+                reason = self.fsm.reason if self.fsm is not None else ""
+                if "NOTIFICATION" in reason and not any(
+                        type(a) is F.SessionDown for a in actions):
+                    log.info("%s: connection closed: %s", self.name, reason)
             elif kind is F.SessionEstablished:
                 self.session_up(action.negotiated, action.remote_open)
             elif kind is F.SessionDown:

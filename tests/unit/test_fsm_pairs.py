@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-from bgpmesh.codec import Notification, OperationalMessage, RouteRefresh
+from bgpmesh.codec import Multiprotocol, Notification, Open, OperationalMessage, RouteRefresh
 from bgpmesh.errors import BadMessageLength, MalformedAttributeList, UnsupportedVersionNumber
-from bgpmesh.family import IPV4_UNICAST
+from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST
 from bgpmesh.fsm import (
     AutomaticStart,
     BgpHeaderErr,
@@ -25,6 +25,7 @@ from bgpmesh.fsm import (
     BgpOpenMsgErr,
     ConnectRetryTimerExpires,
     DelayOpenTimerExpires,
+    Fsm,
     HoldTimerExpires,
     IdleHoldTimerExpires,
     KeepAliveMsg,
@@ -168,3 +169,31 @@ def test_state_event_pair(state, name):
         assert notifications == [], notifications
     else:
         assert notification(actions)[:2] == expected
+
+
+# -- RFC 5492 section 5: no family in common ---------------------------------
+
+
+def test_no_family_in_common_is_unsupported_capability_with_our_multiprotocol():
+    ipv6_only = Open(65001, 90, "192.0.2.1", (Multiprotocol(IPV6_UNICAST),))
+    # a peer with IPv4 unicast only (explicitly, or by sending no Multiprotocol)
+    for theirs in ((Multiprotocol(IPV4_UNICAST),), ()):
+        fsm = Fsm(ipv6_only, 65002, False, 90)
+        fsm.handle(ManualStart(), 0.0)
+        fsm.handle(TcpCrAcked(), 0.0)
+        actions = fsm.handle(BgpOpen(Open(65002, 90, "192.0.2.2", theirs)), 1.0)
+        code, subcode, data = notification(actions)
+        assert (code, subcode) == (2, 7)
+        assert data == Multiprotocol(IPV6_UNICAST).encode()  # 01 04 0002 00 01
+        assert data == bytes.fromhex("010400020001")
+        assert fsm.state is Idle
+
+
+def test_one_family_in_common_is_enough():
+    ours = Open(65001, 90, "192.0.2.1", (Multiprotocol(IPV4_UNICAST), Multiprotocol(IPV6_UNICAST)))
+    fsm = Fsm(ours, 65002, False, 90)
+    fsm.handle(ManualStart(), 0.0)
+    fsm.handle(TcpCrAcked(), 0.0)
+    fsm.handle(BgpOpen(Open(65002, 90, "192.0.2.2", (Multiprotocol(IPV6_UNICAST),))), 1.0)
+    assert fsm.state is OpenConfirm
+    assert fsm.negotiated.families == {IPV6_UNICAST}
