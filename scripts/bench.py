@@ -164,13 +164,18 @@ class Sampler:
         self.pid = pid
         self.peak = 0
         self.cpu: dict[int, float] = {}
+        self.roles: dict[int, str] = {}  # pid -> supervisor, worker, bridge, script, ...
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def sample(self) -> dict[int, float]:
         rss = 0
         cpu = {}
-        for proc in tree(self.pid):
+        procs = tree(self.pid)
+        parents = {proc.pid: proc for proc in procs}
+        for proc in procs:
+            if proc.pid not in self.roles:
+                self.roles[proc.pid] = _role(proc, parents, self.pid)
             try:
                 with proc.oneshot():
                     rss += proc.memory_info().rss
@@ -197,7 +202,28 @@ class Sampler:
         self.thread.join()
         self.sample()
         cpu = sum(v - before.get(pid, 0.0) for pid, v in self.cpu.items())
+        self.by_role: dict[str, float] = {}
+        for pid, v in self.cpu.items():
+            role = self.roles.get(pid, "other")
+            self.by_role[role] = round(self.by_role.get(role, 0.0) + v - before.get(pid, 0.0), 3)
         return self.peak, cpu
+
+
+def _role(proc: psutil.Process, procs: dict, root: int) -> str:
+    """What a process of a bgpmesh tree is, from its place in the tree: the
+    root is the supervisor; its children with children of their own are
+    bridges (the child is the script), the others workers."""
+    if proc.pid == root:
+        return "speaker"
+    try:
+        parent = proc.ppid()
+        if parent == root:
+            return "bridge" if proc.children() else "worker"
+        if parent in procs and procs[parent].ppid() == root:
+            return "script"
+    except psutil.Error:
+        pass
+    return "other"
 
 
 def stop_tree(pid: int, timeout: float = 10.0) -> None:
@@ -397,6 +423,7 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
             except TimeoutError:
                 pass
             return {"wall": wall, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
         finally:
@@ -424,7 +451,7 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  f"bird: sink did not import {count} routes")
         wall = time.monotonic() - t0
         peak, cpu = sampler.finish(before)
-        return {"wall": wall, "rss": peak, "cpu": cpu}
+        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role}
     finally:
         source.stop()
         sink.stop()
@@ -454,6 +481,7 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
             # "since" stamp, in ms); the script's own "up" time comes too late
             # to use, as its input is a burst by then.  CPU covers start-up too.
             return {"wall": done - established_at(bird, "feed"), "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "wall_from_up_message": done - float(got[0])}
         finally:
             if spk is not None:
@@ -551,6 +579,7 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
             peak, cpu = sampler.finish(before)
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
             return {"wall": float(got[1]) - t0, "established": up, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss, "neighbors": neighbors,
                     "sends": total}
         finally:
@@ -597,7 +626,8 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             except TimeoutError:
                 pass
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
-            return {"wall": wall, "rss": peak, "cpu": cpu, "neighbors": neighbors,
+            return {"wall": wall, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role, "neighbors": neighbors,
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
@@ -748,7 +778,8 @@ def main() -> int:
             runs.append(record)
             sends = record.get("sends", count)
             status = record["error"] or (f"{record['wall']:.2f}s "
-                                         f"{sends / record['wall']:,.0f} routes/s")
+                                         f"{sends / record['wall']:,.0f} routes/s, CPU s "
+                                         f"{record['cpu']:.2f} {record.get('cpu_by', '')}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
                   file=sys.stderr, flush=True)
     print(f"\n{platform.node()}  {platform.processor() or platform.machine()}  "
