@@ -9,10 +9,22 @@ bridge folds the acks of every group a command reached into one ``done`` or
 
 Throughput: the program's output is read in 64 KiB chunks.  Consecutive
 ``announce``/``withdraw route`` commands of a chunk that reach the same
-neighbors travel as one ``batch`` frame per group (up to ``BATCH_LIMIT``
-commands), answered by one ``acks`` frame; anything else first publishes the
-batch built so far, so every group sees commands in the order printed.  Each
-command still has its own sequence number and gets exactly one done/error.
+neighbors in one family travel as one ``batch`` frame per group (up to
+``BATCH_LIMIT`` commands), answered by one ``acks`` frame; anything else first
+publishes the batch built so far, so every group sees commands in the order
+printed.  Each command still has its own sequence number and gets exactly one
+done/error.
+
+The common line, ``[neighbor ...] announce|withdraw route PREFIX ...``, goes
+from text to the batch's columns (``bus.batch``) with no value built for it
+(``commands.route_line``: selectors and attribute text are parsed once and
+cached).  Consecutive batched commands wait for their acks as one ``Pending``
+run (``count`` seqs from ``seq``) rather than one entry each, and a run whose
+commands all succeeded is answered with ``count`` lines at once::
+
+    lines   1 2 3 4 5 6 7          (2: a parse error, answered at once)
+    pending [1] [2:error] [3 4 5 6 7]
+    frames  batch seqs=[1, 3, 4, 5, 6, 7]  ->  acks seqs=[1, 3, 4, 5, 6, 7]
 
 Events come the other way: states and updates for the neighbors whose ``api``
 blocks name this process and ask for them are written to the program's stdin
@@ -28,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import os
@@ -56,6 +69,7 @@ from bgpmesh.api.commands import (
     SHOW_NEIGHBOR,
     SILENCE_ACK,
     parse_command,
+    route_line,
 )
 from bgpmesh.api.dispatch import BATCHABLE, plan
 from bgpmesh.api.exabgp import (
@@ -105,11 +119,18 @@ SUPERVISOR = "@supervisor"
 
 
 class Pending:
-    __slots__ = ("seq", "groups", "ok", "error", "lines", "started", "command", "rows")
+    """What one command, or a run of ``count`` consecutive batched commands
+    (seqs ``seq`` to ``seq + count - 1``), waits for: the ``groups`` still to
+    answer.  ``failed`` holds the seqs of a run a worker answered with an error."""
+
+    __slots__ = ("seq", "groups", "ok", "error", "lines", "started", "command", "rows",
+                 "count", "failed")
 
     def __init__(self, seq: int, groups: set[str], ok: bool = True, error: str = "",
                  lines: tuple[str, ...] = (), command=None) -> None:
         self.seq = seq
+        self.count = 1
+        self.failed: set[int] | None = None
         self.groups = groups
         self.ok = ok
         self.error = error
@@ -166,14 +187,19 @@ class Bridge:
         self.child: asyncio.subprocess.Process | None = None
         self.stopping = False
         self.skipping = False
-        # the batch being built: op, neighbors per group, and per group the
-        # seqs and their wire routes (see handle_lines)
+        # the batch being built (see handle_lines and bus.batch): op, family,
+        # neighbors per group, the seqs and the routes' columns
         self.batch_op: str | None = None
+        self.batch_family = None
         self.batch_targets: dict[str, list[str]] = {}
         self.batch_seqs: list[int] = []
-        self.batch_routes: list[list] = []
+        self.batch_prefixes: list[str] = []
+        self.batch_hops: list = []
+        self.batch_index: list[int] = []
+        self.batch_counts: list[int] | None = None  # None while each command is one route
         self.batch_attributes: list[list] = []  # each attribute set once per batch
-        self.batch_index: dict = {}  # Attributes -> index in batch_attributes
+        self.batch_table: dict = {}  # Attributes -> index in batch_attributes
+        self.open_run: Pending | None = None  # the pending run batched lines extend
         self.targets_cache: dict[tuple, dict[str, list[str]]] = {}
 
     def run(self) -> int:
@@ -245,6 +271,7 @@ class Bridge:
                 self.out.clear()
                 # acks still owed to the dead program have no reader
                 self.pending.clear()
+                self.open_run = None
                 self.silent.clear()
             if not (self.respawn and self.process.respawn):
                 log.warning("process %s is not respawned (respawn false)", self.process.name)
@@ -264,7 +291,7 @@ class Bridge:
             chunk = await child.stdout.read(READ_CHUNK)
             if not chunk:
                 if rest.strip() and not self.skipping:
-                    self.handle_lines([rest])
+                    self.handle_lines([rest.decode("utf-8", errors="replace")])
                 self.flush_batch()
                 return
             data = rest + chunk
@@ -277,7 +304,7 @@ class Bridge:
                     rest = b""
                     self.skipping = True
                 continue
-            lines = data[:cut].split(b"\n")
+            lines = data[:cut].decode("utf-8", errors="replace").split("\n")
             rest = data[cut + 1:]
             if self.skipping:  # the tail of an over-long line
                 lines = lines[1:]
@@ -306,6 +333,22 @@ class Bridge:
                 log.warning("process %s is not reading its input: %d line(s) dropped",
                             self.process.name, self.dropped)
         self.out.append(line)
+        self.out_ready.set()
+
+    def write_many(self, line: str, count: int) -> None:
+        """``count`` copies of ``line`` (the answers of a run), dropping the
+        oldest lines beyond QUEUE_LIMIT as ``write`` does."""
+        lost = max(0, count - QUEUE_LIMIT)
+        count -= lost
+        excess = len(self.out) + count - QUEUE_LIMIT
+        for _ in range(max(0, excess)):
+            self.out.popleft()
+        lost += max(0, excess)
+        if lost:
+            self.dropped += lost
+            log.warning("process %s is not reading its input: %d line(s) dropped",
+                        self.process.name, self.dropped)
+        self.out.extend(itertools.repeat(line, count))
         self.out_ready.set()
 
     async def terminate_child(self) -> None:
@@ -340,9 +383,45 @@ class Bridge:
 
     # -- commands --------------------------------------------------------
 
-    def handle_lines(self, lines: list[bytes]) -> None:
-        for raw in lines:
-            self.handle_line(raw.decode("utf-8", errors="replace").strip())
+    def handle_lines(self, lines: list[str]) -> None:
+        """Handle whole lines; the common route line goes straight into the
+        batch (see the module docstring), anything else to ``handle_line``."""
+        fast = route_line
+        debug = message_log.isEnabledFor(logging.DEBUG)
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            if debug or not self.ack:
+                self.handle_line(line)
+                continue
+            found = fast(line)
+            if found is None:
+                self.handle_line(line)
+                continue
+            withdraw, selectors, family, prefix, next_hop, attributes = found
+            targets = self.targets(selectors)
+            if not targets:
+                self.handle_line(line)  # plan() words the error as for any command
+                continue
+            self.seq += 1
+            op = "withdraw" if withdraw else "announce"
+            if op != self.batch_op or family is not self.batch_family or \
+                    targets is not self.batch_targets and targets != self.batch_targets or \
+                    len(self.batch_seqs) >= BATCH_LIMIT:
+                self.start_batch(op, family, targets)
+            self.batch_seqs.append(self.seq)
+            self.batch_prefixes.append(prefix)
+            if not withdraw:
+                self.batch_hops.append(next_hop)
+                i = self.batch_table.get(attributes)
+                if i is None:
+                    i = self.batch_table[attributes] = len(self.batch_attributes)
+                    self.batch_attributes.append(bus.attributes_to_wire(attributes))
+                self.batch_index.append(i)
+            if self.batch_counts is not None:
+                self.batch_counts.append(1)
+            self.extend_run(targets)
         self.flush_batch()
 
     def targets(self, selectors: tuple) -> dict[str, list[str]]:
@@ -357,35 +436,69 @@ class Bridge:
                 self.targets_cache[selectors] = found
         return found
 
+    def start_batch(self, op: str, family, targets: dict[str, list[str]]) -> None:
+        self.flush_batch()
+        self.batch_op = op
+        self.batch_family = family
+        self.batch_targets = targets
+
+    def extend_run(self, targets: dict[str, list[str]]) -> None:
+        """The command just added to the batch (seq ``self.seq``) joins the
+        pending run, or starts one."""
+        run = self.open_run
+        if run is not None:
+            run.count += 1
+        else:
+            run = self.open_run = Pending(self.seq, set(targets))
+            self.pending[self.seq] = run
+
     def flush_batch(self) -> None:
         """Publish the batch being built: one frame per group, in order with
         everything else this bridge publishes."""
+        self.open_run = None
         if not self.batch_seqs:
             return
+        family = self.batch_family
         for group, names in self.batch_targets.items():
-            self.pub.send_multipart(bus.batch(bus.worker_topic(group), self.publisher,
-                                              self.batch_seqs, self.batch_op, names,
-                                              self.batch_routes, self.batch_attributes))
+            self.pub.send_multipart(bus.batch(
+                bus.worker_topic(group), self.publisher, self.batch_seqs, self.batch_op, names,
+                (family.afi, family.safi), self.batch_prefixes, self.batch_hops,
+                self.batch_index, self.batch_attributes, self.batch_counts))
         self.batch_op = None
+        self.batch_family = None
         self.batch_targets = {}
         self.batch_seqs = []
-        self.batch_routes = []
+        self.batch_prefixes = []
+        self.batch_hops = []
+        self.batch_index = []
+        self.batch_counts = None
         self.batch_attributes = []
-        self.batch_index = {}
+        self.batch_table = {}
 
-    def add_to_batch(self, seq: int, routes) -> None:
-        index = self.batch_index
-        short = []
+    def add_to_batch(self, seq: int, op: str, routes, targets: dict[str, list[str]]) -> None:
+        """A parsed command's routes into the batch (one family per batch)."""
+        family = routes[0].family
+        if op != self.batch_op or family != self.batch_family or \
+                targets is not self.batch_targets and targets != self.batch_targets or \
+                len(self.batch_seqs) >= BATCH_LIMIT:
+            self.start_batch(op, family, targets)
+        if len(routes) != 1 and self.batch_counts is None:
+            self.batch_counts = [1] * len(self.batch_seqs)
+        table = self.batch_table
         for route in routes:
-            attributes = route.attributes
-            i = index.get(attributes)
-            if i is None:
-                i = index[attributes] = len(self.batch_attributes)
-                self.batch_attributes.append(bus.attributes_to_wire(attributes))
-            family = route.family
-            short.append([family.afi, family.safi, route.prefix, route.next_hop, i])
+            self.batch_prefixes.append(route.prefix)
+            if op == "announce":
+                attributes = route.attributes
+                i = table.get(attributes)
+                if i is None:
+                    i = table[attributes] = len(self.batch_attributes)
+                    self.batch_attributes.append(bus.attributes_to_wire(attributes))
+                self.batch_hops.append(route.next_hop)
+                self.batch_index.append(i)
         self.batch_seqs.append(seq)
-        self.batch_routes.append(short)
+        if self.batch_counts is not None:
+            self.batch_counts.append(len(routes))
+        self.extend_run(targets)
 
     def handle_line(self, line: str) -> None:
         if not line:
@@ -399,21 +512,17 @@ class Bridge:
         try:
             command = parse_command(line)
         except CommandError as exc:
+            self.open_run = None  # it is answered between the batched commands around it
             log.warning("process %s: %r: %s (column %d)", self.process.name, line, exc.message,
                         exc.column)
             self.settle(Pending(seq, set(), ok=False, error=exc.message))
             return
         op = _BATCHED.get(command.kind)
-        if op is not None and all(map(_plain, command.routes)):
+        if op is not None and command.routes and all(map(_plain, command.routes)) and \
+                len({route.family for route in command.routes}) == 1:
             targets = self.targets(command.selectors)
             if targets:
-                if op != self.batch_op or targets is not self.batch_targets and \
-                        targets != self.batch_targets or len(self.batch_seqs) >= BATCH_LIMIT:
-                    self.flush_batch()
-                    self.batch_op = op
-                    self.batch_targets = targets
-                self.add_to_batch(seq, command.routes)
-                self.pending[seq] = Pending(seq, set(targets))
+                self.add_to_batch(seq, op, command.routes, targets)
                 return
             # no neighbor matches: plan() words the error as for any command
         # anything else is published after the batch so far, keeping the order
@@ -460,6 +569,11 @@ class Bridge:
             if head.groups:
                 return
             del self.pending[seq]
+            if head is self.open_run:
+                self.open_run = None
+            if head.count > 1:
+                self.answer_run(head)
+                continue
             for line in head.lines:
                 self.write(line)
             if self.silent and seq in self.silent:
@@ -469,6 +583,21 @@ class Bridge:
                 self.write(answer_json(head.ok, head.error))
             else:
                 self.write("done" if head.ok else "error")
+
+    def answer_run(self, run: Pending) -> None:
+        first, count = run.seq, run.count
+        if run.ok and not run.failed and not self.silent:
+            self.write_many(answer_json(True, "") if self.ack_json else "done", count)
+            return
+        for seq in range(first, first + count):
+            if self.silent and seq in self.silent:
+                self.silent.discard(seq)
+                continue
+            ok = run.ok and not (run.failed and seq in run.failed)
+            if self.ack_json:
+                self.write(answer_json(ok, ""))
+            else:
+                self.write("done" if ok else "error")
 
     # -- commands answered here, by the supervisor or by queries ----------
 
@@ -696,15 +825,29 @@ class Bridge:
                 self.on_topology(msg)
 
     def on_acks(self, msg: dict) -> None:
+        """The acks of a batch: its seqs are whole runs (a run never spans two
+        batches), each found by its first seq."""
         group = msg["group"]
         errors = msg["errors"]
         pending = self.pending
-        for seq in msg["seqs"]:
+        seqs = msg["seqs"]
+        i, end = 0, len(seqs)
+        while i < end:
+            seq = seqs[i]
             entry = pending.get(seq)
-            if entry is not None:
-                entry.groups.discard(group)
-                if seq in errors:
-                    entry.ok = False
+            if entry is None:
+                i += 1
+                continue
+            entry.groups.discard(group)
+            if errors:
+                if entry.count == 1:
+                    if seq in errors:
+                        entry.ok = False
+                else:
+                    failed = [s for s in seqs[i:i + entry.count] if s in errors]
+                    if failed:
+                        entry.failed = (entry.failed or set()).union(failed)
+            i += entry.count
         self.flush_acks()
 
     def on_event(self, msg: dict) -> None:

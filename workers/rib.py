@@ -51,6 +51,38 @@ class AdjRibOut:
             self.pending[k] = None
             self.token = None
 
+    def announce_many(self, keys: list, values: list) -> None:
+        """``announce`` for many routes: ``keys`` are (family, NLRI) pairs, and
+        keys and values may be shared with other Adj-RIB-Outs (both are
+        immutable); a None key is skipped."""
+        routes = self.routes
+        pending = self.pending
+        changed = False
+        for k, value in zip(keys, values, strict=True):
+            if k is None:
+                continue
+            old = routes.get(k)
+            if old is value or old == value:
+                continue
+            routes[k] = value
+            pending[k] = value
+            changed = True
+        if changed:
+            self.token = None
+
+    def withdraw_many(self, keys: list) -> None:
+        routes = self.routes
+        pending = self.pending
+        changed = False
+        for k in keys:
+            if k is None:
+                continue
+            if routes.pop(k, None) is not None or k in pending:
+                pending[k] = None
+                changed = True
+        if changed:
+            self.token = None
+
     def clear(self) -> None:
         for k in self.routes:
             self.pending[k] = None

@@ -42,8 +42,8 @@ def bridge() -> Bridge:
     return b
 
 
-def lines(*texts: str) -> list[bytes]:
-    return [t.encode() for t in texts]
+def lines(*texts: str) -> list[str]:
+    return list(texts)
 
 
 def test_consecutive_routes_travel_as_one_batch_per_group_in_order():
@@ -64,8 +64,12 @@ def test_consecutive_routes_travel_as_one_batch_per_group_in_order():
     ]
     first = b.pub.sent[0][1]
     assert first["attributes"] == [bus.attributes_to_wire(Attributes(med=5))]  # sent once
-    assert first["routes"] == [[[1, 1, "10.1.0.0/24", "192.0.2.9", 0]],
-                               [[1, 1, "10.2.0.0/24", "192.0.2.9", 0]]]
+    assert (first["family"], first["prefixes"], first["hops"], first["index"],
+            first["counts"]) == ([1, 1], ["10.1.0.0/24", "10.2.0.0/24"],
+                                 ["192.0.2.9", "192.0.2.9"], [0, 0], None)
+    withdrawal = b.pub.sent[-1][1]
+    assert (withdrawal["op"], withdrawal["prefixes"], withdrawal["hops"]) == \
+        ("withdraw", ["10.1.0.0/24"], [])
     full = list(bus.batch_routes(first))
     assert full == [bus.route_to_wire(parse_command(
         "announce route 10.1.0.0/24 next-hop 192.0.2.9 med 5").routes[0]),
@@ -110,6 +114,7 @@ def worker() -> Worker:
     w.pub = Pub()
     w.dirty = set()
     w.flush_scheduled = True  # no loop here: flushing is not under test
+    w.watchdogs = {}
     return w
 
 
@@ -120,7 +125,9 @@ def test_worker_applies_a_batch_and_answers_with_one_acks_frame():
         "neighbor 10.0.0.1 announce route 10.2.0.0/24 next-hop 192.0.2.9",
     ))
     msg = b.pub.sent[0][1]
-    msg["routes"].append([[1, 1, "not a prefix", None, 0]])
+    msg["prefixes"].append("not a prefix")
+    msg["hops"].append(None)
+    msg["index"].append(0)
     msg["seqs"].append(99)
     w = worker()
     w.on_batch(msg)
@@ -142,13 +149,36 @@ def test_supervisor_keeps_batched_routes_for_replay():
         "neighbor 10.0.0.1 announce route 10.2.0.0/24 next-hop self",
     ))
     b.handle_lines(lines("neighbor 10.0.0.1 withdraw route 10.1.0.0/24"))
-    s = Supervisor.__new__(Supervisor)
-    s.shadow = {"10.0.0.1": {}}
-    s.neighbors_by_name = {"10.0.0.1": (A, types.SimpleNamespace(static=()))}
+    s = supervisor()
     for _topic, msg in b.pub.sent:
         s.record(msg)
     kept = parse_command("announce route 10.2.0.0/24 next-hop self").routes[0]
-    assert s.shadow["10.0.0.1"] == {(1, 1, "10.2.0.0/24"): bus.route_to_wire(kept)}
+    state = s.shadow["10.0.0.1"]
+    assert list(state) == ["10.2.0.0/24"]  # unicast: the prefix text names the route
+    assert [bus.shadow_route(k, v) for k, v in state.items()] == [bus.route_to_wire(kept)]
+
+
+def supervisor() -> Supervisor:
+    s = Supervisor.__new__(Supervisor)
+    s.shadow = {"10.0.0.1": {}}
+    s.interned = {}
+    s.neighbors_by_name = {"10.0.0.1": (A, types.SimpleNamespace(static=()))}
+    return s
+
+
+def test_the_shadow_shares_attributes_and_values_between_routes_and_batches():
+    b = bridge()
+    b.handle_lines(lines(*(f"neighbor 10.0.0.1 announce route 10.0.{i}.0/24 next-hop self "
+                           "community [ 65000:1 ]" for i in range(3))))
+    b.handle_lines(lines("neighbor 10.0.0.1 announce route 10.9.0.0/24 next-hop self "
+                         "community [ 65000:1 ]"))
+    s = supervisor()
+    for _topic, msg in b.pub.sent:
+        s.record(msg)
+    values = list(s.shadow["10.0.0.1"].values())
+    assert len(values) == 4
+    assert all(v[1] is values[0][1] for v in values)  # one attribute list
+    assert values[0] is values[1] is values[2]  # one value per batch and pair
 
 
 def test_batches_are_capped():
@@ -160,3 +190,75 @@ def test_batches_are_capped():
     sizes = [len(msg["seqs"]) for _, msg in b.pub.sent]
     assert sizes == [module.BATCH_LIMIT, 1]
     assert isinstance(b.pending, collections.OrderedDict)
+
+
+def test_a_failed_command_inside_a_run_is_the_only_error():
+    b = bridge()
+    b.handle_lines(lines(*(f"neighbor 10.0.0.1 announce route 10.0.{i}.0/24 next-hop self"
+                           for i in range(5))))
+    [(_topic, msg)] = b.pub.sent
+    assert msg["seqs"] == [1, 2, 3, 4, 5]
+    assert len(b.pending) == 1  # one run waits for them all
+    b.on_acks(bus.unpack(bus.acks(b.publisher, msg["seqs"], "g0", {3: "bad route"}))[1])
+    assert list(b.out) == ["done", "done", "error", "done", "done"]
+
+
+def test_a_run_of_successes_is_answered_at_once_and_json_acks_too():
+    b = bridge()
+    b.ack_json = True
+    b.handle_lines(lines(*(f"neighbor 10.0.0.1 announce route 10.0.{i}.0/24 next-hop self"
+                           for i in range(3))))
+    [(_topic, msg)] = b.pub.sent
+    b.on_acks(bus.unpack(bus.acks(b.publisher, msg["seqs"], "g0"))[1])
+    assert len(b.out) == 3 and len(set(b.out)) == 1
+    assert '"done"' in b.out[0] or "done" in b.out[0]
+
+
+def test_commands_of_many_routes_and_of_other_families_batch_in_their_own_frames():
+    b = bridge()
+    b.handle_lines(lines(
+        "neighbor 10.0.0.1 announce route 10.1.0.0/24 next-hop self",
+        "neighbor 10.0.0.1 announce attributes next-hop self med 3 nlri 10.2.0.0/24 10.3.0.0/24",
+        "neighbor 10.0.0.1 announce route 2001:db8::/32 next-hop 2001:db8::1",
+        "neighbor 10.0.0.1 announce route 10.4.0.0/24 next-hop self",
+    ))
+    frames = [msg for _, msg in b.pub.sent]
+    assert [(m["family"], m["seqs"], m["counts"]) for m in frames] == [
+        ([1, 1], [1, 2], [1, 2]), ([2, 1], [3], None), ([1, 1], [4], None)]
+    assert [r[2] for r in bus.batch_routes(frames[0])] == \
+        ["10.1.0.0/24", "10.2.0.0/24", "10.3.0.0/24"]
+    assert bus.batch_owners(frames[0]) == [1, 2, 2]
+    w = worker()
+    for m in frames:
+        w.on_batch(m)
+    assert len(w.peers["10.0.0.1"].rib) == 5
+    assert all(not ack["errors"] for _, ack in w.pub.sent)
+    for m in frames:
+        b.on_acks(bus.unpack(bus.acks(b.publisher, m["seqs"], "g0"))[1])
+    assert list(b.out) == ["done"] * 4
+
+
+def test_silenced_commands_in_a_batch_get_no_answer():
+    b = bridge()
+    b.ack = False
+    b.handle_lines(lines(*(f"neighbor 10.0.0.1 announce route 10.0.{i}.0/24 next-hop self"
+                           for i in range(3))))
+    [(_topic, msg)] = b.pub.sent
+    b.on_acks(bus.unpack(bus.acks(b.publisher, msg["seqs"], "g0"))[1])
+    assert list(b.out) == []
+    assert not b.pending and not b.silent
+
+
+def test_a_worker_keeps_one_value_per_attribute_set_across_batches():
+    b = bridge()
+    for i in range(2):
+        b.handle_lines(lines(f"neighbor 10.0.0.1 announce route 10.0.{i}.0/24 next-hop self "
+                             "med 4"))
+    w = worker()
+    for _, m in b.pub.sent:
+        w.on_batch(m)
+    values = list(w.peers["10.0.0.1"].rib.routes.values())
+    assert values[0] is values[1]
+    b.handle_lines(lines("neighbor 10.0.0.1 withdraw route 10.0.0.0/24"))
+    w.on_batch(b.pub.sent[-1][1])
+    assert len(w.peers["10.0.0.1"].rib) == 1
