@@ -198,7 +198,7 @@ class Bridge:
         self.batch_index: list[int] = []
         self.batch_counts: list[int] | None = None  # None while each command is one route
         self.batch_attributes: list[list] = []  # each attribute set once per batch
-        self.batch_table: dict = {}  # Attributes -> index in batch_attributes
+        self.batch_table: dict = {}  # id(Attributes) -> (index in batch_attributes, it)
         self.open_run: Pending | None = None  # the pending run batched lines extend
         self.targets_cache: dict[tuple, dict[str, list[str]]] = {}
 
@@ -414,11 +414,13 @@ class Bridge:
             self.batch_prefixes.append(prefix)
             if not withdraw:
                 self.batch_hops.append(next_hop)
-                i = self.batch_table.get(attributes)
-                if i is None:
-                    i = self.batch_table[attributes] = len(self.batch_attributes)
+                # by id: the table holds the object, so its id is not reused
+                slot = self.batch_table.get(id(attributes))
+                if slot is None:
+                    slot = self.batch_table[id(attributes)] = (len(self.batch_attributes),
+                                                               attributes)
                     self.batch_attributes.append(bus.attributes_to_wire(attributes))
-                self.batch_index.append(i)
+                self.batch_index.append(slot[0])
             if self.batch_counts is not None:
                 self.batch_counts.append(1)
             self.extend_run(targets)
@@ -489,12 +491,12 @@ class Bridge:
             self.batch_prefixes.append(route.prefix)
             if op == "announce":
                 attributes = route.attributes
-                i = table.get(attributes)
-                if i is None:
-                    i = table[attributes] = len(self.batch_attributes)
+                slot = table.get(id(attributes))
+                if slot is None:
+                    slot = table[id(attributes)] = (len(self.batch_attributes), attributes)
                     self.batch_attributes.append(bus.attributes_to_wire(attributes))
                 self.batch_hops.append(route.next_hop)
-                self.batch_index.append(i)
+                self.batch_index.append(slot[0])
         self.batch_seqs.append(seq)
         if self.batch_counts is not None:
             self.batch_counts.append(len(routes))

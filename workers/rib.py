@@ -134,16 +134,27 @@ class AdjRibOut:
 
 
 def _group(items):
-    announce: dict[tuple, list[bytes]] = {}
+    # Values are shared tuples (a batch interns them), so routes are grouped
+    # by the value object first, an int-keyed lookup; equal values that are
+    # distinct objects merge at the end, hashing each attribute set once
+    # per group rather than once per route.
+    by_value: dict[tuple, tuple] = {}
     withdraw: dict[Family, list[bytes]] = {}
     for (family, key), value in items:
         if value is None:
             withdraw.setdefault(family, []).append(key)
         else:
-            group = (family, value[0], value[1])
-            keys = announce.get(group)
-            if keys is None:
-                announce[group] = [key]
+            slot = by_value.get((family, id(value)))
+            if slot is None:
+                by_value[(family, id(value))] = (family, value, [key])
             else:
-                keys.append(key)
+                slot[2].append(key)
+    announce: dict[tuple, list[bytes]] = {}
+    for family, value, keys in by_value.values():
+        group = (family, value[0], value[1])
+        found = announce.get(group)
+        if found is None:
+            announce[group] = keys
+        else:
+            found.extend(keys)
     return announce, withdraw

@@ -360,6 +360,10 @@ class Worker:
                 self.dispatch(frames)
             except Exception:
                 log.exception("worker %s: bug while handling a command", self.group)
+            # A frame already queued is received without a loop turn: let the
+            # flush of this frame's routes (and keepalives) run before the next,
+            # so UPDATEs leave while the producer is still printing.
+            await asyncio.sleep(0)
 
     def dispatch(self, frames: list[bytes]) -> str | None:
         try:
