@@ -494,10 +494,12 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
 
 def neighbor_pairs(addresses: Addresses, count: int) -> list[tuple[str, str]]:
     """(speaker address, BIRD address) for ``count`` neighbors: 127.B.i.1 and
-    127.B.i.2, B in 201..250 and unique to this run (count <= 250)."""
+    127.B.i.2 for the first 250, then 127.B.i.3 and 127.B.i.4; B in 201..250
+    and unique to this run (count <= 500)."""
     addresses.index += 1
     block = 201 + (addresses.base + addresses.index) % 50
-    return [(f"127.{block}.{i + 1}.1", f"127.{block}.{i + 1}.2") for i in range(count)]
+    return [(f"127.{block}.{i % 250 + 1}.{1 + 2 * (i // 250)}",
+             f"127.{block}.{i % 250 + 1}.{2 + 2 * (i // 250)}") for i in range(count)]
 
 
 def protocol_rows(bird: Bird) -> dict[str, str]:
@@ -693,7 +695,7 @@ def main() -> int:
     parser.add_argument("--scenario", action="append", choices=["S1", "S2", "S3", "S4", "S5"],
                         help="repeatable; default: S1 and S2")
     parser.add_argument("--neighbors", action="append", type=int,
-                        help="S3/S4/S5: M, repeatable (at most 250); default: 20 and 50")
+                        help="S3/S4/S5: M, repeatable (at most 500); default: 20 and 50")
     parser.add_argument("--per-neighbor", type=int, default=10,
                         help="S3: routes each BIRD protocol originates (default 10)")
     parser.add_argument("--idle", type=float, default=5.0,
@@ -724,8 +726,8 @@ def main() -> int:
     addresses = Addresses()
     runs: list[dict] = []
     neighbor_counts = args.neighbors or [20, 50]
-    if any(not 1 <= m <= 250 for m in neighbor_counts):
-        parser.error("--neighbors must be 1..250")
+    if any(not 1 <= m <= 500 for m in neighbor_counts):
+        parser.error("--neighbors must be 1..500")
     # (label, N, speaker, workers, job(timeout) -> dict)
     jobs: list[tuple] = []
     for scenario in scenarios:
