@@ -38,8 +38,13 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       ready     group=str                 supervisor -> worker: replay is over
       start     group=str                 supervisor -> worker: sessions may start
                                           (every bridge is on the bus by now)
-      ping      id=[publisher, seq] [bridge=process name]
+      ping      id=[publisher, seq] [bridge=process name] [sync=true]
                                           client -> supervisor: am I connected?
+                                          answered by an ``ack``; with sync=true on
+                                          ~sync/<publisher>| (a topic that sorts
+                                          last: a SUB sends the subscriptions it
+                                          holds at connect in byte order, so then
+                                          all of them are in place)
       query     id=[publisher, seq] op=str neighbors=[name...] options=[str...]
                                           client -> worker: op is show-neighbor,
                                           show-adj-rib-out, flush-adj-rib-out or
@@ -56,6 +61,7 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       command and batch may carry wire=true: their workers then also send ``wire``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
+                      |  ~sync/<publisher>|
       ack       id=[publisher, seq] group=str ok=bool error=str matched=int
       acks      publisher=str seqs=[seq...] group=str errors={seq: str} matched=int
                                           the acks of one ``batch``: every seq is
@@ -143,6 +149,12 @@ def worker_topic(group: str) -> bytes:
 
 def ack_topic(publisher: str) -> bytes:
     return b"ack/" + publisher.encode() + b"|"
+
+
+def sync_topic(publisher: str) -> bytes:
+    """Where the answer to a ``ping`` with sync=true goes: "~" sorts after
+    every other topic's first byte (see ``ping``)."""
+    return b"~sync/" + publisher.encode() + b"|"
 
 
 def event_topic(kind: str, neighbor: str) -> bytes:

@@ -112,18 +112,27 @@ result, count = sys.argv[1], int(sys.argv[2])
 up = None
 seen = 0
 reported = False
+ups, senders, noted = set(), set(), 0.0
 for raw in sys.stdin:
     if not raw.startswith("{"):
         continue
     msg = json.loads(raw)
     kind = msg.get("type")
-    if kind == "state" and msg["neighbor"].get("state") == "up" and up is None:
-        up = time.time()
+    if kind == "state" and msg["neighbor"].get("state") == "up":
+        ups.add(msg["neighbor"]["address"]["peer"])
+        if up is None:
+            up = time.time()
     elif kind == "update":
         announce = msg["neighbor"]["message"].get("update", {}).get("announce", {})
         for hops in announce.values():
             for prefixes in hops.values():
                 seen += len(prefixes)
+        senders.add(msg["neighbor"]["address"]["peer"])
+    if time.time() - noted > 0.5:  # progress, for a run that does not finish
+        noted = time.time()
+        with open(result + ".seen", "w") as f:
+            f.write(f"{seen} prefixes, {len(ups)} up, {len(senders)} sent\n")
+    if kind == "update":
         if seen >= count and up is not None and not reported:
             with open(result + ".tmp", "w") as f:
                 f.write(f"{up} {time.time()} {seen}\n")
@@ -174,7 +183,7 @@ class Sampler:
         procs = tree(self.pid)
         parents = {proc.pid: proc for proc in procs}
         for proc in procs:
-            if proc.pid not in self.roles:
+            if self.roles.get(proc.pid, "worker") == "worker":  # a bridge before its script
                 self.roles[proc.pid] = _role(proc, parents, self.pid)
             try:
                 with proc.oneshot():
@@ -576,8 +585,13 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
             wait_for(lambda: all_established(bird, neighbors), timeout,
                      f"{speaker}: not all {neighbors} sessions Established")
             up = time.time() - t0
-            got = wait_for(lambda: result.exists() and result.read_text().split(), timeout,
-                           f"{speaker}: script did not count {total} prefixes")
+            try:
+                got = wait_for(lambda: result.exists() and result.read_text().split(), timeout,
+                               f"{speaker}: script did not count {total} prefixes")
+            except TimeoutError as exc:
+                seen = Path(str(result) + ".seen")
+                raise TimeoutError(f"{exc} (it saw {seen.read_text().strip()})"
+                                   if seen.exists() else str(exc)) from None
             peak, cpu = sampler.finish(before)
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
             return {"wall": float(got[1]) - t0, "established": up, "rss": peak, "cpu": cpu,

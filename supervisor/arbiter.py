@@ -1179,8 +1179,10 @@ class Supervisor:
         if kind == "ping":
             if msg.get("bridge") in self.bridges:
                 self.bridges_heard.add(msg["bridge"])
-            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
-                                                group="", ok=True, error="", matched=0))
+            topic = bus.sync_topic(str(ident[0])) if msg.get("sync") else \
+                bus.ack_topic(str(ident[0]))
+            self.ev_out.send_multipart(bus.pack(topic, "ack", id=ident, group="", ok=True,
+                                                error="", matched=0))
         elif kind == "topology":
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
                                                 id=ident, ok=True,

@@ -220,18 +220,11 @@ class Bridge:
         self.pub = self.ctx.socket(zmq.PUB)
         self.pub.setsockopt(zmq.SNDHWM, 0)
         self.pub.connect(self.endpoints["command_in"])
-        self.sub = self.ctx.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.RCVHWM, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
-        self.sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
-        # every neighbor's state events (few; on_event filters them): a
-        # neighbor a reload adds may come up before its own subscription lands
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"ev/state/")
-        for name in self.wants:
-            for kind in self.wants[name]:
-                self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        self.sub = self.event_socket(self.ctx)
         self.sub.connect(self.endpoints["event_out"])
-        await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name)
+        await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name,
+                        sync=True)
+        self.sub.setsockopt(zmq.UNSUBSCRIBE, bus.sync_topic(self.publisher))
         tasks = [loop.create_task(self.events()), loop.create_task(self.supervise()),
                  loop.create_task(self.expire_acks())]
         await self.stop_event.wait()
@@ -243,6 +236,25 @@ class Bridge:
         self.sub.close(0)
         self.ctx.term()
         return 0
+
+    def event_socket(self, ctx):
+        """Our SUB on the event bus, subscribed (not yet connected)."""
+        sub = ctx.socket(zmq.SUB)
+        sub.setsockopt(zmq.RCVHWM, 0)
+        # A SUB sends its subscriptions to the XPUB as messages under its send
+        # high-water mark (1000 by default): beyond it they are dropped without
+        # a word, and 500 neighbors need 1000 event topics.
+        sub.setsockopt(zmq.SNDHWM, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
+        sub.setsockopt(zmq.SUBSCRIBE, bus.sync_topic(self.publisher))
+        sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
+        # every neighbor's state events (few; on_event filters them): a
+        # neighbor a reload adds may come up before its own subscription lands
+        sub.setsockopt(zmq.SUBSCRIBE, b"ev/state/")
+        for name in self.wants:
+            for kind in self.wants[name]:
+                sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        return sub
 
     # -- the program -----------------------------------------------------
 
@@ -898,7 +910,11 @@ _LOCAL = {
 async def handshake(pub, sub, publisher: str, timeout: float | None = None,
                     **extra) -> None:
     """Ping the supervisor until it answers: then our PUB is connected and
-    subscribed (PUB drops what it sends before that) and our SUB hears acks."""
+    subscribed (PUB drops what it sends before that) and our SUB hears acks.
+    With ``sync=True`` the answer comes on ``bus.sync_topic``, which the
+    caller subscribed to with the rest: a SUB sends the subscriptions it
+    holds when it connects in byte order, and that topic sorts last, so
+    when its answer arrives every subscription is in place."""
     seq = 0
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
