@@ -431,10 +431,13 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
                                  "acks")
             except TimeoutError:
                 pass
+            # what the speaker logged about lines it dropped for the script
+            logged = (work / f"{speaker}.log").read_text(errors="replace").splitlines()
             return {"wall": wall, "rss": peak, "cpu": cpu,
                     "cpu_by": sampler.by_role,
                     "acks": int(acked[1]) if acked else None,
-                    "ack_errors": int(acked[2]) if acked else None}
+                    "ack_errors": int(acked[2]) if acked else None,
+                    "dropped": [line for line in logged if "dropped" in line][-3:]}
         finally:
             if spk is not None:
                 spk.stop()
@@ -795,7 +798,9 @@ def main() -> int:
             sends = record.get("sends", count)
             status = record["error"] or (f"{record['wall']:.2f}s "
                                          f"{sends / record['wall']:,.0f} routes/s, CPU s "
-                                         f"{record['cpu']:.2f} {record.get('cpu_by', '')}")
+                                         f"{record['cpu']:.2f} {record.get('cpu_by', '')}"
+                                         f"{' acks ' + str(record['acks']) if 'acks' in record else ''}"
+                                         f"{' ' + str(record['dropped']) if record.get('dropped') else ''}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
                   file=sys.stderr, flush=True)
     print(f"\n{platform.node()}  {platform.processor() or platform.machine()}  "

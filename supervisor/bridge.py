@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
 import json
 import logging
 import os
@@ -179,7 +178,8 @@ class Bridge:
         self.user = user
         self.seq = 0
         self.pending: collections.OrderedDict[int, Pending] = collections.OrderedDict()
-        self.out: collections.deque[str] = collections.deque()
+        # lines for the program; (line, count) is count copies (write_many)
+        self.out: collections.deque[str | tuple[str, int]] = collections.deque()
         self.out_ready: asyncio.Event | None = None
         self.dropped = 0
         self.counters: dict[str, int] = {}
@@ -330,38 +330,36 @@ class Bridge:
                     self.out_ready.clear()
                     await self.out_ready.wait()
                 chunk = []
-                while self.out and len(chunk) < 1000:
-                    chunk.append(self.out.popleft())
-                child.stdin.write(("\n".join(chunk) + "\n").encode())
+                lines = 0
+                while self.out and lines < 1000:
+                    item = self.out.popleft()
+                    if type(item) is tuple:  # a run's answers (write_many)
+                        chunk.append((item[0] + "\n") * item[1])
+                        lines += item[1]
+                    else:
+                        chunk.append(item + "\n")
+                        lines += 1
+                child.stdin.write("".join(chunk).encode())
                 await child.stdin.drain()
         except (ConnectionError, BrokenPipeError):
             return
 
-    def write(self, line: str) -> None:
+    def write(self, line: str | tuple[str, int]) -> None:
         if len(self.out) >= QUEUE_LIMIT:
-            self.out.popleft()
-            self.dropped += 1
-            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+            lost = self.out.popleft()
+            before = self.dropped
+            self.dropped += lost[1] if type(lost) is tuple else 1
+            if before in (0, 9, 99) or before // 1000 != self.dropped // 1000:
                 log.warning("process %s is not reading its input: %d line(s) dropped",
                             self.process.name, self.dropped)
         self.out.append(line)
         self.out_ready.set()
 
     def write_many(self, line: str, count: int) -> None:
-        """``count`` copies of ``line`` (the answers of a run), dropping the
-        oldest lines beyond QUEUE_LIMIT as ``write`` does."""
-        lost = max(0, count - QUEUE_LIMIT)
-        count -= lost
-        excess = len(self.out) + count - QUEUE_LIMIT
-        for _ in range(max(0, excess)):
-            self.out.popleft()
-        lost += max(0, excess)
-        if lost:
-            self.dropped += lost
-            log.warning("process %s is not reading its input: %d line(s) dropped",
-                        self.process.name, self.dropped)
-        self.out.extend(itertools.repeat(line, count))
-        self.out_ready.set()
+        """``count`` copies of ``line`` (the answers of a run), queued as one
+        entry: the queue bounds memory, and a run costs one entry however
+        long, so a bulk producer that reads its acks a little late loses none."""
+        self.write((line, count))
 
     async def terminate_child(self) -> None:
         child = self.child
