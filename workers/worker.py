@@ -690,13 +690,17 @@ class Worker:
             for name, row in zip(names, rows, strict=False):
                 peer = self.peers[name]
                 row["name"] = name
-                row["prefixes"] = {"sent": _sent(peer),
-                                   "received": len(self.adj_in.get(name, ()))}
+                row["prefixes"] = {"sent": _sent(peer), "received": _received(
+                    peer, self.adj_in.get(name, ()))}
                 row["last-error"] = self.last_error.get(name, "")
         self.pub.send_multipart(bus.answer(msg["id"], self.group, rows, error))
 
     def count_received(self, peer: Peer, body: dict) -> None:
-        """Keep the prefixes the peer announces now, from an update event's body."""
+        """Keep the prefixes the peer announces now, from an update event's
+        body; a neighbor that keeps an Adj-RIB-In is counted from it instead
+        (see ``_received``), with no second table of its routes."""
+        if peer.neighbor.adj_rib_in:
+            return
         update = body.get("update")
         if not isinstance(update, dict):
             return
@@ -740,6 +744,15 @@ def _nlri(item) -> str:
     if isinstance(item, dict):
         return str(item.get("nlri") if "nlri" in item else sorted(item.items()))
     return str(item)
+
+
+def _received(peer: Peer, counted) -> int:
+    """The prefixes the peer announces now: its Adj-RIB-In when it keeps one
+    (emptied by ``clear adj-rib in`` as ``show adj-rib in`` is), else the set
+    ``count_received`` keeps."""
+    if peer.neighbor.adj_rib_in:
+        return len(peer.adj_rib_in)
+    return len(counted)
 
 
 def _sent(peer: Peer) -> int:
