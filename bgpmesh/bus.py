@@ -23,18 +23,28 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       command   id=[publisher, seq] op=str neighbors=[name...] routes=[route...]
                 family=[afi, safi]|None arg=int|None text=str
       batch     publisher=str seqs=[seq...] op="announce"|"withdraw"
-                neighbors=[name...] routes=[[short route...] per seq]
-                attributes=[wire attributes...]
+                neighbors=[name...] family=[afi, safi] prefixes=[str...]
+                hops=[next hop...] index=[int...] attributes=[wire attributes...]
+                counts=[int per seq]|nil
                                           consecutive route commands of one publisher
-                                          with the same op and neighbors, in order:
-                                          routes[i] is command (publisher, seqs[i]);
-                                          answered by one ``acks``
+                                          with the same op, neighbors and family, in
+                                          order, in columns: route i is prefixes[i]
+                                          with hops[i] and attributes[index[i]] (hops
+                                          and index empty in a withdraw batch); with
+                                          counts nil command (publisher, seqs[i]) is
+                                          route i, else it is the next counts[i]
+                                          routes; answered by one ``acks``
       replay    neighbor=name routes=[route...] withdrawn=[route...]
       ready     group=str                 supervisor -> worker: replay is over
       start     group=str                 supervisor -> worker: sessions may start
                                           (every bridge is on the bus by now)
-      ping      id=[publisher, seq] [bridge=process name]
+      ping      id=[publisher, seq] [bridge=process name] [sync=true]
                                           client -> supervisor: am I connected?
+                                          answered by an ``ack``; with sync=true on
+                                          ~sync/<publisher>| (a topic that sorts
+                                          last: a SUB sends the subscriptions it
+                                          holds at connect in byte order, so then
+                                          all of them are in place)
       query     id=[publisher, seq] op=str neighbors=[name...] options=[str...]
                                           client -> worker: op is show-neighbor,
                                           show-adj-rib-out, flush-adj-rib-out or
@@ -51,6 +61,7 @@ Kinds (payload fields beyond ``v`` and ``kind``)::
       command and batch may carry wire=true: their workers then also send ``wire``
 
     event bus, topic  ack/<publisher>|  |  ev/<type>/<neighbor>|  |  sys/<what>|
+                      |  ~sync/<publisher>|
       ack       id=[publisher, seq] group=str ok=bool error=str matched=int
       acks      publisher=str seqs=[seq...] group=str errors={seq: str} matched=int
                                           the acks of one ``batch``: every seq is
@@ -88,9 +99,14 @@ A route on the wire is a flat list (cheap to pack, no per-route map keys)::
      aggregator, atomic_aggregate, aigp, generic]
 
 that is, every field of ``bgpmesh.route.Attributes`` in order (absent values
-nil, tuples as lists).  In a ``batch`` each attribute set is sent once, in
-``attributes``, as the items after the next hop, and a route is short:
-``[afi, safi, prefix, next_hop, index]`` with ``index`` into ``attributes``.
+nil, tuples as lists).  A ``batch`` sends its routes in columns instead, each
+attribute set once (the items after the next hop), so that the supervisor and
+the workers handle a route with a few list lookups and no per-route map or
+list::
+
+    prefixes  ["10.0.0.1/32", "10.0.0.2/32", ...]
+    hops      ["self",        "self",        ...]
+    index     [0,             0,             ...]  -> attributes[0]
 
 A route with more than a prefix has one more item, ``extra``, whose first
 word says what it is; ``prefix`` is then a text that names the route (for the
@@ -107,8 +123,12 @@ supervisor's replay keys and the logs)::
                                           its text (``api.nlri_words``)
 
 Batches carry plain routes only (no ``extra``).  ``route_identity`` is what
-tells two routes apart (rd and path id included, labels and actions not);
-``withdrawal_from_identity`` rebuilds a withdrawal from it.
+tells two routes apart (rd and path id included, labels and actions not):
+for IPv4 and IPv6 unicast, the bulk of any table, the prefix text alone (it
+names its AFI), so the supervisor's shadow Adj-RIB-Out keeps no tuple per
+route; ``withdrawal_from_identity`` rebuilds a withdrawal from it.  The shadow
+may keep a batched route as ``(next_hop, attributes)``, both shared with its
+other routes, and ``shadow_route`` gives it back as a whole wire route.
 """
 
 from __future__ import annotations
@@ -138,6 +158,12 @@ def worker_topic(group: str) -> bytes:
 
 def ack_topic(publisher: str) -> bytes:
     return b"ack/" + publisher.encode() + b"|"
+
+
+def sync_topic(publisher: str) -> bytes:
+    """Where the answer to a ``ping`` with sync=true goes: "~" sorts after
+    every other topic's first byte (see ``ping``)."""
+    return b"~sync/" + publisher.encode() + b"|"
 
 
 def event_topic(kind: str, neighbor: str) -> bytes:
@@ -182,18 +208,33 @@ def answer(ident: list, group: str, rows: list[dict], error: str = "") -> list[b
 
 
 def batch(topic: bytes, publisher: str, seqs: list[int], op: str, neighbors: list[str],
-          routes: list[list], attributes: list[list]) -> list[bytes]:
-    """A ``batch`` frame: ``routes[i]`` (short routes) is command ``seqs[i]``."""
+          family: tuple[int, int], prefixes: list[str], hops: list, index: list[int],
+          attributes: list[list], counts: list[int] | None = None) -> list[bytes]:
+    """A ``batch`` frame (see the docstring): commands ``seqs``, their routes in
+    columns, ``counts`` None when each command is one route."""
     return pack(topic, "batch", publisher=publisher, seqs=seqs, op=op, neighbors=neighbors,
-                routes=routes, attributes=attributes)
+                family=list(family), prefixes=prefixes, hops=hops, index=index,
+                attributes=attributes, counts=counts)
+
+
+def batch_owners(msg: dict) -> list:
+    """The seq of the command each route of a ``batch`` payload belongs to."""
+    counts = msg.get("counts")
+    if counts is None:
+        return msg["seqs"]
+    return [seq for seq, n in zip(msg["seqs"], counts, strict=True) for _ in range(n)]
 
 
 def batch_routes(msg: dict):
     """Every route of a ``batch`` payload, in order, as full wire routes."""
+    afi, safi = msg["family"]
+    if msg["op"] != "announce":
+        for prefix in msg["prefixes"]:
+            yield withdrawal_to_wire(afi, safi, prefix)
+        return
     table = msg["attributes"]
-    for items in msg["routes"]:
-        for afi, safi, prefix, next_hop, index in items:
-            yield [afi, safi, prefix, next_hop, *table[index]]
+    for prefix, next_hop, i in zip(msg["prefixes"], msg["hops"], msg["index"], strict=True):
+        yield [afi, safi, prefix, next_hop, *table[i]]
 
 
 def acks(publisher: str, seqs: list[int], group: str, errors: dict[int, str] | None = None,
@@ -223,7 +264,7 @@ def attributes_to_wire(a: Attributes) -> list:
     ]
 
 
-def _attributes_key(item: list) -> tuple:
+def attributes_key(item: list) -> tuple:
     """Hashable, and the exact Attributes arguments."""
     (origin, as_path, med, local_pref, communities, as_set, extended, large, originator,
      clusters, aggregator, atomic, aigp, generic) = item
@@ -235,7 +276,7 @@ def _attributes_key(item: list) -> tuple:
 
 
 def attributes_from_wire(item: list) -> Attributes:
-    return Attributes(*_attributes_key(item))
+    return Attributes(*attributes_key(item))
 
 
 EMPTY_ATTRIBUTES = attributes_to_wire(Attributes())
@@ -284,16 +325,27 @@ def route_to_wire(route: Route | FlowRoute | Vpls | NlriRoute) -> list:
              route.withdrawn]]
 
 
-def route_identity(item: list) -> tuple:
-    """What names a wire route: (afi, safi, prefix) for a plain one; rd and
-    path id, or a flow's match, added for the others."""
+# (afi, safi) whose plain routes are named by their prefix text alone
+BY_PREFIX = {(1, 1), (2, 1)}
+
+
+def identity(afi: int, safi: int, prefix: str) -> str | tuple:
+    """The identity of a route with nothing beyond a prefix (see route_identity)."""
+    return prefix if (afi, safi) in BY_PREFIX else (afi, safi, prefix)
+
+
+def route_identity(item: list) -> str | tuple:
+    """What names a wire route: the prefix text for IPv4/IPv6 unicast,
+    (afi, safi, prefix) for another plain one; rd and path id, or a flow's
+    match, added for the others."""
     if len(item) == _PLAIN_ITEMS:
-        return (item[0], item[1], item[2])
+        return identity(item[0], item[1], item[2])
     extra = item[_PLAIN_ITEMS]
     kind = extra[0]
     if kind == "route":
         if extra[2] is None and extra[3] is None:
-            return (item[0], item[1], item[2])  # labels and names do not tell routes apart
+            # labels and names do not tell routes apart
+            return identity(item[0], item[1], item[2])
         return (item[0], item[1], item[2], kind, extra[2], extra[3])
     if kind == "flow":
         return (item[0], item[1], item[2], kind, extra[3],
@@ -302,6 +354,18 @@ def route_identity(item: list) -> tuple:
         # the key, not the text: a new label replaces the route (evpn.py)
         return (item[0], item[1], extra[2].hex(), kind, extra[2], extra[3])
     return (item[0], item[1], item[2], kind, *extra[1:6])
+
+
+def shadow_route(key: str | tuple, value: list | tuple) -> list:
+    """A whole wire route from a shadow entry: ``value`` is one already, or
+    ``(next_hop, attributes)`` of a batched route whose identity is ``key``."""
+    if type(value) is not tuple:
+        return value
+    if type(key) is str:
+        afi, safi, prefix = (2 if ":" in key else 1), 1, key
+    else:
+        afi, safi, prefix = key
+    return [afi, safi, prefix, value[0], *value[1]]
 
 
 def route_watchdog(item: list) -> str | None:
@@ -319,7 +383,9 @@ def with_withdrawn(item: list, withdrawn: bool) -> list:
     return [*item[:_PLAIN_ITEMS], [*extra[:6], withdrawn]]
 
 
-def withdrawal_from_identity(key: tuple) -> list:
+def withdrawal_from_identity(key: str | tuple) -> list:
+    if type(key) is str:
+        return withdrawal_to_wire(2 if ":" in key else 1, 1, key)
     if len(key) == 3:
         return withdrawal_to_wire(*key)
     afi, safi, prefix, kind = key[:4]
@@ -339,7 +405,7 @@ def route_from_wire(item: list, _cache: dict | None = None) -> Route | FlowRoute
     share attributes share one Attributes object, so later grouping by
     attribute set is an identity-fast dict lookup."""
     afi, safi, prefix, next_hop = item[:4]
-    akey = _attributes_key(item[4:_PLAIN_ITEMS])
+    akey = attributes_key(item[4:_PLAIN_ITEMS])
     attributes = None if _cache is None else _cache.get(akey)
     if attributes is None:
         attributes = Attributes(*akey)

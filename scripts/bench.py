@@ -112,18 +112,27 @@ result, count = sys.argv[1], int(sys.argv[2])
 up = None
 seen = 0
 reported = False
+ups, senders, noted = set(), set(), 0.0
 for raw in sys.stdin:
     if not raw.startswith("{"):
         continue
     msg = json.loads(raw)
     kind = msg.get("type")
-    if kind == "state" and msg["neighbor"].get("state") == "up" and up is None:
-        up = time.time()
+    if kind == "state" and msg["neighbor"].get("state") == "up":
+        ups.add(msg["neighbor"]["address"]["peer"])
+        if up is None:
+            up = time.time()
     elif kind == "update":
         announce = msg["neighbor"]["message"].get("update", {}).get("announce", {})
         for hops in announce.values():
             for prefixes in hops.values():
                 seen += len(prefixes)
+        senders.add(msg["neighbor"]["address"]["peer"])
+    if time.time() - noted > 0.5:  # progress, for a run that does not finish
+        noted = time.time()
+        with open(result + ".seen", "w") as f:
+            f.write(f"{seen} prefixes, {len(ups)} up, {len(senders)} sent\n")
+    if kind == "update":
         if seen >= count and up is not None and not reported:
             with open(result + ".tmp", "w") as f:
                 f.write(f"{up} {time.time()} {seen}\n")
@@ -164,13 +173,18 @@ class Sampler:
         self.pid = pid
         self.peak = 0
         self.cpu: dict[int, float] = {}
+        self.roles: dict[int, str] = {}  # pid -> supervisor, worker, bridge, script, ...
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def sample(self) -> dict[int, float]:
         rss = 0
         cpu = {}
-        for proc in tree(self.pid):
+        procs = tree(self.pid)
+        parents = {proc.pid: proc for proc in procs}
+        for proc in procs:
+            if self.roles.get(proc.pid, "worker") == "worker":  # a bridge before its script
+                self.roles[proc.pid] = _role(proc, parents, self.pid)
             try:
                 with proc.oneshot():
                     rss += proc.memory_info().rss
@@ -197,7 +211,28 @@ class Sampler:
         self.thread.join()
         self.sample()
         cpu = sum(v - before.get(pid, 0.0) for pid, v in self.cpu.items())
+        self.by_role: dict[str, float] = {}
+        for pid, v in self.cpu.items():
+            role = self.roles.get(pid, "other")
+            self.by_role[role] = round(self.by_role.get(role, 0.0) + v - before.get(pid, 0.0), 3)
         return self.peak, cpu
+
+
+def _role(proc: psutil.Process, procs: dict, root: int) -> str:
+    """What a process of a bgpmesh tree is, from its place in the tree: the
+    root is the supervisor; its children with children of their own are
+    bridges (the child is the script), the others workers."""
+    if proc.pid == root:
+        return "speaker"
+    try:
+        parent = proc.ppid()
+        if parent == root:
+            return "bridge" if proc.children() else "worker"
+        if parent in procs and procs[parent].ppid() == root:
+            return "script"
+    except psutil.Error:
+        pass
+    return "other"
 
 
 def stop_tree(pid: int, timeout: float = 10.0) -> None:
@@ -396,9 +431,13 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
                                  "acks")
             except TimeoutError:
                 pass
+            # what the speaker logged about lines it dropped for the script
+            logged = (work / f"{speaker}.log").read_text(errors="replace").splitlines()
             return {"wall": wall, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "acks": int(acked[1]) if acked else None,
-                    "ack_errors": int(acked[2]) if acked else None}
+                    "ack_errors": int(acked[2]) if acked else None,
+                    "dropped": [line for line in logged if "dropped" in line][-3:]}
         finally:
             if spk is not None:
                 spk.stop()
@@ -424,7 +463,7 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  f"bird: sink did not import {count} routes")
         wall = time.monotonic() - t0
         peak, cpu = sampler.finish(before)
-        return {"wall": wall, "rss": peak, "cpu": cpu}
+        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role}
     finally:
         source.stop()
         sink.stop()
@@ -454,6 +493,7 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
             # "since" stamp, in ms); the script's own "up" time comes too late
             # to use, as its input is a burst by then.  CPU covers start-up too.
             return {"wall": done - established_at(bird, "feed"), "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "wall_from_up_message": done - float(got[0])}
         finally:
             if spk is not None:
@@ -466,10 +506,12 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
 
 def neighbor_pairs(addresses: Addresses, count: int) -> list[tuple[str, str]]:
     """(speaker address, BIRD address) for ``count`` neighbors: 127.B.i.1 and
-    127.B.i.2, B in 201..250 and unique to this run (count <= 250)."""
+    127.B.i.2 for the first 250, then 127.B.i.3 and 127.B.i.4; B in 201..250
+    and unique to this run (count <= 500)."""
     addresses.index += 1
     block = 201 + (addresses.base + addresses.index) % 50
-    return [(f"127.{block}.{i + 1}.1", f"127.{block}.{i + 1}.2") for i in range(count)]
+    return [(f"127.{block}.{i % 250 + 1}.{1 + 2 * (i // 250)}",
+             f"127.{block}.{i % 250 + 1}.{2 + 2 * (i // 250)}") for i in range(count)]
 
 
 def protocol_rows(bird: Bird) -> dict[str, str]:
@@ -546,11 +588,17 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
             wait_for(lambda: all_established(bird, neighbors), timeout,
                      f"{speaker}: not all {neighbors} sessions Established")
             up = time.time() - t0
-            got = wait_for(lambda: result.exists() and result.read_text().split(), timeout,
-                           f"{speaker}: script did not count {total} prefixes")
+            try:
+                got = wait_for(lambda: result.exists() and result.read_text().split(), timeout,
+                               f"{speaker}: script did not count {total} prefixes")
+            except TimeoutError as exc:
+                seen = Path(str(result) + ".seen")
+                raise TimeoutError(f"{exc} (it saw {seen.read_text().strip()})"
+                                   if seen.exists() else str(exc)) from None
             peak, cpu = sampler.finish(before)
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
             return {"wall": float(got[1]) - t0, "established": up, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role,
                     "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss, "neighbors": neighbors,
                     "sends": total}
         finally:
@@ -597,7 +645,8 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             except TimeoutError:
                 pass
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
-            return {"wall": wall, "rss": peak, "cpu": cpu, "neighbors": neighbors,
+            return {"wall": wall, "rss": peak, "cpu": cpu,
+                    "cpu_by": sampler.by_role, "neighbors": neighbors,
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
@@ -663,7 +712,7 @@ def main() -> int:
     parser.add_argument("--scenario", action="append", choices=["S1", "S2", "S3", "S4", "S5"],
                         help="repeatable; default: S1 and S2")
     parser.add_argument("--neighbors", action="append", type=int,
-                        help="S3/S4/S5: M, repeatable (at most 250); default: 20 and 50")
+                        help="S3/S4/S5: M, repeatable (at most 500); default: 20 and 50")
     parser.add_argument("--per-neighbor", type=int, default=10,
                         help="S3: routes each BIRD protocol originates (default 10)")
     parser.add_argument("--idle", type=float, default=5.0,
@@ -694,8 +743,8 @@ def main() -> int:
     addresses = Addresses()
     runs: list[dict] = []
     neighbor_counts = args.neighbors or [20, 50]
-    if any(not 1 <= m <= 250 for m in neighbor_counts):
-        parser.error("--neighbors must be 1..250")
+    if any(not 1 <= m <= 500 for m in neighbor_counts):
+        parser.error("--neighbors must be 1..500")
     # (label, N, speaker, workers, job(timeout) -> dict)
     jobs: list[tuple] = []
     for scenario in scenarios:
@@ -748,7 +797,10 @@ def main() -> int:
             runs.append(record)
             sends = record.get("sends", count)
             status = record["error"] or (f"{record['wall']:.2f}s "
-                                         f"{sends / record['wall']:,.0f} routes/s")
+                                         f"{sends / record['wall']:,.0f} routes/s, CPU s "
+                                         f"{record['cpu']:.2f} {record.get('cpu_by', '')}"
+                                         f"{' acks ' + str(record['acks']) if 'acks' in record else ''}"
+                                         f"{' ' + str(record['dropped']) if record.get('dropped') else ''}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
                   file=sys.stderr, flush=True)
     print(f"\n{platform.node()}  {platform.processor() or platform.machine()}  "

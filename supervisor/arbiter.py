@@ -83,6 +83,7 @@ FANOUT_PUBLISHER = "~range-fanout"  # copies of range commands: nobody waits on 
 # event carries (publisher, seq), so a subscriber sees the gap and counts it
 # (``bgpmesh watch`` reports it on stderr).
 EVENT_HWM = 100_000
+INTERN_LIMIT = 1 << 16  # distinct attribute sets shared in the shadow Adj-RIB-Out
 
 
 class ListenError(OSError):
@@ -141,8 +142,10 @@ class Supervisor:
         self.unacked: dict[str, dict[tuple, tuple]] = {}  # group -> frames it owes acks for
         self.retired: set[int] = set()  # pids of children a reload let go
         self.listeners: dict[int, tuple[socket.socket, tuple]] = {}
-        # shadow Adj-RIB-Out: name -> {(afi, safi, prefix): wire route | None}
-        self.shadow: dict[str, dict[tuple, list | None]] = {r.name: {} for r in self.refs}
+        # shadow Adj-RIB-Out: name -> {identity: wire route | (next_hop, attributes)
+        # | None}, see bus.route_identity and bus.shadow_route
+        self.interned: dict[tuple, list] = {}
+        self.shadow: dict[str, dict] = {r.name: {} for r in self.refs}
         # connections accepted while their worker boots: group -> [(sock, peer, when)]
         self.waiting: dict[str, list[tuple[socket.socket, str, float]]] = {}
         self.signals: list[int] = []
@@ -701,7 +704,7 @@ class Supervisor:
         names = self.worker_names(child.name)
         payload = {
             "neighbors": [(n, self.neighbors_by_name[n][1]) for n in names],
-            "routes": {n: [r for r in state.values() if r is not None]
+            "routes": {n: [bus.shadow_route(k, r) for k, r in state.items() if r is not None]
                        for n, state in routes.items()},
         }
         path = os.path.join(self.run_dir, f"reconfigure-{child.name}-{child.pid}.pickle")
@@ -898,7 +901,8 @@ class Supervisor:
         Adj-RIB-Out, the announced wire routes per neighbor.  Commands reach
         it in bus order, so it holds every command the proxy forwarded before
         the ``snapshot`` request came in on the same bus."""
-        return {"neighbors": {name: [r for r in state.values() if r is not None]
+        return {"neighbors": {name: [bus.shadow_route(k, r) for k, r in state.items()
+                                     if r is not None]
                               for name, state in self.shadow.items()}}
 
     # -- buses -----------------------------------------------------------
@@ -926,7 +930,7 @@ class Supervisor:
             state = self.shadow[name]
             if not state:
                 continue
-            routes = [r for r in state.values() if r is not None]
+            routes = [bus.shadow_route(k, r) for k, r in state.items() if r is not None]
             withdrawn = [bus.withdrawal_from_identity(k) for k, r in state.items() if r is None]
             self.cmd_out.send_multipart(bus.pack(topic, "replay", neighbor=name, routes=routes,
                                                  withdrawn=withdrawn))
@@ -1070,9 +1074,9 @@ class Supervisor:
         if op not in ("announce", "withdraw"):
             return
         if msg["kind"] == "batch":
-            routes = list(bus.batch_routes(msg))
-        else:
-            routes = msg["routes"]
+            self.record_batch(msg)
+            return
+        routes = msg["routes"]
         if not routes:
             return
         for name in msg.get("neighbors", ()):
@@ -1090,6 +1094,60 @@ class Supervisor:
                     else:
                         state.pop(key, None)
 
+    def record_batch(self, msg: dict) -> None:
+        """A ``batch`` into the shadow: per route, its identity (the prefix
+        text for unicast) and a shared ``(next_hop, attributes)`` value, the
+        attributes one list per distinct set (``self.interned``); then one
+        dict update per neighbor.  A batch that does not parse is left to
+        the worker, which answers it with errors."""
+        try:
+            afi, safi = msg["family"]
+            prefixes = msg["prefixes"]
+            if (afi, safi) in bus.BY_PREFIX:
+                keys = prefixes
+            else:
+                keys = [(afi, safi, prefix) for prefix in prefixes]
+            if msg["op"] == "announce":
+                table = [self.intern(item) for item in msg["attributes"]]
+                shared: dict = {}
+                values = []
+                for pair in zip(msg["hops"], msg["index"], strict=True):
+                    value = shared.get(pair)
+                    if value is None:
+                        value = shared[pair] = (pair[0], table[pair[1]])
+                    values.append(value)
+                if len(values) != len(keys):
+                    return
+        except (ValueError, TypeError, KeyError, IndexError):
+            return
+        for name in msg.get("neighbors", ()):
+            state = self.shadow.get(name)
+            if state is None:
+                continue
+            if msg["op"] == "announce":
+                state.update(zip(keys, values, strict=True))
+            else:
+                static = self.static_keys(name)
+                for key in keys:
+                    if key in static:
+                        state[key] = None
+                    else:
+                        state.pop(key, None)
+
+    def intern(self, item: list) -> list:
+        """One list per distinct wire attribute set, shared by the shadow's
+        routes (bounded: cleared when full, which costs only the sharing)."""
+        try:
+            key = bus.attributes_key(item)
+        except (ValueError, TypeError):
+            return item
+        found = self.interned.get(key)
+        if found is None:
+            if len(self.interned) >= INTERN_LIMIT:
+                self.interned.clear()
+            found = self.interned[key] = item
+        return found
+
     def record_watchdog(self, names, dog: str, withdrawn: bool) -> None:
         """``announce|withdraw watchdog NAME``: the routes tagged NAME, the
         static ones included, keep their state in the shadow with their
@@ -1101,7 +1159,7 @@ class Supervisor:
             for r in self.static_watchdogs(name, dog):
                 state.setdefault(bus.route_identity(r), r)
             for key, r in state.items():
-                if r is not None and bus.route_watchdog(r) == dog:
+                if r is not None and type(r) is not tuple and bus.route_watchdog(r) == dog:
                     state[key] = bus.with_withdrawn(r, withdrawn)
 
     def static_watchdogs(self, name: str, dog: str) -> list:
@@ -1124,8 +1182,10 @@ class Supervisor:
                 # the bridge got our ack, so its event subscriptions are in
                 # (it subscribes to its ack topic last)
                 self.bridges_heard.add(msg["bridge"])
-            self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "ack", id=ident,
-                                                group="", ok=True, error="", matched=0))
+            topic = bus.sync_topic(str(ident[0])) if msg.get("sync") else \
+                bus.ack_topic(str(ident[0]))
+            self.ev_out.send_multipart(bus.pack(topic, "ack", id=ident, group="", ok=True,
+                                                error="", matched=0))
         elif kind == "topology":
             self.ev_out.send_multipart(bus.pack(bus.ack_topic(str(ident[0])), "reply",
                                                 id=ident, ok=True,

@@ -9,10 +9,22 @@ bridge folds the acks of every group a command reached into one ``done`` or
 
 Throughput: the program's output is read in 64 KiB chunks.  Consecutive
 ``announce``/``withdraw route`` commands of a chunk that reach the same
-neighbors travel as one ``batch`` frame per group (up to ``BATCH_LIMIT``
-commands), answered by one ``acks`` frame; anything else first publishes the
-batch built so far, so every group sees commands in the order printed.  Each
-command still has its own sequence number and gets exactly one done/error.
+neighbors in one family travel as one ``batch`` frame per group (up to
+``BATCH_LIMIT`` commands), answered by one ``acks`` frame; anything else first
+publishes the batch built so far, so every group sees commands in the order
+printed.  Each command still has its own sequence number and gets exactly one
+done/error.
+
+The common line, ``[neighbor ...] announce|withdraw route PREFIX ...``, goes
+from text to the batch's columns (``bus.batch``) with no value built for it
+(``commands.route_line``: selectors and attribute text are parsed once and
+cached).  Consecutive batched commands wait for their acks as one ``Pending``
+run (``count`` seqs from ``seq``) rather than one entry each, and a run whose
+commands all succeeded is answered with ``count`` lines at once::
+
+    lines   1 2 3 4 5 6 7          (2: a parse error, answered at once)
+    pending [1] [2:error] [3 4 5 6 7]
+    frames  batch seqs=[1, 3, 4, 5, 6, 7]  ->  acks seqs=[1, 3, 4, 5, 6, 7]
 
 Events come the other way: states and updates for the neighbors whose ``api``
 blocks name this process and ask for them are written to the program's stdin
@@ -56,6 +68,7 @@ from bgpmesh.api.commands import (
     SHOW_NEIGHBOR,
     SILENCE_ACK,
     parse_command,
+    route_line,
 )
 from bgpmesh.api.dispatch import BATCHABLE, plan
 from bgpmesh.api.exabgp import (
@@ -105,11 +118,18 @@ SUPERVISOR = "@supervisor"
 
 
 class Pending:
-    __slots__ = ("seq", "groups", "ok", "error", "lines", "started", "command", "rows")
+    """What one command, or a run of ``count`` consecutive batched commands
+    (seqs ``seq`` to ``seq + count - 1``), waits for: the ``groups`` still to
+    answer.  ``failed`` holds the seqs of a run a worker answered with an error."""
+
+    __slots__ = ("seq", "groups", "ok", "error", "lines", "started", "command", "rows",
+                 "count", "failed")
 
     def __init__(self, seq: int, groups: set[str], ok: bool = True, error: str = "",
                  lines: tuple[str, ...] = (), command=None) -> None:
         self.seq = seq
+        self.count = 1
+        self.failed: set[int] | None = None
         self.groups = groups
         self.ok = ok
         self.error = error
@@ -158,7 +178,8 @@ class Bridge:
         self.user = user
         self.seq = 0
         self.pending: collections.OrderedDict[int, Pending] = collections.OrderedDict()
-        self.out: collections.deque[str] = collections.deque()
+        # lines for the program; (line, count) is count copies (write_many)
+        self.out: collections.deque[str | tuple[str, int]] = collections.deque()
         self.out_ready: asyncio.Event | None = None
         self.dropped = 0
         self.counters: dict[str, int] = {}
@@ -166,14 +187,19 @@ class Bridge:
         self.child: asyncio.subprocess.Process | None = None
         self.stopping = False
         self.skipping = False
-        # the batch being built: op, neighbors per group, and per group the
-        # seqs and their wire routes (see handle_lines)
+        # the batch being built (see handle_lines and bus.batch): op, family,
+        # neighbors per group, the seqs and the routes' columns
         self.batch_op: str | None = None
+        self.batch_family = None
         self.batch_targets: dict[str, list[str]] = {}
         self.batch_seqs: list[int] = []
-        self.batch_routes: list[list] = []
+        self.batch_prefixes: list[str] = []
+        self.batch_hops: list = []
+        self.batch_index: list[int] = []
+        self.batch_counts: list[int] | None = None  # None while each command is one route
         self.batch_attributes: list[list] = []  # each attribute set once per batch
-        self.batch_index: dict = {}  # Attributes -> index in batch_attributes
+        self.batch_table: dict = {}  # id(Attributes) -> (index in batch_attributes, it)
+        self.open_run: Pending | None = None  # the pending run batched lines extend
         self.targets_cache: dict[tuple, dict[str, list[str]]] = {}
 
     def run(self) -> int:
@@ -194,21 +220,11 @@ class Bridge:
         self.pub = self.ctx.socket(zmq.PUB)
         self.pub.setsockopt(zmq.SNDHWM, 0)
         self.pub.connect(self.endpoints["command_in"])
-        self.sub = self.ctx.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.RCVHWM, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
-        # every neighbor's state events (few; on_event filters them): a
-        # neighbor a reload adds may come up before its own subscription lands
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"ev/state/")
-        for name in self.wants:
-            for kind in self.wants[name]:
-                self.sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        self.sub = self.event_socket(self.ctx)
         self.sub.connect(self.endpoints["event_out"])
-        # the ack topic last, after connect: it then follows every other
-        # subscription down the one pipe, so the first ack proves the
-        # supervisor's XPUB has them all (see handshake)
-        self.sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
-        await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name)
+        await handshake(self.pub, self.sub, self.publisher, bridge=self.process.name,
+                        sync=True)
+        self.sub.setsockopt(zmq.UNSUBSCRIBE, bus.sync_topic(self.publisher))
         tasks = [loop.create_task(self.events()), loop.create_task(self.supervise()),
                  loop.create_task(self.expire_acks())]
         await self.stop_event.wait()
@@ -220,6 +236,25 @@ class Bridge:
         self.sub.close(0)
         self.ctx.term()
         return 0
+
+    def event_socket(self, ctx):
+        """Our SUB on the event bus, subscribed (not yet connected)."""
+        sub = ctx.socket(zmq.SUB)
+        sub.setsockopt(zmq.RCVHWM, 0)
+        # A SUB sends its subscriptions to the XPUB as messages under its send
+        # high-water mark (1000 by default): beyond it they are dropped without
+        # a word, and 500 neighbors need 1000 event topics.
+        sub.setsockopt(zmq.SNDHWM, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, bus.ack_topic(self.publisher))
+        sub.setsockopt(zmq.SUBSCRIBE, bus.sync_topic(self.publisher))
+        sub.setsockopt(zmq.SUBSCRIBE, bus.system_topic("topology"))
+        # every neighbor's state events (few; on_event filters them): a
+        # neighbor a reload adds may come up before its own subscription lands
+        sub.setsockopt(zmq.SUBSCRIBE, b"ev/state/")
+        for name in self.wants:
+            for kind in self.wants[name]:
+                sub.setsockopt(zmq.SUBSCRIBE, bus.event_topic(kind, name))
+        return sub
 
     # -- the program -----------------------------------------------------
 
@@ -248,6 +283,7 @@ class Bridge:
                 self.out.clear()
                 # acks still owed to the dead program have no reader
                 self.pending.clear()
+                self.open_run = None
                 self.silent.clear()
             if not (self.respawn and self.process.respawn):
                 log.warning("process %s is not respawned (respawn false)", self.process.name)
@@ -267,7 +303,7 @@ class Bridge:
             chunk = await child.stdout.read(READ_CHUNK)
             if not chunk:
                 if rest.strip() and not self.skipping:
-                    self.handle_lines([rest])
+                    self.handle_lines([rest.decode("utf-8", errors="replace")])
                 self.flush_batch()
                 return
             data = rest + chunk
@@ -280,7 +316,7 @@ class Bridge:
                     rest = b""
                     self.skipping = True
                 continue
-            lines = data[:cut].split(b"\n")
+            lines = data[:cut].decode("utf-8", errors="replace").split("\n")
             rest = data[cut + 1:]
             if self.skipping:  # the tail of an over-long line
                 lines = lines[1:]
@@ -294,22 +330,36 @@ class Bridge:
                     self.out_ready.clear()
                     await self.out_ready.wait()
                 chunk = []
-                while self.out and len(chunk) < 1000:
-                    chunk.append(self.out.popleft())
-                child.stdin.write(("\n".join(chunk) + "\n").encode())
+                lines = 0
+                while self.out and lines < 1000:
+                    item = self.out.popleft()
+                    if type(item) is tuple:  # a run's answers (write_many)
+                        chunk.append((item[0] + "\n") * item[1])
+                        lines += item[1]
+                    else:
+                        chunk.append(item + "\n")
+                        lines += 1
+                child.stdin.write("".join(chunk).encode())
                 await child.stdin.drain()
         except (ConnectionError, BrokenPipeError):
             return
 
-    def write(self, line: str) -> None:
+    def write(self, line: str | tuple[str, int]) -> None:
         if len(self.out) >= QUEUE_LIMIT:
-            self.out.popleft()
-            self.dropped += 1
-            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+            lost = self.out.popleft()
+            before = self.dropped
+            self.dropped += lost[1] if type(lost) is tuple else 1
+            if before in (0, 9, 99) or before // 1000 != self.dropped // 1000:
                 log.warning("process %s is not reading its input: %d line(s) dropped",
                             self.process.name, self.dropped)
         self.out.append(line)
         self.out_ready.set()
+
+    def write_many(self, line: str, count: int) -> None:
+        """``count`` copies of ``line`` (the answers of a run), queued as one
+        entry: the queue bounds memory, and a run costs one entry however
+        long, so a bulk producer that reads its acks a little late loses none."""
+        self.write((line, count))
 
     async def terminate_child(self) -> None:
         child = self.child
@@ -343,9 +393,47 @@ class Bridge:
 
     # -- commands --------------------------------------------------------
 
-    def handle_lines(self, lines: list[bytes]) -> None:
-        for raw in lines:
-            self.handle_line(raw.decode("utf-8", errors="replace").strip())
+    def handle_lines(self, lines: list[str]) -> None:
+        """Handle whole lines; the common route line goes straight into the
+        batch (see the module docstring), anything else to ``handle_line``."""
+        fast = route_line
+        debug = message_log.isEnabledFor(logging.DEBUG)
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            if debug or not self.ack:
+                self.handle_line(line)
+                continue
+            found = fast(line)
+            if found is None:
+                self.handle_line(line)
+                continue
+            withdraw, selectors, family, prefix, next_hop, attributes = found
+            targets = self.targets(selectors, family)
+            if not targets:
+                self.handle_line(line)  # plan() words the error as for any command
+                continue
+            self.seq += 1
+            op = "withdraw" if withdraw else "announce"
+            if op != self.batch_op or family is not self.batch_family or \
+                    targets is not self.batch_targets and targets != self.batch_targets or \
+                    len(self.batch_seqs) >= BATCH_LIMIT:
+                self.start_batch(op, family, targets)
+            self.batch_seqs.append(self.seq)
+            self.batch_prefixes.append(prefix)
+            if not withdraw:
+                self.batch_hops.append(next_hop)
+                # by id: the table holds the object, so its id is not reused
+                slot = self.batch_table.get(id(attributes))
+                if slot is None:
+                    slot = self.batch_table[id(attributes)] = (len(self.batch_attributes),
+                                                               attributes)
+                    self.batch_attributes.append(bus.attributes_to_wire(attributes))
+                self.batch_index.append(slot[0])
+            if self.batch_counts is not None:
+                self.batch_counts.append(1)
+            self.extend_run(targets)
         self.flush_batch()
 
     def targets(self, selectors: tuple, family=None) -> dict[str, list[str]]:
@@ -365,35 +453,69 @@ class Bridge:
                 self.targets_cache[key] = found
         return found
 
+    def start_batch(self, op: str, family, targets: dict[str, list[str]]) -> None:
+        self.flush_batch()
+        self.batch_op = op
+        self.batch_family = family
+        self.batch_targets = targets
+
+    def extend_run(self, targets: dict[str, list[str]]) -> None:
+        """The command just added to the batch (seq ``self.seq``) joins the
+        pending run, or starts one."""
+        run = self.open_run
+        if run is not None:
+            run.count += 1
+        else:
+            run = self.open_run = Pending(self.seq, set(targets))
+            self.pending[self.seq] = run
+
     def flush_batch(self) -> None:
         """Publish the batch being built: one frame per group, in order with
         everything else this bridge publishes."""
+        self.open_run = None
         if not self.batch_seqs:
             return
+        family = self.batch_family
         for group, names in self.batch_targets.items():
-            self.pub.send_multipart(bus.batch(bus.worker_topic(group), self.publisher,
-                                              self.batch_seqs, self.batch_op, names,
-                                              self.batch_routes, self.batch_attributes))
+            self.pub.send_multipart(bus.batch(
+                bus.worker_topic(group), self.publisher, self.batch_seqs, self.batch_op, names,
+                (family.afi, family.safi), self.batch_prefixes, self.batch_hops,
+                self.batch_index, self.batch_attributes, self.batch_counts))
         self.batch_op = None
+        self.batch_family = None
         self.batch_targets = {}
         self.batch_seqs = []
-        self.batch_routes = []
+        self.batch_prefixes = []
+        self.batch_hops = []
+        self.batch_index = []
+        self.batch_counts = None
         self.batch_attributes = []
-        self.batch_index = {}
+        self.batch_table = {}
 
-    def add_to_batch(self, seq: int, routes) -> None:
-        index = self.batch_index
-        short = []
+    def add_to_batch(self, seq: int, op: str, routes, targets: dict[str, list[str]]) -> None:
+        """A parsed command's routes into the batch (one family per batch)."""
+        family = routes[0].family
+        if op != self.batch_op or family != self.batch_family or \
+                targets is not self.batch_targets and targets != self.batch_targets or \
+                len(self.batch_seqs) >= BATCH_LIMIT:
+            self.start_batch(op, family, targets)
+        if len(routes) != 1 and self.batch_counts is None:
+            self.batch_counts = [1] * len(self.batch_seqs)
+        table = self.batch_table
         for route in routes:
-            attributes = route.attributes
-            i = index.get(attributes)
-            if i is None:
-                i = index[attributes] = len(self.batch_attributes)
-                self.batch_attributes.append(bus.attributes_to_wire(attributes))
-            family = route.family
-            short.append([family.afi, family.safi, route.prefix, route.next_hop, i])
+            self.batch_prefixes.append(route.prefix)
+            if op == "announce":
+                attributes = route.attributes
+                slot = table.get(id(attributes))
+                if slot is None:
+                    slot = table[id(attributes)] = (len(self.batch_attributes), attributes)
+                    self.batch_attributes.append(bus.attributes_to_wire(attributes))
+                self.batch_hops.append(route.next_hop)
+                self.batch_index.append(slot[0])
         self.batch_seqs.append(seq)
-        self.batch_routes.append(short)
+        if self.batch_counts is not None:
+            self.batch_counts.append(len(routes))
+        self.extend_run(targets)
 
     def handle_line(self, line: str) -> None:
         if not line:
@@ -407,25 +529,17 @@ class Bridge:
         try:
             command = parse_command(line)
         except CommandError as exc:
+            self.open_run = None  # it is answered between the batched commands around it
             log.warning("process %s: %r: %s (column %d)", self.process.name, line, exc.message,
                         exc.column)
             self.settle(Pending(seq, set(), ok=False, error=exc.message))
             return
         op = _BATCHED.get(command.kind)
-        if op is not None and all(map(_plain, command.routes)):
-            routes = command.routes
-            family = routes[0].family if routes else None
-            # a line of one family (nearly all); a mixed one goes through plan()
-            targets = self.targets(command.selectors, family) if len(routes) < 2 or all(
-                r.family == family for r in routes) else {}
+        if op is not None and command.routes and all(map(_plain, command.routes)) and \
+                len({route.family for route in command.routes}) == 1:
+            targets = self.targets(command.selectors, command.routes[0].family)
             if targets:
-                if op != self.batch_op or targets is not self.batch_targets and \
-                        targets != self.batch_targets or len(self.batch_seqs) >= BATCH_LIMIT:
-                    self.flush_batch()
-                    self.batch_op = op
-                    self.batch_targets = targets
-                self.add_to_batch(seq, command.routes)
-                self.pending[seq] = Pending(seq, set(targets))
+                self.add_to_batch(seq, op, command.routes, targets)
                 return
             # no neighbor matches: plan() words the error as for any command
         # anything else is published after the batch so far, keeping the order
@@ -472,6 +586,11 @@ class Bridge:
             if head.groups:
                 return
             del self.pending[seq]
+            if head is self.open_run:
+                self.open_run = None
+            if head.count > 1:
+                self.answer_run(head)
+                continue
             for line in head.lines:
                 self.write(line)
             if self.silent and seq in self.silent:
@@ -481,6 +600,21 @@ class Bridge:
                 self.write(answer_json(head.ok, head.error))
             else:
                 self.write("done" if head.ok else "error")
+
+    def answer_run(self, run: Pending) -> None:
+        first, count = run.seq, run.count
+        if run.ok and not run.failed and not self.silent:
+            self.write_many(answer_json(True, "") if self.ack_json else "done", count)
+            return
+        for seq in range(first, first + count):
+            if self.silent and seq in self.silent:
+                self.silent.discard(seq)
+                continue
+            ok = run.ok and not (run.failed and seq in run.failed)
+            if self.ack_json:
+                self.write(answer_json(ok, ""))
+            else:
+                self.write("done" if ok else "error")
 
     # -- commands answered here, by the supervisor or by queries ----------
 
@@ -707,15 +841,29 @@ class Bridge:
                 self.on_topology(msg)
 
     def on_acks(self, msg: dict) -> None:
+        """The acks of a batch: its seqs are whole runs (a run never spans two
+        batches), each found by its first seq."""
         group = msg["group"]
         errors = msg["errors"]
         pending = self.pending
-        for seq in msg["seqs"]:
+        seqs = msg["seqs"]
+        i, end = 0, len(seqs)
+        while i < end:
+            seq = seqs[i]
             entry = pending.get(seq)
-            if entry is not None:
-                entry.groups.discard(group)
-                if seq in errors:
-                    entry.ok = False
+            if entry is None:
+                i += 1
+                continue
+            entry.groups.discard(group)
+            if errors:
+                if entry.count == 1:
+                    if seq in errors:
+                        entry.ok = False
+                else:
+                    failed = [s for s in seqs[i:i + entry.count] if s in errors]
+                    if failed:
+                        entry.failed = (entry.failed or set()).union(failed)
+            i += entry.count
         self.flush_acks()
 
     def on_event(self, msg: dict) -> None:
@@ -764,7 +912,11 @@ _LOCAL = {
 async def handshake(pub, sub, publisher: str, timeout: float | None = None,
                     **extra) -> None:
     """Ping the supervisor until it answers: then our PUB is connected and
-    subscribed (PUB drops what it sends before that) and our SUB hears acks."""
+    subscribed (PUB drops what it sends before that) and our SUB hears acks.
+    With ``sync=True`` the answer comes on ``bus.sync_topic``, which the
+    caller subscribed to with the rest: a SUB sends the subscriptions it
+    holds when it connects in byte order, and that topic sorts last, so
+    when its answer arrives every subscription is in place."""
     seq = 0
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:

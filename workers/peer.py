@@ -849,8 +849,11 @@ class Peer:
         rib_in = self.adj_rib_in
         for family, nlri in message.withdrawals():
             rib_in.pop((family, nlri), None)
+        last = value = None
         for family, nlri, hops in message.announced():
-            rib_in[(family, nlri)] = (hops, message)
+            if hops is not last:  # one value per next-hop set, shared by its routes
+                last, value = hops, (hops, message)
+            rib_in[(family, nlri)] = value
 
     def count_prefixes(self, message: Update) -> bool:
         """Track what the peer announces against ``max_prefixes``; False when

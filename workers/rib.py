@@ -51,6 +51,38 @@ class AdjRibOut:
             self.pending[k] = None
             self.token = None
 
+    def announce_many(self, keys: list, values: list) -> None:
+        """``announce`` for many routes: ``keys`` are (family, NLRI) pairs, and
+        keys and values may be shared with other Adj-RIB-Outs (both are
+        immutable); a None key is skipped."""
+        routes = self.routes
+        pending = self.pending
+        changed = False
+        for k, value in zip(keys, values, strict=True):
+            if k is None:
+                continue
+            old = routes.get(k)
+            if old is value or old == value:
+                continue
+            routes[k] = value
+            pending[k] = value
+            changed = True
+        if changed:
+            self.token = None
+
+    def withdraw_many(self, keys: list) -> None:
+        routes = self.routes
+        pending = self.pending
+        changed = False
+        for k in keys:
+            if k is None:
+                continue
+            if routes.pop(k, None) is not None or k in pending:
+                pending[k] = None
+                changed = True
+        if changed:
+            self.token = None
+
     def clear(self) -> None:
         for k in self.routes:
             self.pending[k] = None
@@ -102,16 +134,27 @@ class AdjRibOut:
 
 
 def _group(items):
-    announce: dict[tuple, list[bytes]] = {}
+    # Values are shared tuples (a batch interns them), so routes are grouped
+    # by the value object first, an int-keyed lookup; equal values that are
+    # distinct objects merge at the end, hashing each attribute set once
+    # per group rather than once per route.
+    by_value: dict[tuple, tuple] = {}
     withdraw: dict[Family, list[bytes]] = {}
     for (family, key), value in items:
         if value is None:
             withdraw.setdefault(family, []).append(key)
         else:
-            group = (family, value[0], value[1])
-            keys = announce.get(group)
-            if keys is None:
-                announce[group] = [key]
+            slot = by_value.get((family, id(value)))
+            if slot is None:
+                by_value[(family, id(value))] = (family, value, [key])
             else:
-                keys.append(key)
+                slot[2].append(key)
+    announce: dict[tuple, list[bytes]] = {}
+    for family, value, keys in by_value.values():
+        group = (family, value[0], value[1])
+        found = announce.get(group)
+        if found is None:
+            announce[group] = keys
+        else:
+            found.extend(keys)
     return announce, withdraw

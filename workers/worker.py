@@ -40,7 +40,7 @@ from bgpmesh.codec.operational import Operational as OperationalMessage
 from bgpmesh.codec.packer import rib_entry
 from bgpmesh.errors import Cease
 from bgpmesh.family import Family
-from bgpmesh.route import Route
+from bgpmesh.route import Attributes, Route
 
 from .api_events import ApiEvents
 from .peer import FLUSH_SLICE, Peer, announce_entry, announce_route, route_key, withdraw_route
@@ -361,6 +361,10 @@ class Worker:
                 self.dispatch(frames)
             except Exception:
                 log.exception("worker %s: bug while handling a command", self.group)
+            # A frame already queued is received without a loop turn: let the
+            # flush of this frame's routes (and keepalives) run before the next,
+            # so UPDATEs leave while the producer is still printing.
+            await asyncio.sleep(0)
 
     def dispatch(self, frames: list[bytes]) -> str | None:
         try:
@@ -522,51 +526,73 @@ class Worker:
 
     def on_batch(self, msg: dict) -> None:
         """Consecutive route commands of one publisher (see bus ``batch``):
-        apply them in order, answer them with one ``acks`` frame."""
+        apply them in order, answer them with one ``acks`` frame.
+
+        Per route: the prefix packed into its wire NLRI (the Adj-RIB-Out key)
+        and a few list and dict operations; the (family, NLRI) keys are made
+        once and shared by every neighbor's Adj-RIB-Out, the values
+        ``(next_hop, attributes)`` once per distinct pair and shared by every
+        route and neighbor (``_intern``)."""
         peers = [self.peers[n] for n in msg["neighbors"] if n in self.peers]
-        ribs = [peer.rib for peer in peers]
         announce = msg["op"] == "announce"
+        seqs = msg["seqs"]
         errors: dict[int, str] = {}
         try:
-            table = [bus.attributes_from_wire(item) for item in msg["attributes"]]
-        except (ValueError, TypeError) as exc:
-            table = []
-            errors = {seq: f"bad attributes: {exc}" for seq in msg["seqs"]}
-        # (afi, safi) -> (Family, its NLRI packer)
-        families: dict[tuple[int, int], tuple[Family, object]] = {}
-        for seq, items in zip(msg["seqs"], msg["routes"], strict=True):
-            if seq in errors:
-                continue
+            afi, safi = msg["family"]
+            family = Family(afi, safi)
+            pack = codec_for(family).pack
+            owners = bus.batch_owners(msg)
+            prefixes = msg["prefixes"]
+            if len(owners) != len(prefixes):
+                raise ValueError("counts do not match the routes")
+            if announce:
+                table = [_intern(item) for item in msg["attributes"]]
+                hops, index = msg["hops"], msg["index"]
+                if len(hops) != len(prefixes) or len(index) != len(prefixes):
+                    raise ValueError("columns of different lengths")
+        except (ValueError, TypeError, KeyError) as exc:
+            errors = {seq: f"bad batch: {exc}" for seq in seqs}
+            prefixes = owners = ()
+        keys: list = []
+        values: list = []
+        shared: dict = {}
+        for i, prefix in enumerate(prefixes):
             try:
-                routes = []
-                for afi, safi, prefix, next_hop, index in items:
-                    known = families.get((afi, safi))
-                    if known is None:
-                        family = Family(afi, safi)
-                        known = families[(afi, safi)] = (family, codec_for(family).pack)
-                    routes.append((known[0], known[1](prefix), next_hop or "self",
-                                   table[index]))
-            except (ValueError, TypeError, IndexError) as exc:
-                errors[seq] = f"bad route: {exc}"
-                continue
-            for rib in ribs:
+                key = (family, pack(prefix))
                 if announce:
-                    for family, key, next_hop, attributes in routes:
-                        rib.announce(family, key, next_hop, attributes)
-                else:
-                    for family, key, _next_hop, _attributes in routes:
-                        rib.withdraw(family, key)
-            if not announce and self.watchdogs:
-                # a withdrawn route leaves its watchdog too (the shadow forgets it)
-                for peer in peers:
-                    for family, key, _next_hop, _attributes in routes:
-                        self.unwatch(peer, family, key)
+                    pair = (hops[i], index[i])
+                    value = shared.get(pair)
+                    if value is None:
+                        value = shared[pair] = _value(hops[i] or "self", table[index[i]])
+                    values.append(value)
+            except (ValueError, TypeError, IndexError) as exc:
+                errors.setdefault(owners[i], f"bad route: {exc}")
+                key = None
+                if announce:
+                    values.append(None)
+            keys.append(key)
+        if errors and keys:
+            # a command with a bad route is not applied at all
+            bad = [errors.__contains__(owner) for owner in owners]
+            keys = [k for k, b in zip(keys, bad, strict=True) if not b]
+            if announce:
+                values = [v for v, b in zip(values, bad, strict=True) if not b]
+        for peer in peers:
+            if announce:
+                peer.rib.announce_many(keys, values)
+            else:
+                peer.rib.withdraw_many(keys)
+        if not announce and self.watchdogs:
+            # a withdrawn route leaves its watchdog too (the shadow forgets it)
+            for peer in peers:
+                for family_key in keys:
+                    self.unwatch(peer, *family_key)
         self.dirty.update(peers)
         self.schedule_flush()
-        self.pub.send_multipart(bus.acks(msg["publisher"], msg["seqs"], self.group, errors,
+        self.pub.send_multipart(bus.acks(msg["publisher"], seqs, self.group, errors,
                                          matched=len(peers)))
         if msg.get("wire"):
-            self.wait_wire(str(msg["publisher"]), list(msg["seqs"]), peers)
+            self.wait_wire(str(msg["publisher"]), list(seqs), peers)
 
     def schedule_flush(self) -> None:
         if not self.flush_scheduled:
@@ -665,13 +691,17 @@ class Worker:
             for name, row in zip(names, rows, strict=False):
                 peer = self.peers[name]
                 row["name"] = name
-                row["prefixes"] = {"sent": _sent(peer),
-                                   "received": len(self.adj_in.get(name, ()))}
+                row["prefixes"] = {"sent": _sent(peer), "received": _received(
+                    peer, self.adj_in.get(name, ()))}
                 row["last-error"] = self.last_error.get(name, "")
         self.pub.send_multipart(bus.answer(msg["id"], self.group, rows, error))
 
     def count_received(self, peer: Peer, body: dict) -> None:
-        """Keep the prefixes the peer announces now, from an update event's body."""
+        """Keep the prefixes the peer announces now, from an update event's
+        body; a neighbor that keeps an Adj-RIB-In is counted from it instead
+        (see ``_received``), with no second table of its routes."""
+        if peer.neighbor.adj_rib_in:
+            return
         update = body.get("update")
         if not isinstance(update, dict):
             return
@@ -683,10 +713,47 @@ class Worker:
                 held.update((family, _nlri(item)) for item in items)
 
 
+# Attribute sets and Adj-RIB-Out values seen in batches, shared by every
+# route that carries them: producers repeat a few sets over millions of
+# routes.  Bounded: cleared when full, which costs only the sharing.
+_INTERN_LIMIT = 1 << 16
+_interned: dict[tuple, Attributes] = {}
+_values: dict[tuple, tuple] = {}
+
+
+def _intern(item: list) -> Attributes:
+    key = bus.attributes_key(item)
+    found = _interned.get(key)
+    if found is None:
+        if len(_interned) >= _INTERN_LIMIT:
+            _interned.clear()
+        found = _interned[key] = Attributes(*key)
+    return found
+
+
+def _value(next_hop: str, attributes: Attributes) -> tuple:
+    key = (next_hop, id(attributes))
+    found = _values.get(key)
+    if found is None or found[1] is not attributes:
+        if len(_values) >= _INTERN_LIMIT:
+            _values.clear()
+        found = _values[key] = (next_hop, attributes)
+    return found
+
+
 def _nlri(item) -> str:
     if isinstance(item, dict):
         return str(item.get("nlri") if "nlri" in item else sorted(item.items()))
     return str(item)
+
+
+def _received(peer: Peer, counted) -> int:
+    """The prefixes the peer announces now: its Adj-RIB-In when it keeps one
+    (emptied by ``clear adj-rib in`` as ``show adj-rib in`` is), else the set
+    ``count_received`` keeps."""
+    if peer.neighbor.adj_rib_in:
+        return len(peer.adj_rib_in)
+    return len(counted)
 
 
 def _sent(peer: Peer) -> int:

@@ -562,7 +562,12 @@ def _cached_attributes(text: str) -> tuple[str | None, Attributes] | None:
     return found
 
 
-def _fast_route(line: str) -> Command | None:
+def route_line(line: str) -> tuple | None:
+    """The fast path without values: ``(withdraw, selectors, family, prefix,
+    next_hop, attributes)`` for a line of the common shape, else None (then
+    ``parse_command`` gives the Command or the error).  A bridge builds its
+    batch frames straight from these, with no Command or Route per line.
+    ``next_hop`` is None in a withdrawal; an announcement always has one."""
     selectors: tuple[Selector, ...] = ()
     if line.startswith("neighbor "):
         at = line.find(" announce route ")
@@ -590,10 +595,20 @@ def _fast_route(line: str) -> Command | None:
     if found is None:
         return None
     if withdraw:
-        return Command(WITHDRAW_ROUTE, selectors, (Route(family, prefix),))
+        return (True, selectors, family, prefix, None, NO_ATTRIBUTES)
     next_hop, attributes = found
     if next_hop is None:
         return None
+    return (False, selectors, family, prefix, next_hop, attributes)
+
+
+def _fast_route(line: str) -> Command | None:
+    found = route_line(line)
+    if found is None:
+        return None
+    withdraw, selectors, family, prefix, next_hop, attributes = found
+    if withdraw:
+        return Command(WITHDRAW_ROUTE, selectors, (Route(family, prefix),))
     return Command(ANNOUNCE_ROUTE, selectors, (Route(family, prefix, next_hop, attributes),))
 
 

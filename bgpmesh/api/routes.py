@@ -140,10 +140,13 @@ def parse_prefix(word: str, index: int) -> tuple[Family, str]:
         length = _IPV4_LENGTHS.get(word[slash + 1:])
         if length is not None:
             try:
-                value = int.from_bytes(_inet_pton(_AF_INET, address), "big")
+                packed = _inet_pton(_AF_INET, address)
             except (OSError, ValueError):
                 raise WordError(f"invalid prefix {_describe(word)}, expected ADDRESS/LENGTH",
                                 index) from None
+            if length == 32:  # a host route has no host bits to clear
+                return IPV4_UNICAST, word
+            value = int.from_bytes(packed, "big")
             masked = value & _IPV4_MASKS[length]
             if masked == value:
                 return IPV4_UNICAST, word

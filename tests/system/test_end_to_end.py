@@ -321,3 +321,37 @@ def test_every_attribute_a_script_gives_reaches_bird_and_the_rest_is_refused(
     assert route["attributes"]["aggregator"] == "192.0.2.5 AS65001"
     assert "atomic_aggr:" in route["attributes"]  # BIRD prints the flag with no value
     assert "10.12.0.0/24" not in routes
+
+
+def test_a_killed_worker_gets_back_a_bulk_of_batched_routes(tmp_path, addresses, bird_factory,
+                                                            mesh):
+    """Thousands of route lines travel as batch frames (columns, shared
+    attribute sets); the supervisor's shadow keeps them by prefix text, and
+    after a SIGKILL the restarted worker gets exactly the announced and not
+    withdrawn ones, each with its own attributes."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [bird_peer("mesh", bird_end, my_end)])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + neighbor_block(bird_end, my_end,
+                                                          processes=["script"]))
+    bird.wait_established("mesh", timeout=30)
+    count = 3000
+    relay.send(*(f"announce route 10.8.{i >> 8}.{i & 255}/32 next-hop self med {i % 3}"
+                 for i in range(count)))
+    relay.send(*(f"withdraw route 10.8.{i >> 8}.{i & 255}/32" for i in range(0, count, 2)))
+    # another family: a batch of its own, answered in order all the same
+    relay.send("announce route 2001:db8:8::/48 next-hop 2001:db8::1 community [ 65000:8 ]")
+    acks = relay.wait_acks(count + count // 2 + 1, timeout=30)
+    assert acks == ["done"] * (count + count // 2 + 1)
+    kept = {f"10.8.{i >> 8}.{i & 255}/32": i % 3 for i in range(1, count, 2)}
+    bird.wait_routes("mesh", lambda r: set(kept) <= set(r), timeout=30)
+
+    pid = instance.worker_pids()
+    os.kill(next(iter(pid.values())), signal.SIGKILL)
+    wait_until(lambda: instance.worker_pids() and instance.worker_pids() != pid, 15,
+               message=lambda: f"the worker was not restarted:\n{instance.log()}")
+    bird.wait_established("mesh", timeout=30)
+    routes = bird.wait_routes("mesh", lambda r: set(kept) <= set(r), timeout=30)
+    ipv4 = {prefix: route for prefix, route in routes.items() if prefix.startswith("10.8.")}
+    assert set(ipv4) == set(kept)
+    assert all(ipv4[prefix]["med"] == med for prefix, med in kept.items())

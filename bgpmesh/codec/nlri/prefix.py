@@ -29,6 +29,11 @@ from bgpmesh.family import Family
 _MASK = (0xFF, 0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE)
 
 
+# a prefix length as written -> its value (plain decimal only), and its octet
+_LENGTHS = {str(n): n for n in range(129)}
+_LENGTH_OCTET = [bytes((n,)) for n in range(129)]
+
+
 @dataclass(frozen=True, slots=True)
 class PrefixCodec:
     """Registry entry for one prefix family: ``FAMILIES[family]``."""
@@ -49,6 +54,9 @@ class PrefixCodec:
             raw = socket.inet_pton(self.address_family, address)
         except (OSError, ValueError):
             raise ValueError(f"not an {self.family.afi_name} prefix: {prefix!r}") from None
+        length = _LENGTHS.get(bits)
+        if length is not None and length <= self.width * 8 and not length & 7:
+            return _LENGTH_OCTET[length] + raw[:length >> 3]  # whole octets: no masking
         if slash:
             if not bits.isdigit() or len(bits) > 3:
                 raise ValueError(f"bad prefix length in {prefix!r}")
