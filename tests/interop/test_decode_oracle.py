@@ -15,11 +15,11 @@ The JSON is compared with time, host, pid, ppid and counter dropped.  ExaBGP
 4.2's ``exabgp --decode HEX CONF`` is one process a message and gives JSON
 for UPDATEs only, so the 4.x oracle drives 4.2's decoder and JSON encoder
 in-process instead (the helper's docstring says how).  The 4.2 oracle is
-4.2.25 from PyPI, pinned, the same on every machine; Debian's 4.2.21 is
-not used.  (This file used to say Debian's ``exabgp --decode`` fails on any
-NEXT_HOP under Python 3.11; with a minimal neighbor configuration it did not
-here, and its decoder driven by the same helper gave the same JSON as 4.2.25
-on the whole corpus.)
+4.2.25 from PyPI, pinned, the same on every machine; Debian's 4.2.21, driven
+by the same helper, must give the same JSON as 4.2.25 on the whole corpus
+(the last test), so it is an oracle too.  (This file used to say Debian's
+``exabgp --decode`` fails on any NEXT_HOP under Python 3.11; with a minimal
+neighbor configuration it does not.)
 
 Where bgpmesh and an oracle disagree the difference is in ``KNOWN_V5`` or
 ``KNOWN_V4``, with the reason bgpmesh's rendering is right (the RFC) and
@@ -51,6 +51,7 @@ import sys
 import pytest
 
 from tests.conftest import in_ci
+from tests.daemons import exabgp42
 from tests.unit.codec.test_captured_vectors import MALFORMED, read_vector
 from tests.unit.codec.test_captured_vectors import VECTORS as CAPTURED
 from tests.unit.codec.test_nlri_families import VECTORS
@@ -707,3 +708,26 @@ def test_every_family_beyond_42_is_in_the_corpus() -> None:
     seen = {family for _, hex_ in CORPUS_V4 for family in _mp_families(hex_)}
     assert set(NOT_IN_42) <= seen
     assert set(UNDECODED_42) <= {name for name, _ in CORPUS_V4}
+
+
+DEBIAN_PYTHON = "/usr/bin/python3"  # Debian's exabgp package lives in its dist-packages
+
+
+def test_debians_exabgp_42_decodes_as_the_pypi_release(exabgp42_python) -> None:
+    # The issue names Debian's ExaBGP 4.2 as an oracle: its decoder, driven
+    # the same way, must give 4.2.25's JSON on the whole corpus, so every
+    # comparison above holds for it too.
+    version = exabgp42.version_of(DEBIAN_PYTHON)
+    if version is None or not version.startswith("4.2"):
+        reason = f"no Debian ExaBGP 4.2 under {DEBIAN_PYTHON} (found {version})"
+        if in_ci():
+            pytest.fail(f"{reason}; CI is set, so a missing reference is an error",
+                        pytrace=False)
+        pytest.skip(reason)
+    payloads = [hex_ for _, hex_ in CORPUS_V4]
+    debian = exabgp42_decode(DEBIAN_PYTHON, payloads)
+    pypi = exabgp42_decode(exabgp42_python, payloads)
+    different = [name for (name, _), a, b in zip(CORPUS_V4, debian, pypi, strict=True)
+                 if (a if isinstance(a, str) else normalise(a))
+                 != (b if isinstance(b, str) else normalise(b))]
+    assert not different, f"Debian's {version} and 4.2.25 differ on: {different}"
