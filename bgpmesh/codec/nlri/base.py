@@ -100,6 +100,28 @@ def path_id_octets(path_id: int | None) -> bytes:
 WITHDRAWN_LABEL = 0x800000  # RFC 8277 section 2.4; also 0 from older speakers
 
 
+def unpack_typed(data: bytes, offset: int, what: str) -> tuple[int, bytes, int]:
+    """A Route Type (1 octet), Length (1 octet), body NLRI, as EVPN (RFC 7432
+    section 7) and MCAST-VPN (RFC 6514 section 4) write them: (type, body,
+    offset after)."""
+    need(data, offset + 2, f"{what} NLRI header")
+    end = offset + 2 + data[offset + 1]
+    need(data, end, f"{what} NLRI")
+    return data[offset], bytes(data[offset + 2 : end]), end
+
+
+def typed_encoder(what: str) -> Any:
+    """``encode()`` for the route types of such a family: each type has
+    ``CODE``, ``path_id`` and ``body()``."""
+    def encode(self: Any) -> bytes:
+        body = self.body()
+        if len(body) > 255:
+            raise ValueError(f"{what} route of {len(body)} octets")
+        return path_id_octets(self.path_id) + bytes((self.CODE, len(body))) + body
+
+    return encode
+
+
 def unpack_labels(data: bytes, offset: int, bits: int) -> tuple[tuple[int, ...], int, int]:
     """(labels, offset after them, bits left) from a labelled prefix."""
     labels = []

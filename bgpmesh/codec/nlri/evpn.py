@@ -25,10 +25,10 @@ from bgpmesh.codec.nlri.base import (
     address_octets,
     address_text,
     decode_one,
-    need,
-    path_id_octets,
     prefix_octets,
     prefix_text,
+    typed_encoder,
+    unpack_typed,
 )
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.errors import InvalidNetworkField
@@ -284,11 +284,7 @@ class Evpn:
 
     @staticmethod
     def unpack(data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[EvpnRoute, int]:
-        need(data, offset + 2, "EVPN NLRI header")
-        code = data[offset]
-        end = offset + 2 + data[offset + 1]
-        need(data, end, "EVPN NLRI")
-        body = bytes(data[offset + 2 : end])
+        code, body, end = unpack_typed(data, offset, "EVPN")
         kind = ROUTE_TYPES.get(code)
         if kind is None:
             return EvpnUnknown(code, body, path_id), end
@@ -299,13 +295,7 @@ class Evpn:
         return decode_one(cls, data, afi, add_path)
 
 
-def _encode(self: Any) -> bytes:
-    body = self.body()
-    if len(body) > 255:
-        raise ValueError(f"EVPN route of {len(body)} octets")
-    return path_id_octets(self.path_id) + bytes((self.CODE, len(body))) + body
-
-
+_encode = typed_encoder("EVPN")
 for _cls in (*ROUTE_TYPES.values(), EvpnUnknown):
     _cls.encode = _encode
 

@@ -27,7 +27,8 @@ from bgpmesh.codec.nlri.base import (
     address_text,
     decode_one,
     need,
-    path_id_octets,
+    typed_encoder,
+    unpack_typed,
 )
 from bgpmesh.codec.nlri.rd import RouteDistinguisher
 from bgpmesh.errors import InvalidNetworkField
@@ -280,11 +281,7 @@ class Mvpn:
 
     @staticmethod
     def unpack(data: bytes, offset: int, afi: int, path_id: int | None) -> tuple[MvpnRoute, int]:
-        need(data, offset + 2, "MCAST-VPN NLRI header")
-        code = data[offset]
-        end = offset + 2 + data[offset + 1]
-        need(data, end, "MCAST-VPN NLRI")
-        body = bytes(data[offset + 2 : end])
+        code, body, end = unpack_typed(data, offset, "MCAST-VPN")
         kind = ROUTE_TYPES.get(code)
         if kind is None:
             return MvpnUnknown(code, body, path_id), end
@@ -297,13 +294,7 @@ class Mvpn:
         return decode_one(cls, data, afi, add_path)
 
 
-def _encode(self: Any) -> bytes:
-    body = self.body()
-    if len(body) > 255:
-        raise ValueError(f"MCAST-VPN route of {len(body)} octets")
-    return path_id_octets(self.path_id) + bytes((self.CODE, len(body))) + body
-
-
+_encode = typed_encoder("MCAST-VPN")
 for _cls in (*ROUTE_TYPES.values(), MvpnUnknown):
     _cls.encode = _encode
 
