@@ -19,6 +19,7 @@ import pytest
 from tests.daemons import exabgp42
 from tests.daemons import frr as frr_module
 from tests.daemons.addresses import AddressAllocator, Endpoint
+from tests.daemons.bgpmesh import Bgpmesh
 from tests.daemons.bird import Bird, BirdPeer
 from tests.daemons.exabgp import Exabgp, ExabgpPeer
 from tests.daemons.frr import Frr, FrrPeer
@@ -180,3 +181,18 @@ def exabgp42_python() -> Path:
             pytest.fail(f"{reason}; CI is set, so a missing reference is an error", pytrace=False)
         pytest.skip(reason)
     return python
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Iterator[Callable[..., Bgpmesh]]:
+    """``mesh(config, workers=1)``: a started ``bgpmesh start``, stopped after the test."""
+    started: list[Bgpmesh] = []
+
+    def factory(config: str, workers: int = 1) -> Bgpmesh:
+        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config, workers)
+        started.append(instance)
+        return instance.start()
+
+    yield factory
+    for instance in started:
+        instance.stop()

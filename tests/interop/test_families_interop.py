@@ -11,14 +11,12 @@ family lines are swapped in here (``monkeypatch`` of their pure
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.daemons import exabgp as exabgp_module
 from tests.daemons import gobgp as gobgp_module
 from tests.daemons.addresses import Endpoint
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
 from tests.daemons.waiting import wait_until
@@ -49,20 +47,6 @@ EVPN = [
     "next-hop 192.0.2.1",
     "announce evpn prefix 10.3.0.0/16 rd 65001:5 gateway 10.4.0.1 label 5 next-hop 192.0.2.1",
 ]
-
-
-@pytest.fixture
-def mesh(tmp_path: Path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def mesh_config(relay: Relay, daemon_end: Endpoint, mesh_end: Endpoint,

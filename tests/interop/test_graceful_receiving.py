@@ -15,7 +15,7 @@ import signal
 
 import pytest
 
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.bird import BirdPeer
 from tests.daemons.waiting import wait_until
 
@@ -39,20 +39,6 @@ def neighbor(bird_end, my_end, *, capability: str, extra: str = "") -> str:
             "    api {\n        processes [ script ];\n        neighbor-changes;\n"
             "        receive {\n            parsed;\n            update;\n        }\n    }\n"
             "}\n")
-
-
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def bird_peer(bird_end, my_end, *, extra=()) -> BirdPeer:

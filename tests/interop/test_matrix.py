@@ -80,20 +80,6 @@ GOBGP_NEXT_HOP4 = "192.0.2.2"
 Route = dict[str, Any]
 
 
-@pytest.fixture
-def mesh(tmp_path: Path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
-
-
 def neighbor_block(daemon_end: Endpoint, mesh_end: Endpoint, process: str) -> str:
     return (
         f"neighbor {daemon_end.address} {{\n"

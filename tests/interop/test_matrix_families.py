@@ -14,12 +14,11 @@ names what is missing.  EVPN and RTC routes use bgpmesh's own grammar
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.daemons.addresses import Endpoint
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.bird import BirdPeer
 from tests.daemons.frr import FrrPeer
 from tests.daemons.gobgp import GobgpPeer
@@ -29,20 +28,6 @@ pytestmark = pytest.mark.system
 
 MESH_AS = 65001
 PEER_AS = 65002
-
-
-@pytest.fixture
-def mesh(tmp_path: Path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def mesh_config(relay: Relay, daemon_end: Endpoint, mesh_end: Endpoint,

@@ -49,20 +49,6 @@ def static(*routes: str) -> str:
     return ("    static {\n" + "".join(f"        route {r};\n" for r in routes) + "    }\n")
 
 
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
-
-
 def bird_peer(bird_end, my_end, **options) -> BirdPeer:
     return BirdPeer(name="mesh", local_address=bird_end.address, local_port=bird_end.port,
                     peer_address=my_end.address, peer_port=my_end.port, local_as=PEER_AS,

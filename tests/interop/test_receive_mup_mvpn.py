@@ -14,13 +14,11 @@ Each test owns its loopback addresses and ports; the daemon is passive.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.daemons import exabgp as exabgp_module
 from tests.daemons.addresses import Endpoint
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
 from tests.daemons.waiting import wait_until
@@ -29,20 +27,6 @@ pytestmark = pytest.mark.system
 
 MESH_AS = 65001
 PEER_AS = 65002
-
-
-@pytest.fixture
-def mesh(tmp_path: Path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def mesh_config(relay: Relay, daemon_end: Endpoint, mesh_end: Endpoint, families: list[str]) -> str:

@@ -15,7 +15,7 @@ from tests.daemons.addresses import Endpoint
 from tests.daemons.bird import BirdPeer
 from tests.daemons.frr import FrrPeer
 from tests.daemons.waiting import wait_until
-from tests.interop.test_sessions_more import mesh, neighbor  # noqa: F401  (mesh: fixture)
+from tests.interop.test_sessions_more import neighbor
 
 pytestmark = pytest.mark.system
 
@@ -29,7 +29,7 @@ def role_bird(bird_factory, bird_end, my_end, role: str):
         passive=True, ipv6=False, extra=[f"local role {role};"])])
 
 
-def test_role_provider_to_bird_customer_marks_routes_with_otc(addresses, bird_factory, mesh):  # noqa: F811
+def test_role_provider_to_bird_customer_marks_routes_with_otc(addresses, bird_factory, mesh):
     bird_end, my_end = addresses.pair()
     bird = role_bird(bird_factory, bird_end, my_end, "customer")
     instance = mesh(neighbor(bird_end, my_end, extra="    role provider;\n" + STATIC))
@@ -42,7 +42,7 @@ def test_role_provider_to_bird_customer_marks_routes_with_otc(addresses, bird_fa
     assert re.search(r"BGP\.otc:\s+65001", bird.birdc("show route all protocol mesh"))
 
 
-def test_role_mismatch_with_bird_never_establishes(addresses, bird_factory, mesh):  # noqa: F811
+def test_role_mismatch_with_bird_never_establishes(addresses, bird_factory, mesh):
     bird_end, my_end = addresses.pair()
     bird = role_bird(bird_factory, bird_end, my_end, "customer")
     instance = mesh(neighbor(bird_end, my_end, extra="    role customer;\n"))
@@ -52,7 +52,7 @@ def test_role_mismatch_with_bird_never_establishes(addresses, bird_factory, mesh
     assert bird.protocol_state("mesh") != "Established"
 
 
-def test_ipv4_route_over_ipv6_next_hop_reaches_frr(addresses, frr_factory, mesh):  # noqa: F811
+def test_ipv4_route_over_ipv6_next_hop_reaches_frr(addresses, frr_factory, mesh):
     # FRR offers extended next hop on sessions over IPv6 only: both on ::1
     frr_end = Endpoint("::1", addresses.port("::1"))
     my_end = Endpoint("::1", addresses.port("::1"))

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.bird import BirdPeer
 from tests.daemons.waiting import wait_until
 
@@ -41,20 +41,6 @@ def bird_peer(bird_end, my_end, *, passive=True, extra=()) -> BirdPeer:
     return BirdPeer(name="mesh", local_address=bird_end.address, local_port=bird_end.port,
                     peer_address=my_end.address, peer_port=my_end.port, local_as=65002,
                     peer_as=65001, passive=passive, ipv6=False, extra=list(extra))
-
-
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def test_graceful_restart_keeps_routes_through_a_killed_worker(tmp_path, addresses,

@@ -14,7 +14,6 @@ import time
 import pytest
 
 from tests.daemons.addresses import Endpoint
-from tests.daemons.bgpmesh import Bgpmesh
 from tests.daemons.bird import BirdPeer
 from tests.daemons.frr import FrrPeer
 from tests.daemons.waiting import wait_until
@@ -34,20 +33,6 @@ def neighbor(peer_end, my_end, *, extra: str = "", families: str = "ipv4 unicast
             f"    family {{\n        {families}\n    }}\n"
             f"{extra}"
             "}\n")
-
-
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 # -- max-prefixes (a bgpmesh extension) with BIRD -----------------------------

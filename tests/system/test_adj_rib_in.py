@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.daemons.waiting import wait_until
-from tests.system.test_end_to_end import Relay, bird_peer, mesh, neighbor_block  # noqa: F401
+from tests.system.test_end_to_end import Relay, bird_peer, neighbor_block
 
 pytestmark = pytest.mark.system
 
 
-def test_show_and_clear_adj_rib_in(tmp_path, addresses, bird_factory, mesh):  # noqa: F811
+def test_show_and_clear_adj_rib_in(tmp_path, addresses, bird_factory, mesh):
     bird_end, my_end = addresses.pair()
     bird = bird_factory("10.0.0.2", [bird_peer("mesh", bird_end, my_end, export=[
         ("203.0.113.0/24", {"bgp_med": 5, "bgp_community": [(65002, 9)]}),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.bird import BirdPeer
 from tests.daemons.waiting import wait_until
 
@@ -57,20 +57,6 @@ def bird_peer(name, bird_end, my_end, *, passive=True, export=()) -> BirdPeer:
     return BirdPeer(name=name, local_address=bird_end.address, local_port=bird_end.port,
                     peer_address=my_end.address, peer_port=my_end.port, local_as=65002,
                     peer_as=65001, passive=passive, export_static=list(export))
-
-
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str, workers: int = 1) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config, workers)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
 
 
 def test_script_routes_reach_bird_and_bird_routes_reach_script(tmp_path, addresses,

@@ -30,20 +30,6 @@ EXABGP = (Path(sys.executable).parent / "exabgp") if os.access(
     Path(sys.executable).parent / "exabgp", os.X_OK) else shutil.which("exabgp")
 
 
-@pytest.fixture
-def mesh(tmp_path):
-    started: list[Bgpmesh] = []
-
-    def factory(config: str) -> Bgpmesh:
-        instance = Bgpmesh(tmp_path / f"bgpmesh{len(started)}", config)
-        started.append(instance)
-        return instance.start()
-
-    yield factory
-    for instance in started:
-        instance.stop()
-
-
 def process_block(name: str, run: str) -> str:
     return f"process {name} {{\n    run {run};\n    encoder json;\n}}\n"
 
