@@ -15,6 +15,7 @@ from typing import Any
 from bgpmesh.codec.nlri import bgpls, evpn, flowspec, mup, mvpn
 from bgpmesh.codec.nlri.labeled import LabeledPrefix
 from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
+from bgpmesh.codec.nlri.prefix import PathPrefix, path_info_text
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
 from bgpmesh.codec.nlri.sr_policy import SrPolicy
 from bgpmesh.codec.nlri.vpls import Vpls
@@ -34,8 +35,7 @@ def _evpn_labels(labels: tuple[int, ...]) -> list[list[int]]:
 
 def _path(value: Any, out: dict[str, Any]) -> dict[str, Any]:
     if value.path_id is not None:
-        p = value.path_id
-        out["path-information"] = f"{p >> 24}.{(p >> 16) & 255}.{(p >> 8) & 255}.{p & 255}"
+        out["path-information"] = path_info_text(value.path_id)
     return out
 
 
@@ -332,6 +332,9 @@ def nlri_json(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     if isinstance(value, str):
         return {"nlri": value}
     kind = type(value)
+    if kind is PathPrefix:
+        # ExaBGP: { "nlri": "10.0.0.0/24", "path-information": "0.0.0.1" }
+        return {"nlri": value.prefix, "path-information": path_info_text(value.path_id)}
     if kind is LabeledPrefix:
         return _path(value, {"nlri": value.prefix, "label": _labels(value.labels)})
     if kind is VpnPrefix:

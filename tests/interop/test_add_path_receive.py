@@ -1,0 +1,70 @@
+"""ADD-PATH receive (RFC 7911) from a real BIRD: two paths of one prefix reach a script.
+
+BIRD holds one route per protocol, so two static protocols give it two
+routes for 10.53.0.0/24; with ``add paths tx`` on the channel it sends both,
+each with its own path identifier, and the script sees both as ExaBGP JSON
+(``path-information`` in each NLRI entry).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.daemons.bgpmesh import Bgpmesh, Relay
+from tests.daemons.bird import BirdPeer
+from tests.daemons.waiting import wait_until
+
+pytestmark = pytest.mark.system
+
+STATICS = [
+    'protocol static pa { ipv4; route 10.53.0.0/24 blackhole; }',
+    'protocol static pb { ipv4; route 10.53.0.0/24 blackhole; }',
+]
+CHANNEL = ('ipv4 { igp table igp4; import none; export filter { '
+           'if proto = "pa" then { bgp_med = 1; accept; } '
+           'if proto = "pb" then { bgp_med = 2; accept; } reject; }; add paths tx; };')
+
+
+def test_two_paths_from_bird_reach_the_script_with_their_path_ids(tmp_path, addresses,
+                                                                   bird_factory):
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [BirdPeer(
+        name="mesh", local_address=bird_end.address, local_port=bird_end.port,
+        peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
+        passive=True, ipv4=False, ipv6=False, tables=STATICS, extra=[CHANNEL])])
+    relay = Relay(tmp_path, "script")
+    config = relay.process_block() + (
+        f"neighbor {bird_end.address} {{\n"
+        f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
+        f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
+        f"    connect {bird_end.port};\n"
+        f"    family {{\n        ipv4 unicast;\n    }}\n"
+        f"    capability {{\n        add-path receive;\n    }}\n"
+        f"    api {{\n        processes [ script ];\n"
+        f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+    mesh = Bgpmesh(tmp_path / "mesh", config).start()
+
+    def paths() -> dict[int, int]:
+        """path id -> MED, from every announce of 10.53.0.0/24 the script saw."""
+        found = {}
+        for message in relay.messages():
+            update = message.get("neighbor", {}).get("message", {}).get("update", {})
+            med = update.get("attribute", {}).get("med")
+            for entries in update.get("announce", {}).get("ipv4 unicast", {}).values():
+                for entry in entries:
+                    if entry.get("nlri") == "10.53.0.0/24":
+                        found[entry.get("path-information")] = med
+        return found
+
+    try:
+        bird.wait_established("mesh", timeout=30)
+        shown = bird.show_protocol("mesh").split("Neighbor capabilities")[-1]
+        assert "ADD-PATH" in shown, shown
+        print(bird.show_protocol("mesh"))
+        got = wait_until(lambda: p if len(p := paths()) == 2 else None, 20,
+                         message=lambda: f"{paths()}\n{relay.lines()[-10:]}")
+        # two distinct path ids, one per BIRD route, each with its own MED
+        assert None not in got, got
+        assert sorted(got.values()) == [1, 2], got
+    finally:
+        assert mesh.stop() == 0
