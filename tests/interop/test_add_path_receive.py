@@ -60,11 +60,74 @@ def test_two_paths_from_bird_reach_the_script_with_their_path_ids(tmp_path, addr
         bird.wait_established("mesh", timeout=30)
         shown = bird.show_protocol("mesh").split("Neighbor capabilities")[-1]
         assert "ADD-PATH" in shown, shown
-        print(bird.show_protocol("mesh"))
         got = wait_until(lambda: p if len(p := paths()) == 2 else None, 20,
                          message=lambda: f"{paths()}\n{relay.lines()[-10:]}")
         # two distinct path ids, one per BIRD route, each with its own MED
         assert None not in got, got
         assert sorted(got.values()) == [1, 2], got
+    finally:
+        assert mesh.stop() == 0
+
+
+def test_withdrawing_one_path_leaves_the_other_in_the_adj_rib_in(tmp_path, addresses, bird_factory):
+    """BIRD withdraws the path of a static protocol it disables: the script
+    sees that path withdrawn (with its path id), and ``show adj-rib in``
+    keeps the other path of the same prefix."""
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [BirdPeer(
+        name="mesh", local_address=bird_end.address, local_port=bird_end.port,
+        peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
+        passive=True, ipv4=False, ipv6=False, tables=STATICS, extra=[CHANNEL])])
+    relay = Relay(tmp_path, "script")
+    config = relay.process_block() + (
+        f"neighbor {bird_end.address} {{\n"
+        f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
+        f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
+        f"    connect {bird_end.port};\n"
+        f"    family {{\n        ipv4 unicast;\n    }}\n"
+        f"    capability {{\n        add-path receive;\n    }}\n"
+        f"    api {{\n        processes [ script ];\n"
+        f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+    mesh = Bgpmesh(tmp_path / "mesh", config).start()
+
+    def announced() -> dict[int, str]:
+        """MED -> path-information of each announce of 10.53.0.0/24 seen."""
+        found = {}
+        for message in relay.messages():
+            update = message.get("neighbor", {}).get("message", {}).get("update", {})
+            for entries in update.get("announce", {}).get("ipv4 unicast", {}).values():
+                for entry in entries:
+                    if entry.get("nlri") == "10.53.0.0/24":
+                        found[update.get("attribute", {}).get("med")] = entry.get("path-information")
+        return found
+
+    def withdrawn() -> list[dict]:
+        return [entry for message in relay.messages()
+                for entry in message.get("neighbor", {}).get("message", {}).get("update", {})
+                .get("withdraw", {}).get("ipv4 unicast", [])]
+
+    def shown() -> list[str]:
+        before = len(relay.acks())
+        relay.send("show adj-rib in")
+        relay.wait_acks(before + 1)
+        lines = relay.lines()
+        cut = [i for i, line in enumerate(lines) if line in ("done", "error")]
+        start = cut[before - 1] + 1 if before else 0
+        return sorted(line for line in lines[start:cut[before]] if "10.53.0.0/24" in line)
+
+    try:
+        bird.wait_established("mesh", timeout=30)
+        paths = wait_until(lambda: p if len(p := announced()) == 2 else None, 20,
+                           message=lambda: f"{announced()}\n{relay.lines()[-10:]}")
+        ours = f"neighbor {bird_end.address} ipv4 unicast 10.53.0.0/24 path-information"
+        assert wait_until(lambda: len(s := shown()) == 2 and s, 20,
+                          message=lambda: relay.lines()[-10:]) == sorted(
+            f"{ours} {paths[med]}" for med in (1, 2))
+
+        bird.disable("pa")  # its route had MED 1
+        gone = wait_until(lambda: withdrawn() or None, 20, message=lambda: relay.lines()[-10:])
+        assert gone == [{"nlri": "10.53.0.0/24", "path-information": paths[1]}]
+        assert wait_until(lambda: len(s := shown()) == 1 and s, 20,
+                          message=lambda: relay.lines()[-10:]) == [f"{ours} {paths[2]}"]
     finally:
         assert mesh.stop() == 0
