@@ -131,3 +131,84 @@ def test_withdrawing_one_path_leaves_the_other_in_the_adj_rib_in(tmp_path, addre
                           message=lambda: relay.lines()[-10:]) == [f"{ours} {paths[2]}"]
     finally:
         assert mesh.stop() == 0
+
+
+def test_graceful_restart_keeps_and_withdraws_paths_not_prefixes(tmp_path, addresses,
+                                                                 bird_factory):
+    """BIRD restarts gracefully (``birdc graceful restart``, then ``bird -R``)
+    without the static protocol of one path: both paths were stale, and at
+    BIRD's End-of-RIB exactly that path is withdrawn, the other kept."""
+    from tests.interop.test_graceful_receiving import events, since_down
+
+    bird_end, my_end = addresses.pair()
+    bird = bird_factory("10.0.0.2", [BirdPeer(
+        name="mesh", local_address=bird_end.address, local_port=bird_end.port,
+        peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
+        passive=True, ipv4=False, ipv6=False,
+        tables=[*STATICS, "graceful restart wait 10;"],
+        extra=[CHANNEL, "graceful restart on;", "graceful restart time 60;"])])
+    relay = Relay(tmp_path, "script")
+    config = relay.process_block() + (
+        f"neighbor {bird_end.address} {{\n"
+        f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
+        f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
+        f"    connect {bird_end.port};\n"
+        f"    family {{\n        ipv4 unicast;\n    }}\n"
+        f"    capability {{\n        add-path receive;\n        graceful-restart 30;\n    }}\n"
+        f"    api {{\n        processes [ script ];\n        neighbor-changes;\n"
+        f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+    mesh = Bgpmesh(tmp_path / "mesh", config).start()
+
+    def paths(messages, key: str) -> list[dict]:
+        return [entry for m in messages
+                for entry in _entries(m.get("neighbor", {}).get("message", {}).get("update", {}), key)
+                if entry.get("nlri") == "10.53.0.0/24"]
+
+    def held() -> list[str] | None:
+        before = len(relay.acks())
+        relay.send("show adj-rib in")
+        relay.wait_acks(before + 1)
+        lines = relay.lines()
+        cut = [i for i, line in enumerate(lines) if line in ("done", "error")]
+        start = cut[before - 1] + 1 if before else 0
+        shown = sorted(line for line in lines[start:cut[before]] if "10.53.0.0/24" in line)
+        return shown if len(shown) == 2 else None
+
+    try:
+        bird.wait_established("mesh", timeout=30)
+        wait_until(held, 20, interval=0.2, message=lambda: relay.lines()[-10:])
+        by_med = {}
+        for m in relay.messages():
+            update = m.get("neighbor", {}).get("message", {}).get("update", {})
+            for entry in _entries(update, "announce"):
+                by_med[update.get("attribute", {}).get("med")] = entry["path-information"]
+        assert set(by_med) == {1, 2}, by_med
+        before = len(events(relay))
+
+        # BIRD restarts without the protocol of the MED 2 path
+        bird.peers[0].tables = [STATICS[0], "graceful restart wait 10;"]
+        bird.graceful_restart()
+        relay.wait_message(lambda m: m.get("type") == "stale", timeout=20)
+        bird.start(recovery=True)
+        over = relay.wait_message(lambda m: m.get("type") == "stale"
+                                  and m["neighbor"]["stale"]["phase"] == "over", timeout=60)
+        seen = since_down(relay, before)
+        log = f"{seen}\n{mesh.log()[-3000:]}"
+        stale = seen[1]["neighbor"]["stale"]
+        assert stale["phase"] == "restart" and stale["routes"] == 2, log
+        # what BIRD announced again is fresh; only the path it did not is withdrawn
+        again = {entry["path-information"] for entry in paths(seen, "announce")}
+        assert by_med[1] in again, log
+        assert paths(seen, "withdraw") == [{"nlri": "10.53.0.0/24",
+                                            "path-information": by_med[2]}], log
+        assert over["neighbor"]["stale"]["routes"] == 1, log
+    finally:
+        assert mesh.stop() == 0
+
+
+def _entries(update: dict, key: str) -> list[dict]:
+    """The ipv4 unicast entries of an update's "announce" or "withdraw"."""
+    section = update.get(key, {}).get("ipv4 unicast", {})
+    if key == "withdraw":
+        return list(section)
+    return [entry for entries in section.values() for entry in entries]
