@@ -316,3 +316,17 @@ def test_add_path_round_trip(withdrawn: list, nlri: list) -> None:
     update = Update(withdrawn_t, attributes, nlri_t)
     [decoded] = MessageReader().feed(update.encode(ADD_PATH_V4), ADD_PATH_V4)
     assert decoded == update
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60), st.binary(max_size=60))
+def test_any_add_path_nlri_give_an_update_or_a_bgp_error(withdrawn: bytes, nlri: bytes) -> None:
+    session = Session(add_path_receive=frozenset({IPV4_UNICAST, IPV6_UNICAST}))
+    try:
+        update = Update.decode(body(withdrawn.hex(), BASE, nlri.hex()), session)
+    except BgpError:
+        return
+    assert all(type(p) is PathPrefix for p in update.nlri + update.withdrawn)
+    # what decoded encodes back to the same octets (host bits aside: cleared)
+    [again] = MessageReader().feed(update.encode(session), session)
+    assert again == update
