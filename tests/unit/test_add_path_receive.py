@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 from bgpmesh.api.exabgp import compact_update, text_event
 from bgpmesh.api.json import update_message, update_message_v5
+from bgpmesh.api.json_nlri import route_text
 from bgpmesh.codec import (
     AsPath,
     MessageReader,
@@ -78,6 +79,11 @@ def test_text_encoder_puts_the_path_after_the_prefix() -> None:
         "family ipv4 unicast",
         "neighbor 192.0.2.2 receive update end",
     ]
+
+
+def test_path_prefix_text_is_exabgps() -> None:
+    assert route_text(PathPrefix("10.0.0.0/24", 0x01020304)) == "10.0.0.0/24 path-information 1.2.3.4"
+    assert route_text(PathPrefix("10.0.0.0/24", 0)) == "10.0.0.0/24 path-information 0.0.0.0"
 
 
 def test_adj_rib_in_keeps_each_path_and_withdraws_one() -> None:

@@ -49,15 +49,6 @@ class PathPrefix:
     prefix: str  # canonical text, as without ADD-PATH
     path_id: int  # 0 .. 2**32-1, 0 included (it is a valid identifier)
 
-    def __str__(self) -> str:
-        # ExaBGP's text: "10.0.0.0/24 path-information 0.0.0.1"
-        return f"{self.prefix} path-information {path_info_text(self.path_id)}"
-
-
-def path_info_text(path_id: int) -> str:
-    """A Path Identifier as ExaBGP shows it, dotted like an IPv4 address."""
-    return f"{path_id >> 24}.{(path_id >> 16) & 255}.{(path_id >> 8) & 255}.{path_id & 255}"
-
 
 @dataclass(frozen=True, slots=True)
 class PrefixCodec:

@@ -91,11 +91,6 @@ def test_add_path_ipv6_identifier_is_kept_and_host_bits_cleared() -> None:
     assert FAMILIES[IPV6_UNICAST].unpack(wire, add_path=True) == (PathPrefix("2001:db8:8000::/33", 2**32 - 1),)
 
 
-def test_path_prefix_text_is_exabgps() -> None:
-    assert str(PathPrefix("10.0.0.0/24", 0x01020304)) == "10.0.0.0/24 path-information 1.2.3.4"
-    assert str(PathPrefix("10.0.0.0/24", 0)) == "10.0.0.0/24 path-information 0.0.0.0"
-
-
 @pytest.mark.parametrize("family", [IPV4_UNICAST, IPV6_UNICAST])
 @pytest.mark.parametrize("wire", ["000000", "00000001", "00000001" "21" "0a000000" "00",
                                   "00000001" "18" "0a00", "00000001" "180a0000" "0000"])
