@@ -324,8 +324,10 @@ def reload(run_dir: str | None, endpoint, server_key, client_key, check: bool) -
 @click.option("--text", is_flag=True, help="print the text encoder's form instead of JSON")
 @click.option("--dialect", type=click.Choice(["4", "5"]), default="4", show_default=True,
               help='JSON of ExaBGP 4.x ("exabgp": "4.0.1") or 5.0 ("5.0.0")')
+@click.option("-i", "--path-information", is_flag=True,
+              help="NLRI carry ADD-PATH path identifiers (unicast, nlri-mpls, mpls-vpn)")
 def decode(payload: tuple[str, ...], family: str | None, is_open: bool, is_update: bool, nlri: bool,
-           text: bool, dialect: str) -> None:
+           text: bool, dialect: str, path_information: bool) -> None:
     """Decode hex BGP messages (arguments, or stdin one per line) like `exabgp decode`."""
     import os
     import socket
@@ -336,7 +338,7 @@ def decode(payload: tuple[str, ...], family: str | None, is_open: bool, is_updat
     payloads = [" ".join(payload)] if payload else [line for line in sys.stdin.read().splitlines() if line.strip()]
     envelope = Envelope(time.time(), socket.gethostname(), os.getpid(), os.getppid())
     lines, errors = run(payloads, is_open=is_open and not is_update, nlri=nlri, family=family, text=text,
-                        envelope=envelope, dialect=int(dialect))
+                        envelope=envelope, dialect=int(dialect), path_information=path_information)
     for line in lines:
         click.echo(line)
     for line in errors:

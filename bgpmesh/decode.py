@@ -5,7 +5,9 @@ with or without the 16-octet marker and header; spaces and colons are
 ignored.  With the header, its type picks the decoder; without it the hex is
 the body of an UPDATE, or of an OPEN with ``--open``.  ``--nlri`` decodes a
 bare NLRI field of ``--family``.  The session is ExaBGP's decoder's: 4-octet
-AS numbers, no ADD-PATH.
+AS numbers, no ADD-PATH unless ``-i``/``--path-information`` (as ``exabgp
+decode -i``: ADD-PATH received for the families ExaBGP offers it for, the
+unicast, nlri-mpls and mpls-vpn ones, RFC 7911).
 
 Output is ExaBGP's JSON envelope for a received message (4.x dialect,
 ``"exabgp": "4.0.1"``, or with ``--dialect 5`` 5.0's: ``"exabgp": "5.0.0"``,
@@ -262,18 +264,26 @@ def parse_family(text: str | None) -> Family:
         raise DecodeError(f"unknown family {text!r}") from None
 
 
+# the families ``exabgp decode -i`` decodes Path Identifiers of
+ADD_PATH_FAMILIES = frozenset(Family(afi, safi) for afi in (1, 2) for safi in (1, 4, 128))
+
+
 def run(payloads: list[str], *, is_open: bool, nlri: bool, family: str | None, text: bool,
-        envelope: Envelope, dialect: int = 4) -> tuple[list[str], list[str]]:
+        envelope: Envelope, dialect: int = 4, path_information: bool = False) -> tuple[list[str], list[str]]:
     """Decode every payload: (output lines, error lines)."""
     out: list[str] = []
     errors: list[str] = []
+    session = Session(extended_message=True,
+                      add_path_receive=ADD_PATH_FAMILIES if path_information else frozenset())
     for counter, payload in enumerate(payloads, 1):
         try:
             raw = parse_hex(payload)
             if nlri:
-                out.extend(json.dumps(entry) for entry in decode_nlri(raw, parse_family(family)))
+                kind_of = parse_family(family)
+                out.extend(json.dumps(entry) for entry in decode_nlri(
+                    raw, kind_of, kind_of in session.add_path_receive))
                 continue
-            kind, message = decode_message(raw, is_open=is_open)
+            kind, message = decode_message(raw, is_open=is_open, session=session)
         except DecodeError as error:
             errors.append(f"invalid payload: {error}")
             continue

@@ -50,6 +50,7 @@ GR = I + "test_graceful_receiving.py::"
 RX = I + "test_receive_mup_mvpn.py::"
 SEC = "tests/system/test_session_security.py::"
 MUP = I + "test_announce_mup_mvpn.py::"
+AP = I + "test_add_path_receive.py::"
 
 
 def _matrix(test: str) -> dict[str, list[str]]:
@@ -105,6 +106,10 @@ TABLE: dict[str, dict[str, list[str]]] = {
         "BIRD": [MORE + "test_add_path_send_two_paths_for_one_prefix_reach_bird"],
         "FRR": [S + "test_add_path_two_paths_frr"],
         "GoBGP": [S + "test_add_path_two_paths_gobgp"]},
+    "ADD-PATH received: each path its own route (withdrawn, stale)": {
+        "BIRD": [AP + "test_two_paths_from_bird_reach_the_script_with_their_path_ids",
+                 AP + "test_withdrawing_one_path_leaves_the_other_in_the_adj_rib_in",
+                 AP + "test_graceful_restart_keeps_and_withdraws_paths_not_prefixes"]},
     "Graceful restart, bgpmesh restarting (worker SIGKILLed)": {
         "BIRD": [SI + "test_graceful_restart_keeps_routes_through_a_killed_worker"],
         "FRR": [S + "test_graceful_restart_frr"],

@@ -71,6 +71,7 @@ from bgpmesh.codec import (
 )
 from bgpmesh.codec.attributes.communities import Communities
 from bgpmesh.codec.capabilities import ADD_PATH_RECEIVE, ADD_PATH_SEND
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.codec.operational import COUNTER as OPERATIONAL_COUNTERS
 from bgpmesh.codec.operational import NAMES as OPERATIONAL_NAMES
 from bgpmesh.codec.operational import QUERY as OPERATIONAL_QUERIES
@@ -987,8 +988,11 @@ STALE_WITHDRAW_SLICE = 1000  # NLRI per withdraw event when stale routes go
 
 def _withdrawal(family: Family, nlris: tuple) -> Update:
     """The UPDATE that withdraws ``nlris`` of ``family``, as a peer sends it."""
-    if family == IPV4_UNICAST and all(type(nlri) is str for nlri in nlris):
-        return Update(withdrawn=nlris)
+    if family == IPV4_UNICAST and nlris:
+        # the UPDATE's own field holds one kind: text, or ADD-PATH's PathPrefix
+        kind = type(nlris[0])
+        if (kind is str or kind is PathPrefix) and all(type(nlri) is kind for nlri in nlris):
+            return Update(withdrawn=nlris)
     return Update(attributes=(MpUnreachNlri(family, nlris),))
 
 

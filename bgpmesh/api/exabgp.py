@@ -121,6 +121,14 @@ def _text_value(value) -> str:
     return str(value).translate(_LINE_BREAKS)
 
 
+def _with_path(nlri: str, item) -> str:
+    """ExaBGP's text of an ADD-PATH route: the prefix, then its path
+    identifier ("10.0.0.0/24 path-information 0.0.0.1"), then the rest."""
+    if isinstance(item, dict) and "path-information" in item:
+        return f"{nlri} path-information {item['path-information']}"
+    return nlri
+
+
 def text_event(kind: str, ident: dict, body: dict) -> list[str]:
     """ExaBGP's text encoder lines for one event."""
     peer = ident["peer"]
@@ -178,6 +186,8 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
                     nlri = item["nlri"] if isinstance(item, dict) else item
                 except KeyError:  # a family whose NLRI are objects
                     nlri = entry_text(family, item)
+                else:
+                    nlri = _with_path(nlri, item)
                 lines.append(f"{head} update announced {nlri} next-hop "
                              f"{next_hop} {attributes}".rstrip() + f" family {family}")
     for family, nlris in update.get("withdraw", {}).items():
@@ -186,6 +196,8 @@ def text_event(kind: str, ident: dict, body: dict) -> list[str]:
                 nlri = item["nlri"] if isinstance(item, dict) else item
             except KeyError:
                 nlri = entry_text(family, item)
+            else:
+                nlri = _with_path(nlri, item)
             lines.append(f"{head} update withdrawn {nlri} family {family}")
     lines.append(f"{head} update end")
     return lines

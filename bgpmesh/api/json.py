@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpmesh.api.json_nlri import next_hop_key, nlri_entries
+from bgpmesh.api.json_nlri import next_hop_key, nlri_entries, nlri_json
 from bgpmesh.codec.attributes import (
     Aggregator,
     Aigp,
@@ -270,6 +270,14 @@ def _family_text(family: Family) -> str:
     return text
 
 
+def _prefix_entries(prefixes: tuple) -> list[dict[str, str]]:
+    """The entries of the UPDATE's own NLRI field: text, or with ADD-PATH
+    ``PathPrefix`` values (each entry then has its "path-information")."""
+    if type(prefixes[0]) is str:
+        return [{"nlri": p} for p in prefixes]
+    return [nlri_json(p) for p in prefixes]
+
+
 def update_message(update: Update) -> dict[str, Any]:
     """The value of "message" for an UPDATE."""
     eor = update.eor_family
@@ -281,9 +289,9 @@ def update_message(update: Update) -> dict[str, Any]:
     if update.nlri:
         next_hop = update.attribute(NextHop)
         hop = next_hop.address if next_hop is not None else "null"
-        announce.setdefault(_IPV4_UNICAST_TEXT, {})[hop] = [{"nlri": p} for p in update.nlri]
+        announce.setdefault(_IPV4_UNICAST_TEXT, {})[hop] = _prefix_entries(update.nlri)
     if update.withdrawn:
-        withdraw[_IPV4_UNICAST_TEXT] = [{"nlri": p} for p in update.withdrawn]
+        withdraw[_IPV4_UNICAST_TEXT] = _prefix_entries(update.withdrawn)
     for attribute in update.attributes:
         kind = type(attribute)
         if kind is MpReachNlri and attribute.nlri:

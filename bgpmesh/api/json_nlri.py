@@ -15,6 +15,7 @@ from typing import Any
 from bgpmesh.codec.nlri import bgpls, evpn, flowspec, mup, mvpn
 from bgpmesh.codec.nlri.labeled import LabeledPrefix
 from bgpmesh.codec.nlri.mpls_vpn import VpnPrefix
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.codec.nlri.rtc import RouteTargetConstraint
 from bgpmesh.codec.nlri.sr_policy import SrPolicy
 from bgpmesh.codec.nlri.vpls import Vpls
@@ -32,10 +33,14 @@ def _evpn_labels(labels: tuple[int, ...]) -> list[list[int]]:
     return [[raw >> 4, raw] if raw else [0] for raw in labels]
 
 
+def path_info_text(path_id: int) -> str:
+    """An ADD-PATH Path Identifier as ExaBGP shows it, dotted like an IPv4 address."""
+    return f"{path_id >> 24}.{(path_id >> 16) & 255}.{(path_id >> 8) & 255}.{path_id & 255}"
+
+
 def _path(value: Any, out: dict[str, Any]) -> dict[str, Any]:
     if value.path_id is not None:
-        p = value.path_id
-        out["path-information"] = f"{p >> 24}.{(p >> 16) & 255}.{(p >> 8) & 255}.{p & 255}"
+        out["path-information"] = path_info_text(value.path_id)
     return out
 
 
@@ -332,6 +337,9 @@ def nlri_json(value: Any, next_hop: tuple[str, ...] = ()) -> dict[str, Any]:
     if isinstance(value, str):
         return {"nlri": value}
     kind = type(value)
+    if kind is PathPrefix:
+        # ExaBGP: { "nlri": "10.0.0.0/24", "path-information": "0.0.0.1" }
+        return {"nlri": value.prefix, "path-information": path_info_text(value.path_id)}
     if kind is LabeledPrefix:
         return _path(value, {"nlri": value.prefix, "label": _labels(value.labels)})
     if kind is VpnPrefix:
@@ -510,12 +518,15 @@ def nlri_text(value: Any) -> str:
     return f"{head}:{value.source_as}:{value.source}:{value.group}"
 
 
-TEXT_TYPES = frozenset(_RENDERERS)
+TEXT_TYPES = frozenset((*_RENDERERS, PathPrefix))
 
 
 def route_text(value: Any) -> str:
-    """A received route for ``show adj-rib in``: the prefix, ExaBGP's string
-    of a MUP, MCAST-VPN or SR Policy route, else the value's own ``str``."""
+    """A received route for ``show adj-rib in``: the prefix (with ADD-PATH
+    ExaBGP's "10.0.0.0/24 path-information 0.0.0.1"), ExaBGP's string of a
+    MUP, MCAST-VPN or SR Policy route, else the value's own ``str``."""
+    if type(value) is PathPrefix:
+        return f"{value.prefix} path-information {path_info_text(value.path_id)}"
     if type(value) in TEXT_TYPES:
         return nlri_text(value)
     return str(value)

@@ -8,7 +8,9 @@ withdraw returns an Update whose announcements became withdrawals
 The errors are on the result as ``errors`` so the caller can log them.
 
 Prefixes are canonical text.  IPv4 unicast uses the UPDATE's own fields;
-other families ride in MP_REACH_NLRI / MP_UNREACH_NLRI attributes.
+other families ride in MP_REACH_NLRI / MP_UNREACH_NLRI attributes.  With
+ADD-PATH received for IPv4 unicast (RFC 7911) both fields hold ``PathPrefix``
+values instead, and ``encode`` writes their Path Identifiers back.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bgpmesh.codec.attributes import (
 from bgpmesh.codec.attributes.base import AS_PATH, MP_REACH_NLRI, NEXT_HOP, ORIGIN
 from bgpmesh.codec.header import MESSAGES, UPDATE, frame
 from bgpmesh.codec.nlri.ipv4_unicast import IPV4_UNICAST_CODEC
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.codec.slots import builder
 from bgpmesh.errors import (
     Action,
@@ -53,9 +56,9 @@ _MANDATORY_IPV4 = (ORIGIN, AS_PATH, NEXT_HOP)
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    withdrawn: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] | tuple[PathPrefix, ...] = ()
     attributes: tuple[Any, ...] = ()
-    nlri: tuple[str, ...] = ()
+    nlri: tuple[str, ...] | tuple[PathPrefix, ...] = ()
     errors: tuple[BgpError, ...] = field(default=(), compare=False)
     treat_as_withdraw: bool = False
 
@@ -127,6 +130,9 @@ class Update:
 
     def encode(self, session: Any) -> bytes:
         pack = IPV4_UNICAST_CODEC.pack
+        if (self.nlri and type(self.nlri[0]) is PathPrefix) or \
+                (self.withdrawn and type(self.withdrawn[0]) is PathPrefix):
+            pack = IPV4_UNICAST_CODEC.pack_path  # RFC 7911 section 3: identifier first
         withdrawn = b"".join(map(pack, self.withdrawn)) if self.withdrawn else b""
         attributes = b"".join([_encoded(attribute, session) for attribute in self.attributes])
         nlri = b"".join(map(pack, self.nlri)) if self.nlri else b""

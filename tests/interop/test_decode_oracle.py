@@ -196,9 +196,10 @@ def normalise(document: dict) -> dict:
     return {key: value for key, value in document.items() if key not in DROPPED}
 
 
-def bgpmesh_decode(payloads: list[str], dialect: int = 5) -> list[dict]:
+def bgpmesh_decode(payloads: list[str], dialect: int = 5, path_information: bool = False) -> list[dict]:
     """One run for all of them: one JSON line each, in order."""
-    done = subprocess.run([sys.executable, "-m", "bgpmesh", "decode", "--dialect", str(dialect)],
+    done = subprocess.run([sys.executable, "-m", "bgpmesh", "decode", "--dialect", str(dialect),
+                           *(["--path-information"] if path_information else [])],
                           input="\n".join(payloads) + "\n", capture_output=True, text=True,
                           timeout=60)
     assert not done.stderr, done.stderr
@@ -216,7 +217,7 @@ from exabgp.application import decode
 for payload in sys.stdin.read().split():
     decode.cmdline(argparse.Namespace(payload=[payload], nlri=False, update=False, open=False,
                                       debug=False, pdb=False, configuration=None, family=None,
-                                      path_information=False))
+                                      path_information=sys.argv[1] == "add-path"))
     sys.stdout.write("\n--\n")
     sys.stdout.flush()
 """
@@ -250,8 +251,9 @@ def _without_exabgp_settings() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.lower().startswith("exabgp")}
 
 
-def exabgp_decode(payloads: list[str]) -> list[dict]:
-    done = subprocess.run([EXABGP_PYTHON, "-c", DRIVER], input="\n".join(payloads),
+def exabgp_decode(payloads: list[str], path_information: bool = False) -> list[dict]:
+    done = subprocess.run([EXABGP_PYTHON, "-c", DRIVER, "add-path" if path_information else "plain"],
+                          input="\n".join(payloads),
                           capture_output=True, text=True, timeout=120, env=_without_exabgp_settings())
     answers = done.stdout.split("\n--\n")[:-1]
     assert len(answers) == len(payloads), done.stdout + done.stderr
@@ -424,6 +426,30 @@ def test_same_json_as_exabgp_5(decoded_v5) -> None:
         if ours != theirs:
             wrong.append(f"{name}\n  bgpmesh {json.dumps(ours)}\n  exabgp  {json.dumps(theirs)}")
     assert not wrong, "\n".join(wrong)
+
+
+# ADD-PATH (RFC 7911) sessions, `exabgp decode -i` against `bgpmesh decode -i`:
+# each NLRI starts with a 4-octet Path Identifier, 0 included
+ADD_PATH_CORPUS = [
+    ("add-path ipv4 body fields", update(
+        ORIGIN_ASPATH + "400304c0000201", withdrawn="00000003" "180a0100" "00000000" "100a02",
+        nlri="00000001" "180a0000" "00000002" "180a0000" "ffffffff" "20c0000201")),
+    ("add-path ipv6 mp-reach", update(ORIGIN_ASPATH + mp_reach(
+        "0002" "01" "10" "20010db8000000000000000000000001" "00"
+        "00000001" "2020010db8" "00000002" "2020010db8" "01020304" "4020010db800000001"))),
+    ("add-path ipv6 mp-unreach", update(
+        "800f" "17" "0002" "01" "00000007" "3020010db80001" "00000000" "2020010db8")),
+]
+
+
+@needs_exabgp_5
+def test_add_path_same_json_as_exabgp_5() -> None:
+    payloads = [hex_ for _, hex_ in ADD_PATH_CORPUS]
+    ours = bgpmesh_decode(payloads, 5, path_information=True)
+    theirs = exabgp_decode(payloads, path_information=True)
+    for (name, _), a, b in zip(ADD_PATH_CORPUS, ours, theirs, strict=True):
+        assert "path-information" in json.dumps(b), (name, b)
+        assert normalise(a) == normalise(b), name
 
 
 @needs_exabgp_5

@@ -163,3 +163,21 @@ def test_to_json_is_json_dumps_of_the_envelope(dialect: int, counter: int) -> No
             expected = json.dumps(json_envelope(kind, message, envelope, counter, dialect), separators=(", ", ": "))
             assert to_json(kind, message, envelope, counter, dialect) == expected
             assert json.loads(expected)["counter"] == counter
+
+
+# two paths of 10.53.0.0/24 (RFC 7911), as `exabgp decode -i` prints them
+ADD_PATH_UPDATE = ("ffffffffffffffffffffffffffffffff003b02000000144001010040020602010000fdea"
+                   "400304c000020200000001180a350000000002180a3500")
+
+
+def test_path_information_keeps_each_path() -> None:
+    result = decode("-i", ADD_PATH_UPDATE)
+    assert result.returncode == 0, result.stderr
+    announce = json.loads(result.stdout)["neighbor"]["message"]["update"]["announce"]
+    assert announce == {"ipv4 unicast": {"192.0.2.2": [
+        {"nlri": "10.53.0.0/24", "path-information": "0.0.0.1"},
+        {"nlri": "10.53.0.0/24", "path-information": "0.0.0.2"}]}}
+    nlri = decode("-i", "-n", "00000001180a3500")
+    assert json.loads(nlri.stdout) == {"nlri": "10.53.0.0/24", "path-information": "0.0.0.1"}
+    # without -i the same octets are read as plain prefixes, as ExaBGP does
+    assert "path-information" not in decode(ADD_PATH_UPDATE).stdout

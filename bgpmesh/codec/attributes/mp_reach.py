@@ -6,7 +6,8 @@ global address then a link-local one (RFC 2545 section 3), or none at all
 (FlowSpec, RFC 8955 section 4: length 0).  The VPN families carry each
 address after an all-zero Route Distinguisher (RFC 4364 section 4.3.2, RFC
 4659 section 3.2.1); it is dropped on decode and written back on encode.
-NLRI are prefix text for the prefix families, objects for the others
+NLRI are prefix text for the prefix families (``PathPrefix`` values when
+ADD-PATH is received for the family, RFC 7911), objects for the others
 (``codec/nlri/base.py``).
 """
 
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from bgpmesh.codec.attributes.base import MP_REACH_NLRI, OPTIONAL, pack_attribute
 from bgpmesh.codec.attributes.unknown import UnknownAttribute
 from bgpmesh.codec.nlri import FAMILIES, NlriCodec, codec_for
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.codec.slots import builder
 from bgpmesh.errors import MalformedMultiprotocolAttribute
 from bgpmesh.family import SAFI_MCAST_VPN, SAFI_MPLS_VPN, Family
@@ -91,7 +93,7 @@ def encode_next_hops(family: Family, next_hops: tuple[str, ...]) -> bytes:
 class MpReachNlri:
     family: Family
     next_hop: tuple[str, ...]
-    nlri: tuple[Any, ...] = ()  # prefix text, or NLRI objects
+    nlri: tuple[Any, ...] = ()  # prefix text (or PathPrefix), or NLRI objects
 
     TYPE_CODE: ClassVar[int] = MP_REACH_NLRI
     FLAGS: ClassVar[int] = OPTIONAL
@@ -123,6 +125,7 @@ class MpReachNlri:
     def encode(self, session: Any = None) -> bytes:
         family = self.family
         codec = codec_for(family)
+        pack = codec.pack_path if self.nlri and type(self.nlri[0]) is PathPrefix else codec.pack
         next_hop = encode_next_hops(family, self.next_hop) if self.next_hop else b""
         value = b"".join(
             (
@@ -130,7 +133,7 @@ class MpReachNlri:
                 bytes((family.safi, len(next_hop))),
                 next_hop,
                 b"\x00",
-                *map(codec.pack, self.nlri),
+                *map(pack, self.nlri),
             )
         )
         return pack_attribute(OPTIONAL, MP_REACH_NLRI, value)

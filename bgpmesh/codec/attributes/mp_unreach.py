@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from bgpmesh.codec.attributes.base import MP_UNREACH_NLRI, OPTIONAL, pack_attribute
 from bgpmesh.codec.attributes.unknown import UnknownAttribute
 from bgpmesh.codec.nlri import FAMILIES, codec_for
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.errors import MalformedMultiprotocolAttribute
 from bgpmesh.family import Family
 
@@ -24,7 +25,7 @@ from bgpmesh.family import Family
 @dataclass(frozen=True, slots=True)
 class MpUnreachNlri:
     family: Family
-    nlri: tuple[Any, ...] = ()  # prefix text, or NLRI objects
+    nlri: tuple[Any, ...] = ()  # prefix text (or PathPrefix), or NLRI objects
 
     TYPE_CODE: ClassVar[int] = MP_UNREACH_NLRI
     FLAGS: ClassVar[int] = OPTIONAL
@@ -46,5 +47,6 @@ class MpUnreachNlri:
         value = self.family.afi.to_bytes(2, "big") + bytes((self.family.safi,))
         if self.nlri:
             codec = codec_for(self.family)
-            value += b"".join(codec.pack(prefix) for prefix in self.nlri)
+            pack = codec.pack_path if type(self.nlri[0]) is PathPrefix else codec.pack
+            value += b"".join(map(pack, self.nlri))
         return pack_attribute(OPTIONAL, MP_UNREACH_NLRI, value)

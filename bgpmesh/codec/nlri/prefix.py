@@ -7,6 +7,13 @@ bits.  In memory a prefix is canonical text ("10.0.0.0/24"): the bytes form
 Rules of this file: no ``ipaddress`` (too slow for a million routes);
 ``socket.inet_pton``/``inet_ntop`` and byte arithmetic only.  Host bits past
 the prefix length are cleared both ways, so equal prefixes are equal keys.
+
+ADD-PATH (RFC 7911): when the session negotiated receiving several paths for
+the family, each NLRI starts with a Path Identifier and ``unpack`` returns
+``PathPrefix`` values (the text and the identifier) instead of bare text, so
+two paths of one prefix stay two routes: two Adj-RIB-In entries, two stale
+keys, two entries in the JSON, each with its ``path-information``.  Without
+ADD-PATH nothing changes: text, and ``unpack_ipv4`` for IPv4.
 """
 
 from __future__ import annotations
@@ -32,6 +39,15 @@ _MASK = (0xFF, 0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE)
 # a prefix length as written -> its value (plain decimal only), and its octet
 _LENGTHS = {str(n): n for n in range(129)}
 _LENGTH_OCTET = [bytes((n,)) for n in range(129)]
+
+
+@dataclass(frozen=True, slots=True)
+class PathPrefix:
+    """One path of a prefix received with ADD-PATH (RFC 7911 section 3):
+    "the Path Identifier ... is used to identify a path" - the pair is the key."""
+
+    prefix: str  # canonical text, as without ADD-PATH
+    path_id: int  # 0 .. 2**32-1, 0 included (it is a valid identifier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +88,20 @@ class PrefixCodec:
             return bytes((length,)) + raw[: octets - 1] + bytes((last,))
         return bytes((length,)) + raw[:octets]
 
-    def unpack(self, data: bytes, add_path: bool = False) -> tuple[str, ...]:
-        """Wire NLRI field to canonical texts; InvalidNetworkField if malformed."""
+    def pack_path(self, value: str | PathPrefix) -> bytes:
+        """``pack`` for a value that may be a ``PathPrefix``: its Path
+        Identifier (4 octets) then the prefix.  ValueError as ``pack``."""
+        if type(value) is str:
+            return self.pack(value)
+        return value.path_id.to_bytes(4, "big") + self.pack(value.prefix)
+
+    def unpack(self, data: bytes, add_path: bool = False) -> tuple[str, ...] | tuple[PathPrefix, ...]:
+        """Wire NLRI field to canonical texts, or with ``add_path`` to
+        ``PathPrefix`` values; InvalidNetworkField if malformed."""
+        if add_path:
+            return self._unpack_paths(data)
         width = self.width
-        if width == 4 and not add_path:
+        if width == 4:
             return unpack_ipv4(data, self.name)
         max_bits = width * 8
         ntop = socket.inet_ntop
@@ -86,11 +112,6 @@ class PrefixCodec:
         offset = 0
         size = len(data)
         while offset < size:
-            if add_path:
-                # the Path Identifier only names the path; the key is the prefix
-                offset += 4
-                if offset >= size:
-                    raise InvalidNetworkField("NLRI truncated in path identifier")
             length = data[offset]
             octets = (length + 7) >> 3
             end = offset + 1 + octets
@@ -101,6 +122,33 @@ class PrefixCodec:
             if spare and raw[-1] & ~_MASK[spare] & 0xFF:
                 raw = raw[:-1] + bytes((raw[-1] & _MASK[spare],))
             append(f"{ntop(af, raw + zeros[octets:])}/{length}")
+            offset = end
+        return tuple(out)
+
+    def _unpack_paths(self, data: bytes) -> tuple[PathPrefix, ...]:
+        # +---------------------------+
+        # |   Path Identifier (4)     |  RFC 7911 section 3
+        # +---------------------------+
+        # |   Length (1 octet)        |
+        # +---------------------------+
+        # |   Prefix (variable)       |
+        # +---------------------------+
+        out = []
+        append = out.append
+        offset = 0
+        size = len(data)
+        max_bits = self.width * 8
+        while offset < size:
+            at = offset + 4
+            if at >= size:
+                raise InvalidNetworkField(f"{self.name} NLRI truncated in path identifier at octet {offset}")
+            length = data[at]
+            end = at + 1 + ((length + 7) >> 3)
+            if length > max_bits or end > size:
+                raise InvalidNetworkField(f"bad {self.name} NLRI at octet {at}")
+            # one prefix alone, through the plain decoder: same texts, same masking
+            (text,) = self.unpack(data[at:end])
+            append(PathPrefix(text, int.from_bytes(data[offset:at], "big")))
             offset = end
         return tuple(out)
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bgpmesh.codec import FAMILIES, canonical_prefix, nlri_key
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.errors import InvalidNetworkField
 from bgpmesh.family import IPV4_UNICAST, IPV6_UNICAST, Family
 
@@ -77,9 +78,47 @@ def test_malformed_nlri(wire: str) -> None:
         FAMILIES[IPV4_UNICAST].unpack(bytes.fromhex(wire))
 
 
-def test_add_path_identifier_is_skipped() -> None:
-    wire = bytes.fromhex("00000001" "180a0000" "00000002" "0b0a20")
-    assert FAMILIES[IPV4_UNICAST].unpack(wire, add_path=True) == ("10.0.0.0/24", "10.32.0.0/11")
+def test_add_path_identifier_is_kept() -> None:
+    # RFC 7911 section 3: the Path Identifier names the path; two paths of
+    # one prefix are two routes
+    wire = bytes.fromhex("00000001" "180a0000" "00000002" "180a0000" "00000000" "0b0a20")
+    assert FAMILIES[IPV4_UNICAST].unpack(wire, add_path=True) == (
+        PathPrefix("10.0.0.0/24", 1), PathPrefix("10.0.0.0/24", 2), PathPrefix("10.32.0.0/11", 0))
+
+
+def test_add_path_ipv6_identifier_is_kept_and_host_bits_cleared() -> None:
+    wire = bytes.fromhex("ffffffff" "2120010db8ff")
+    assert FAMILIES[IPV6_UNICAST].unpack(wire, add_path=True) == (PathPrefix("2001:db8:8000::/33", 2**32 - 1),)
+
+
+@pytest.mark.parametrize("family", [IPV4_UNICAST, IPV6_UNICAST])
+@pytest.mark.parametrize("wire", ["000000", "00000001", "00000001" "21" "0a000000" "00",
+                                  "00000001" "18" "0a00", "00000001" "180a0000" "0000"])
+def test_malformed_add_path_nlri(family: Family, wire: str) -> None:
+    if family == IPV6_UNICAST and wire.startswith("00000001" "21"):
+        wire = "00000001" "81" + "00" * 17  # 129 bits: too long for IPv6
+    with pytest.raises(InvalidNetworkField):
+        FAMILIES[family].unpack(bytes.fromhex(wire), add_path=True)
+
+
+def test_plain_text_still_packs_through_pack_path() -> None:
+    codec = FAMILIES[IPV4_UNICAST]
+    assert codec.pack_path("10.0.0.0/24") == codec.pack("10.0.0.0/24")
+    assert codec.pack_path(PathPrefix("10.0.0.0/24", 7)).hex() == "00000007" "180a0000"
+
+
+@given(st.lists(st.tuples(st.sampled_from([IPV4_UNICAST, IPV6_UNICAST]), st.integers(0, 2**32 - 1),
+                          st.binary(min_size=16, max_size=16), st.integers(0, 128)), max_size=8))
+def test_add_path_round_trip(paths: list) -> None:
+    for family in (IPV4_UNICAST, IPV6_UNICAST):
+        codec = FAMILIES[family]
+        width = codec.width
+        values = tuple(
+            PathPrefix(canonical_prefix(family, f"{ipaddress.ip_address(raw[:width])}/{bits % (width * 8 + 1)}"),
+                       path_id)
+            for f, path_id, raw, bits in paths if f == family)
+        wire = b"".join(map(codec.pack_path, values))
+        assert codec.unpack(wire, add_path=True) == values
 
 
 @given(st.ip_addresses(v=4), st.integers(0, 32))

@@ -22,6 +22,7 @@ from bgpmesh.codec import (
     UnknownAttribute,
     Update,
 )
+from bgpmesh.codec.nlri.prefix import PathPrefix
 from bgpmesh.errors import (
     Action,
     AttributeFlagsError,
@@ -233,10 +234,46 @@ def test_session_reset_raises(wire: bytes, error: type) -> None:
     assert caught.value.action == Action.SESSION_RESET
 
 
-def test_add_path_receive_strips_path_identifiers() -> None:
-    session = Session(add_path_receive=frozenset({IPV4_UNICAST}))
-    update = Update.decode(body(attributes=BASE, nlri="00000001" "180a0000"), session)
-    assert update.nlri == ("10.0.0.0/24",)
+ADD_PATH_V4 = Session(add_path_receive=frozenset({IPV4_UNICAST}),
+                      add_path_send=frozenset({IPV4_UNICAST}))
+
+
+def test_add_path_receive_keeps_path_identifiers() -> None:
+    update = Update.decode(body(withdrawn="00000003" "180a0100",
+                                attributes=BASE, nlri="00000001" "180a0000" "00000002" "180a0000"),
+                           ADD_PATH_V4)
+    assert update.nlri == (PathPrefix("10.0.0.0/24", 1), PathPrefix("10.0.0.0/24", 2))
+    assert update.withdrawn == (PathPrefix("10.1.0.0/24", 3),)
+    # two paths of one prefix: two routes, each its own key
+    assert [nlri for _, nlri, _ in update.announced()] == list(update.nlri)
+    assert update.withdrawals() == [(IPV4_UNICAST, PathPrefix("10.1.0.0/24", 3))]
+
+
+def test_add_path_only_for_the_negotiated_family() -> None:
+    # IPv4 with ADD-PATH, IPv6 without: the MP_REACH_NLRI prefixes stay text
+    mp = "0002" "01" "10" + "20010db8" + "00" * 12 + "00" + "2020010db8"
+    mp_attr = "900e" + f"{len(bytes.fromhex(mp)):04x}" + mp
+    update = Update.decode(body(attributes=ORIGIN_IGP + AS_PATH_65001 + mp_attr), ADD_PATH_V4)
+    assert update.attribute(MpReachNlri).nlri == ("2001:db8::/32",)
+
+
+def test_add_path_treat_as_withdraw_keeps_the_paths() -> None:
+    # MED of length 3: RFC 7606 treat-as-withdraw; the paths are withdrawn one by one
+    update = Update.decode(body(attributes=BASE + "800403000000", nlri="00000001" "180a0000"
+                                "00000002" "180a0000"), ADD_PATH_V4)
+    assert update.treat_as_withdraw
+    assert update.withdrawn == (PathPrefix("10.0.0.0/24", 1), PathPrefix("10.0.0.0/24", 2))
+
+
+def test_mp_add_path_keeps_path_identifiers_and_re_encodes() -> None:
+    session = Session(add_path_receive=frozenset({IPV6_UNICAST}), add_path_send=frozenset({IPV6_UNICAST}))
+    reach = MpReachNlri(IPV6_UNICAST, ("2001:db8::1",),
+                        (PathPrefix("2001:db8::/32", 1), PathPrefix("2001:db8::/32", 9)))
+    unreach = MpUnreachNlri(IPV6_UNICAST, (PathPrefix("2001:db8:1::/48", 4),))
+    update = Update((), (Origin(0), AsPath(()), reach, unreach), ())
+    [decoded] = MessageReader().feed(update.encode(session), session)
+    assert decoded.attribute(MpReachNlri) == reach
+    assert decoded.attribute(MpUnreachNlri) == unreach
 
 
 @settings(max_examples=500, deadline=None)
@@ -264,3 +301,32 @@ def test_round_trip(withdrawn: list[str], nlri: list[str]) -> None:
     update = Update(withdrawn_t, attributes, nlri_t)
     [decoded] = MessageReader().feed(update.encode(SESSION), SESSION)
     assert decoded == update
+
+
+paths = st.lists(st.tuples(st.ip_addresses(v=4), st.integers(0, 32), st.integers(0, 2**32 - 1)), max_size=10)
+
+
+@given(paths, paths)
+def test_add_path_round_trip(withdrawn: list, nlri: list) -> None:
+    from bgpmesh.codec import canonical_prefix
+
+    withdrawn_t = tuple(PathPrefix(canonical_prefix(IPV4_UNICAST, f"{a}/{n}"), i) for a, n, i in withdrawn)
+    nlri_t = tuple(PathPrefix(canonical_prefix(IPV4_UNICAST, f"{a}/{n}"), i) for a, n, i in nlri)
+    attributes = (Origin(0), AsPath(((2, (65001,)),)), NextHop("192.0.2.1")) if nlri_t else ()
+    update = Update(withdrawn_t, attributes, nlri_t)
+    [decoded] = MessageReader().feed(update.encode(ADD_PATH_V4), ADD_PATH_V4)
+    assert decoded == update
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60), st.binary(max_size=60))
+def test_any_add_path_nlri_give_an_update_or_a_bgp_error(withdrawn: bytes, nlri: bytes) -> None:
+    session = Session(add_path_receive=frozenset({IPV4_UNICAST, IPV6_UNICAST}))
+    try:
+        update = Update.decode(body(withdrawn.hex(), BASE, nlri.hex()), session)
+    except BgpError:
+        return
+    assert all(type(p) is PathPrefix for p in update.nlri + update.withdrawn)
+    # what decoded encodes back to the same octets (host bits aside: cleared)
+    [again] = MessageReader().feed(update.encode(session), session)
+    assert again == update
