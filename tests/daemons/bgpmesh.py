@@ -34,7 +34,8 @@ class Relay:
                 f"{self.log};\n    encoder {encoder};\n}}\n")
 
     def send(self, *lines: str) -> None:
-        # the relay holds the FIFO open for reading; this open does not block
+        # the relay holds the FIFO open (read-write) for good: this open does
+        # not block, and the write always has a reader
         with open(self.fifo, "w") as fifo:
             for line in lines:
                 fifo.write(line + "\n")

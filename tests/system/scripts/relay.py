@@ -14,11 +14,14 @@ import threading
 
 
 def forward_commands(path: str) -> None:
-    while True:
-        with open(path) as fifo:  # blocks until the test opens it for writing
-            for line in fifo:
-                sys.stdout.write(line if line.endswith("\n") else line + "\n")
-                sys.stdout.flush()
+    # Opened read-write, so we are a writer too: the FIFO never reaches EOF
+    # between the test's writes.  Read-only, it did after each one, and a
+    # write the test made while we were closing to open again found no
+    # reader: BrokenPipeError in the test (its sends come in quick runs).
+    with open(os.open(path, os.O_RDWR)) as fifo:
+        for line in fifo:
+            sys.stdout.write(line if line.endswith("\n") else line + "\n")
+            sys.stdout.flush()
 
 
 def main() -> None:
