@@ -1,0 +1,175 @@
+"""The interop matrix, cells that had no test (issue 5): TCP MD5 with GoBGP
+and ExaBGP (right key up, wrong key never), connection collision with GoBGP,
+and ADD-PATH with two paths for one prefix reaching ExaBGP 5.0.
+
+Theory of operation: every test starts one real daemon on its own loopback
+address and port (the ``addresses`` fixture) and one ``bgpmesh start``, then
+waits on a positive signal -- a session state, a route, a log line -- never on
+a fixed delay.  A wrong MD5 key shows as bgpmesh's connect attempt failing:
+the kernel of the daemon's side drops SYNs whose TCP MD5 option (RFC 2385)
+does not verify, so the attempt times out and the daemon never sees a
+session.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from tests.daemons.exabgp import ExabgpPeer
+from tests.daemons.gobgp import GobgpPeer
+from tests.daemons.waiting import wait_until
+from tests.interop.test_matrix_sessions import (
+    MESH_AS,
+    PEER_AS,
+    established_connections,
+    gobgp_peer,
+    mesh,  # noqa: F401  (fixture)
+    neighbor,
+    static,
+)
+
+pytestmark = pytest.mark.system
+
+KEY = "s3cret-md5"
+
+
+def connect_failed(instance) -> bool:
+    """bgpmesh logged a failed connect attempt (a dropped SYN times out)."""
+    return any("connect to" in line and "failed" in line
+               for line in instance.log().splitlines())
+
+
+# -- TCP MD5 with GoBGP ------------------------------------------------------
+
+
+def test_md5_right_key_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, password=KEY)
+    mesh(neighbor(gobgp_end, my_end, extra=(
+        f"    md5-password {KEY};\n" + static("10.78.0.0/24 next-hop 192.0.2.1"))))
+    gobgp.wait_established(my_end.address, 20)
+    gobgp.wait_routes("ipv4", lambda r: "10.78.0.0/24" in r)
+
+
+def test_md5_wrong_key_refused_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, password=KEY)
+    instance = mesh(neighbor(gobgp_end, my_end, extra="    md5-password wrong-key;\n"))
+    wait_until(lambda: connect_failed(instance), 30, message=lambda: instance.log()[-3000:])
+    assert gobgp.session_state(my_end.address) != "Established"
+    assert "session established" not in instance.log()
+
+
+# -- TCP MD5 with ExaBGP -----------------------------------------------------
+
+
+def exabgp_peer(exabgp_factory, exa_end, my_end, **options):
+    return exabgp_factory(exa_end, [ExabgpPeer(
+        address=my_end.address, port=my_end.port, local_address=exa_end.address,
+        local_as=PEER_AS, peer_as=MESH_AS, router_id="10.0.0.2", **options)])
+
+
+def test_md5_right_key_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+    exa_end, my_end = addresses.pair()
+    exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, md5_password=KEY)
+    mesh(neighbor(exa_end, my_end, extra=(
+        f"    md5-password {KEY};\n" + static("10.79.0.0/24 next-hop 192.0.2.1"))))
+    exabgp.wait_established(my_end.address)
+    exabgp.wait_routes(lambda r: "10.79.0.0/24" in r)
+
+
+def test_md5_wrong_key_refused_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+    exa_end, my_end = addresses.pair()
+    exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, md5_password=KEY)
+    instance = mesh(neighbor(exa_end, my_end, extra="    md5-password wrong-key;\n"))
+    wait_until(lambda: connect_failed(instance), 30, message=lambda: instance.log()[-3000:])
+    assert exabgp.session_state(my_end.address) != "up"
+    assert "session established" not in instance.log()
+
+
+# -- ADD-PATH: two paths for one prefix reach ExaBGP --------------------------
+
+
+def test_add_path_two_paths_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+    """ExaBGP 5.0.15 with ``add-path receive``: both paths of 10.80.0.0/24
+    arrive, each with its path identifier in ExaBGP's JSON
+    (``{"nlri": ..., "path-information": "0.0.0.1"}``)."""
+    exa_end, my_end = addresses.pair()
+    exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, capabilities=["add-path receive"])
+    mesh(neighbor(exa_end, my_end, extra=(
+        "    capability {\n        add-path send;\n    }\n"
+        + static("10.80.0.0/24 next-hop 192.0.2.1 path-information 1",
+                 "10.80.0.0/24 next-hop 192.0.2.2 path-information 2"))))
+    exabgp.wait_established(my_end.address)
+
+    def paths() -> dict[str, str]:
+        """path identifier -> next hop, for 10.80.0.0/24, from ExaBGP's JSON."""
+        found = {}
+        for message in exabgp.messages():
+            if message.get("type") != "update":
+                continue
+            announce = message["neighbor"]["message"].get("update", {}).get("announce", {})
+            for next_hop, entries in announce.get("ipv4 unicast", {}).items():
+                for entry in entries:
+                    if isinstance(entry, dict) and entry.get("nlri") == "10.80.0.0/24":
+                        found[entry.get("path-information")] = next_hop
+        return found
+
+    found = wait_until(lambda: len(p := paths()) == 2 and p, 15,
+                       message=lambda: exabgp.relay.lines())
+    assert found == {"0.0.0.1": "192.0.2.1", "0.0.0.2": "192.0.2.2"}
+
+
+# -- collision with GoBGP ------------------------------------------------------
+
+
+def gobgp_knocks(address: str, port: int, source: str, timeout: float) -> None:
+    """Listen on ``address:port`` until GoBGP's active side connects from
+    ``source``: proof that its connect loop runs.  The connection is closed
+    at once; GoBGP retries every second (``connect-retry = 1``)."""
+    with socket.create_server((address, port)) as server:
+        server.settimeout(1.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection, (peer, _port) = server.accept()
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"GoBGP never connected to {address}:{port}") from None
+                continue
+            connection.close()
+            if peer == source:
+                return
+
+
+def test_collision_gobgp_both_active(addresses, gobgp_factory, mesh):  # noqa: F811
+    """GoBGP active (its connect loop seen running first), bgpmesh active and
+    listening: both open a connection, and collision resolution (RFC 4271
+    6.8) leaves one session, which then outlives two keepalive intervals."""
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_factory("10.0.0.2", PEER_AS, gobgp_end, [GobgpPeer(
+        address=my_end.address, port=my_end.port, peer_as=MESH_AS, passive=False,
+        ipv6=False)])
+    gobgp_knocks(my_end.address, my_end.port, gobgp_end.address, 30)
+    instance = mesh(neighbor(gobgp_end, my_end, extra=(
+        f"    listen {my_end.port};\n" + static("10.81.0.0/24 next-hop 192.0.2.1"))))
+    gobgp.wait_established(my_end.address, 20)
+    gobgp.wait_routes("ipv4", lambda r: "10.81.0.0/24" in r)
+
+    def messages() -> dict:
+        return gobgp.neighbor(my_end.address)["state"]["messages"]
+
+    # GoBGP sent an OPEN on each of the two connections and received one:
+    # both sides were active at once, and one connection was dropped
+    assert messages()["sent"]["open"] >= 2, messages()
+    # the session that won keeps going: two more keepalives (3 s apart)
+    before = messages()["received"].get("keepalive", 0)
+    wait_until(lambda: messages()["received"].get("keepalive", 0) >= before + 2, 20,
+               message=lambda: f"{messages()}\n{instance.log()[-2000:]}")
+    assert gobgp.session_state(my_end.address) == "Established"
+    assert messages()["received"]["open"] == 1, messages()
+    assert len(established_connections(my_end.address, gobgp_end.address)) == 1
+    assert instance.log().count("session established") == 1, instance.log()
