@@ -70,6 +70,8 @@ class GobgpPeer:
     """Graceful restart (helper), with MP graceful restart on every family."""
     password: str | None = None
     """TCP MD5 key (``auth-password``)."""
+    ttl_min: int | None = None
+    """GTSM (RFC 5082, ``ttl-security``): the lowest TTL accepted; GoBGP sends with 255."""
 
 
 def render_config(
@@ -103,6 +105,9 @@ def render_config(
             f"    remote-port = {peer.port}",
             f"    passive-mode = {'true' if peer.passive else 'false'}",
         ]
+        if peer.ttl_min is not None:
+            lines += ["  [neighbors.ttl-security.config]", "    enabled = true",
+                      f"    ttl-min = {peer.ttl_min}"]
         if peer.graceful_restart:
             lines += ["  [neighbors.graceful-restart.config]", "    enabled = true",
                       "    restart-time = 60"]

@@ -1,6 +1,7 @@
 """The interop matrix, cells that had no test (issue 5): TCP MD5 with GoBGP
 and ExaBGP (right key up, wrong key never), connection collision with GoBGP,
-and ADD-PATH with two paths for one prefix reaching ExaBGP 5.0.
+ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, and GTSM with FRR
+and GoBGP.
 
 Theory of operation: every test starts one real daemon on its own loopback
 address and port (the ``addresses`` fixture) and one ``bgpmesh start``, then
@@ -25,6 +26,7 @@ from tests.interop.test_matrix_sessions import (
     MESH_AS,
     PEER_AS,
     established_connections,
+    frr_peer,
     gobgp_peer,
     mesh,  # noqa: F401  (fixture)
     neighbor,
@@ -173,3 +175,40 @@ def test_collision_gobgp_both_active(addresses, gobgp_factory, mesh):  # noqa: F
     assert messages()["received"]["open"] == 1, messages()
     assert len(established_connections(my_end.address, gobgp_end.address)) == 1
     assert instance.log().count("session established") == 1, instance.log()
+
+
+# -- GTSM (RFC 5082) with FRR and GoBGP ----------------------------------------
+#
+# Both ends send with TTL 255 and take nothing below 255 (a directly
+# connected peer, one hop): bgpmesh with ``outgoing-ttl 255`` and
+# ``incoming-ttl 255``, the daemon with its GTSM setting read back.  No
+# wrong-TTL test: with bgpmesh sending at TTL 254, FRR 8.4 still took the
+# first OPEN (it answered OPEN and KEEPALIVE, bgpmesh went Established, and
+# only later segments were dropped, ending in a hold timer expiry) -- the
+# minimum TTL evidently lands on the accepted connection after data is
+# already queued.  GoBGP dropped everything in the one run tried, which is no
+# proof it cannot race the same way.
+
+GTSM = "    incoming-ttl 255;\n    outgoing-ttl 255;\n"
+
+
+def test_gtsm_frr(addresses, frr_factory, mesh):  # noqa: F811
+    frr_end, my_end = addresses.pair()
+    frr = frr_peer(frr_factory, frr_end, my_end,
+                   router=[f" neighbor {my_end.address} ttl-security hops 1"])
+    mesh(neighbor(frr_end, my_end, extra=GTSM + static("10.82.0.0/24 next-hop 192.0.2.1")))
+    frr.wait_established(my_end.address)
+    frr.wait_routes("ipv4", lambda r: "10.82.0.0/24" in r)
+    # FRR shows its GTSM hop count only when ttl-security is on
+    assert frr.neighbor(my_end.address)["externalBgpNbrMaxHopsAway"] == 1
+
+
+def test_gtsm_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, ttl_min=255)
+    mesh(neighbor(gobgp_end, my_end, extra=GTSM + static("10.83.0.0/24 next-hop 192.0.2.1")))
+    gobgp.wait_established(my_end.address, 20)
+    gobgp.wait_routes("ipv4", lambda r: "10.83.0.0/24" in r)
+    assert gobgp.neighbor(my_end.address)["ttl_security"] == {"enabled": True,
+                                                               "ttl_min": 255}
+
