@@ -19,9 +19,20 @@ import time
 
 import pytest
 
+from tests.daemons.bgpmesh import Relay
 from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
 from tests.daemons.waiting import wait_until
+from tests.interop.test_graceful_receiving import (
+    DROPPED,
+    KEPT,
+    announced,
+    events,
+    since_down,
+    wait_held,
+    withdrawn,
+)
+from tests.interop.test_graceful_receiving import neighbor as gr_neighbor
 from tests.interop.test_matrix_sessions import (
     MESH_AS,
     PEER_AS,
@@ -212,3 +223,52 @@ def test_gtsm_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
     assert gobgp.neighbor(my_end.address)["ttl_security"] == {"enabled": True,
                                                                "ttl_min": 255}
 
+
+
+# -- graceful restart, GoBGP restarting (bgpmesh the receiving speaker) -------
+
+
+def test_gobgp_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib(
+        tmp_path, addresses, gobgp_factory, mesh):  # noqa: F811
+    """RFC 4724 4.2 with GoBGP restarting for real: gobgpd SIGKILLed (no
+    NOTIFICATION), started again with ``-r`` (Restart State) and only one of
+    its two routes.  The script sees down, a stale event, no withdrawal while
+    GoBGP is away, the kept route again, then the withdrawal of the other
+    one at GoBGP's End-of-RIB."""
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, graceful_restart=True)
+    gobgp.add_route(KEPT, "192.0.2.1")
+    gobgp.add_route(DROPPED, "192.0.2.1")
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + gr_neighbor(
+        gobgp_end, my_end, capability="        graceful-restart 30;\n"))
+    gobgp.wait_established(my_end.address, 20)
+    wait_held(relay, {KEPT, DROPPED})
+    before = len(events(relay))
+
+    gobgp.crash()
+    relay.wait_message(lambda m: m.get("type") == "stale", timeout=30)
+    # back shut down, so that its route is in before the session (and its
+    # End-of-RIB) can come up
+    gobgp.peers[0].admin_down = True
+    gobgp.start(restarting=True)
+    gobgp.add_route(KEPT, "192.0.2.1")
+    gobgp.cli("neighbor", my_end.address, "enable")
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=60)
+    seen = since_down(relay, before)
+    kinds = [(m["type"], m["neighbor"].get("state") or m["neighbor"].get("stale", {})
+              .get("phase")) for m in seen]
+    log = f"{kinds}\n{relay.lines()[-12:]}\n{instance.log()[-3000:]}"
+    assert kinds[0] == ("state", "down"), log
+    stale = seen[1]["neighbor"]["stale"]
+    assert stale["family"] == "ipv4 unicast" and stale["phase"] == "restart", log
+    # GoBGP's restart time (60 s), not ours
+    assert stale["routes"] == 2 and stale["until"] > seen[1]["time"] + 50, log
+    first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
+    assert ("state", "up") in kinds[:first], log
+    assert KEPT in set().union(*map(announced, seen[:first])), log
+    assert withdrawn(seen[first]) == {DROPPED}, log
+    assert sum(1 for m in seen if m["type"] == "update" and withdrawn(m)) == 1, log
+    assert over["neighbor"]["stale"] == {"family": "ipv4 unicast", "phase": "over",
+                                         "routes": 1, "reason": "End-of-RIB"}, log
