@@ -1,7 +1,8 @@
 """The interop matrix, cells that had no test (issue 5): TCP MD5 with GoBGP
 and ExaBGP (right key up, wrong key never), connection collision with GoBGP,
-ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, and GTSM with FRR
-and GoBGP.
+ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, GTSM with FRR
+and GoBGP, and graceful restart with GoBGP or FRR restarting for real
+(bgpmesh the receiving speaker, as test_graceful_receiving.py with BIRD).
 
 Theory of operation: every test starts one real daemon on its own loopback
 address and port (the ``addresses`` fixture) and one ``bgpmesh start``, then
@@ -265,6 +266,47 @@ def test_gobgp_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_o
     assert stale["family"] == "ipv4 unicast" and stale["phase"] == "restart", log
     # GoBGP's restart time (60 s), not ours
     assert stale["routes"] == 2 and stale["until"] > seen[1]["time"] + 50, log
+    first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
+    assert ("state", "up") in kinds[:first], log
+    assert KEPT in set().union(*map(announced, seen[:first])), log
+    assert withdrawn(seen[first]) == {DROPPED}, log
+    assert sum(1 for m in seen if m["type"] == "update" and withdrawn(m)) == 1, log
+    assert over["neighbor"]["stale"] == {"family": "ipv4 unicast", "phase": "over",
+                                         "routes": 1, "reason": "End-of-RIB"}, log
+
+
+# -- graceful restart, FRR restarting (bgpmesh the receiving speaker) ---------
+
+
+def test_frr_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib(
+        tmp_path, addresses, frr_factory, mesh):  # noqa: F811
+    """As with GoBGP: bgpd SIGKILLed, started again with only one of its two
+    networks; ``bgp graceful-restart preserve-fw-state`` sets the Forwarding
+    State bit, so bgpmesh keeps the stale routes until FRR's End-of-RIB."""
+    frr_end, my_end = addresses.pair()
+    frr = frr_peer(frr_factory, frr_end, my_end, networks=[(KEPT, {}), (DROPPED, {})],
+                   router=[" bgp graceful-restart", " bgp graceful-restart preserve-fw-state"])
+    relay = Relay(tmp_path, "script")
+    instance = mesh(relay.process_block() + gr_neighbor(
+        frr_end, my_end, capability="        graceful-restart 30;\n"))
+    frr.wait_established(my_end.address)
+    wait_held(relay, {KEPT, DROPPED})
+    before = len(events(relay))
+
+    frr.crash()
+    relay.wait_message(lambda m: m.get("type") == "stale", timeout=30)
+    frr.peers[0].networks = [(KEPT, {})]
+    frr.start()
+    over = relay.wait_message(lambda m: m.get("type") == "stale"
+                              and m["neighbor"]["stale"]["phase"] == "over", timeout=60)
+    seen = since_down(relay, before)
+    kinds = [(m["type"], m["neighbor"].get("state") or m["neighbor"].get("stale", {})
+              .get("phase")) for m in seen]
+    log = f"{kinds}\n{relay.lines()[-12:]}\n{instance.log()[-3000:]}"
+    assert kinds[0] == ("state", "down"), log
+    stale = seen[1]["neighbor"]["stale"]
+    assert stale["family"] == "ipv4 unicast" and stale["phase"] == "restart", log
+    assert stale["routes"] == 2, log
     first = next(i for i, m in enumerate(seen) if m["type"] == "update" and withdrawn(m))
     assert ("state", "up") in kinds[:first], log
     assert KEPT in set().union(*map(announced, seen[:first])), log
