@@ -20,7 +20,9 @@ import time
 
 import pytest
 
+from tests.daemons.addresses import Endpoint
 from tests.daemons.bgpmesh import Relay
+from tests.daemons.bird import BirdPeer
 from tests.daemons.exabgp import ExabgpPeer
 from tests.daemons.gobgp import GobgpPeer
 from tests.daemons.waiting import wait_until
@@ -314,3 +316,32 @@ def test_frr_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_
     assert sum(1 for m in seen if m["type"] == "update" and withdrawn(m)) == 1, log
     assert over["neighbor"]["stale"] == {"family": "ipv4 unicast", "phase": "over",
                                          "routes": 1, "reason": "End-of-RIB"}, log
+
+
+# -- IPv6 transport and extended next hop with BIRD ------------------------------
+
+
+def test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird(
+        addresses, bird_factory, mesh):  # noqa: F811
+    """A session over ::1 (IPv6 transport) carrying IPv4 unicast; with the
+    extended next hop capability (RFC 8950) one IPv4 route has an IPv6 next
+    hop, the other an IPv4 one, and BIRD holds both as sent."""
+    bird_end = Endpoint("::1", addresses.port("::1"))
+    my_end = Endpoint("::1", addresses.port("::1"))
+    bird = bird_factory("10.0.0.2", [BirdPeer(
+        name="mesh", local_address="::1", local_port=bird_end.port, peer_address="::1",
+        peer_port=my_end.port, local_as=PEER_AS, peer_as=MESH_AS, ipv6=False,
+        channel_extra={4: ["extended next hop on;", "igp table igp6;"]})])
+    instance = mesh(
+        f"neighbor ::1 {{\n    router-id 10.0.0.1;\n    local-address ::1;\n"
+        f"    local-as {MESH_AS};\n    peer-as {PEER_AS};\n    hold-time 9;\n"
+        f"    connect {bird_end.port};\n    family {{\n        ipv4 unicast;\n    }}\n"
+        "    capability {\n        nexthop;\n    }\n"
+        "    nexthop {\n        ipv4 unicast ipv6;\n    }\n"
+        + static("10.84.0.0/24 next-hop 2001:db8::84", "10.84.1.0/24 next-hop 192.0.2.84")
+        + "}\n")
+    bird.wait_established("mesh", 30)
+    routes = bird.wait_routes("mesh", lambda r: len(r) == 2)
+    assert routes["10.84.0.0/24"]["next_hop"] == "2001:db8::84", (routes,
+                                                                   instance.log()[-2000:])
+    assert routes["10.84.1.0/24"]["next_hop"] == "192.0.2.84"
