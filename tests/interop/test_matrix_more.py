@@ -345,3 +345,23 @@ def test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird(
     assert routes["10.84.0.0/24"]["next_hop"] == "2001:db8::84", (routes,
                                                                    instance.log()[-2000:])
     assert routes["10.84.1.0/24"]["next_hop"] == "192.0.2.84"
+
+
+# -- extended next hop with GoBGP ----------------------------------------------
+
+
+def test_ipv4_route_over_ipv6_next_hop_reaches_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+    """GoBGP offers extended next hop (RFC 8950) for IPv4 unicast on any
+    session, IPv4 transport included: an IPv4 route with an IPv6 next hop
+    lands in its RIB as sent, beside one with an IPv4 next hop."""
+    gobgp_end, my_end = addresses.pair()
+    gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end)
+    instance = mesh(neighbor(gobgp_end, my_end, extra=(
+        "    capability {\n        nexthop;\n    }\n"
+        "    nexthop {\n        ipv4 unicast ipv6;\n    }\n"
+        + static("10.85.0.0/24 next-hop 2001:db8::85", "10.85.1.0/24 next-hop 192.0.2.85"))))
+    gobgp.wait_established(my_end.address, 20)
+    routes = gobgp.wait_routes("ipv4", lambda r: len(r) == 2)
+    assert routes["10.85.0.0/24"]["next_hop"] == "2001:db8::85", (routes,
+                                                                   instance.log()[-2000:])
+    assert routes["10.85.1.0/24"]["next_hop"] == "192.0.2.85"
