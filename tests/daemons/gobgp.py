@@ -204,9 +204,10 @@ class Gobgp:
         self.config_path.write_text(
             render_config(self.router_id, self.asn, self.address, self.port, self.peers)
         )
+        host = f"[{self.address}]" if ":" in self.address else self.address
         command = [
             GOBGPD, "-f", str(self.config_path), "-t", "toml",
-            "--api-hosts", f"{self.address}:{self.api_port}", "--pprof-disable",
+            "--api-hosts", f"{host}:{self.api_port}", "--pprof-disable",
         ]  # fmt: skip
         if restarting:
             command.append("-r")

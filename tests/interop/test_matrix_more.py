@@ -365,3 +365,20 @@ def test_ipv4_route_over_ipv6_next_hop_reaches_gobgp(addresses, gobgp_factory, m
     assert routes["10.85.0.0/24"]["next_hop"] == "2001:db8::85", (routes,
                                                                    instance.log()[-2000:])
     assert routes["10.85.1.0/24"]["next_hop"] == "192.0.2.85"
+
+
+# -- IPv6 transport with GoBGP ---------------------------------------------------
+
+
+def test_session_over_ipv6_loopback_with_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+    gobgp_end = Endpoint("::1", addresses.port("::1"))
+    my_end = Endpoint("::1", addresses.port("::1"))
+    gobgp = gobgp_factory("10.0.0.2", PEER_AS, gobgp_end, [GobgpPeer(
+        address="::1", port=my_end.port, peer_as=MESH_AS, ipv4=False)])
+    mesh(f"neighbor ::1 {{\n    router-id 10.0.0.1;\n    local-address ::1;\n"
+         f"    local-as {MESH_AS};\n    peer-as {PEER_AS};\n    hold-time 9;\n"
+         f"    connect {gobgp_end.port};\n    family {{\n        ipv6 unicast;\n    }}\n"
+         + static("2001:db8:86::/48 next-hop 2001:db8::86") + "}\n")
+    gobgp.wait_established("::1", 20)
+    routes = gobgp.wait_routes("ipv6", lambda r: "2001:db8:86::/48" in r)
+    assert routes["2001:db8:86::/48"]["next_hop"] == "2001:db8::86"
