@@ -135,7 +135,8 @@ TABLE: dict[str, dict[str, list[str]]] = {
         "ExaBGP": [MM + "test_md5_right_key_exabgp", MM + "test_md5_wrong_key_refused_exabgp"]},
     "GTSM (TTL security)": {
         "BIRD": [SEC + "test_passive_md5_and_gtsm_are_on_the_listening_socket"],
-        "FRR": [MM + "test_gtsm_frr"], "GoBGP": [MM + "test_gtsm_gobgp"]},
+        "FRR": [MM + "test_gtsm_frr"], "GoBGP": [MM + "test_gtsm_gobgp"],
+        "ExaBGP": [MM + "test_gtsm_exabgp"]},
     "Collision, both sides active: one session": {
         "BIRD": [SI + "test_both_sides_active_end_with_one_session"],
         "FRR": [S + "test_collision_frr_both_active"],
@@ -146,7 +147,8 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "Extended next hop (IPv4 over IPv6 next hop)": {
         "BIRD": [MM + "test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird"],
         "FRR": [FIN + "test_ipv4_route_over_ipv6_next_hop_reaches_frr"],
-        "GoBGP": [MM + "test_ipv4_route_over_ipv6_next_hop_reaches_gobgp"]},
+        "GoBGP": [MM + "test_ipv4_route_over_ipv6_next_hop_reaches_gobgp"],
+        "ExaBGP": [MM + "test_ipv4_route_over_ipv6_next_hop_reaches_exabgp"]},
     "IPv6 transport (::1)": {
         "BIRD": [MM + "test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird"],
         "FRR": [MORE + "test_session_over_ipv6_loopback_with_frr"],

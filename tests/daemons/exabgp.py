@@ -70,6 +70,8 @@ class ExabgpPeer:
     hold_time: int = 9
     capabilities: list[str] = field(default_factory=list)
     """Lines of a ``capability`` block, e.g. "route-refresh"."""
+    extra: list[str] = field(default_factory=list)
+    """Raw statements or blocks for the neighbor, e.g. "incoming-ttl 255;"."""
     md5_password: str | None = None
     """TCP MD5 key (``md5-password``); ExaBGP sets it on its listening socket too."""
 
@@ -93,6 +95,7 @@ def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
             "            refresh;\n            operational;\n        }\n"
             "    }\n"
         )
+        text += "".join(f"    {line}\n" for line in peer.extra)
         if peer.capabilities:
             text += "    capability {\n"
             text += "".join(f"        {line};\n" for line in peer.capabilities)

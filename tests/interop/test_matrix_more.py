@@ -1,7 +1,8 @@
 """The interop matrix, cells that had no test (issue 5): TCP MD5 with GoBGP
 and ExaBGP (right key up, wrong key never), connection collision with GoBGP,
-ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, GTSM with FRR
-and GoBGP, and graceful restart with GoBGP or FRR restarting for real
+ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, GTSM with FRR,
+GoBGP and ExaBGP, extended next hop with BIRD, GoBGP and ExaBGP, IPv6
+transport with BIRD and GoBGP, and graceful restart with GoBGP or FRR restarting for real
 (bgpmesh the receiving speaker, as test_graceful_receiving.py with BIRD).
 
 Theory of operation: every test starts one real daemon on its own loopback
@@ -382,3 +383,39 @@ def test_session_over_ipv6_loopback_with_gobgp(addresses, gobgp_factory, mesh): 
     gobgp.wait_established("::1", 20)
     routes = gobgp.wait_routes("ipv6", lambda r: "2001:db8:86::/48" in r)
     assert routes["2001:db8:86::/48"]["next_hop"] == "2001:db8::86"
+
+
+# -- extended next hop and GTSM with ExaBGP ---------------------------------------
+
+
+def test_ipv4_route_over_ipv6_next_hop_reaches_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+    """ExaBGP 5.0.15 with ``capability { nexthop; }`` and ``nexthop { ipv4
+    unicast ipv6; }``: its JSON shows the IPv4 route under its IPv6 next hop."""
+    exa_end, my_end = addresses.pair()
+    exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, capabilities=["nexthop"],
+                         extra=["nexthop {", "    ipv4 unicast ipv6;", "}"])
+    instance = mesh(neighbor(exa_end, my_end, extra=(
+        "    capability {\n        nexthop;\n    }\n"
+        "    nexthop {\n        ipv4 unicast ipv6;\n    }\n"
+        + static("10.87.0.0/24 next-hop 2001:db8::87", "10.87.1.0/24 next-hop 192.0.2.87"))))
+    exabgp.wait_established(my_end.address)
+    routes = exabgp.wait_routes(lambda r: {"10.87.0.0/24", "10.87.1.0/24"} <= set(r))
+    assert routes["10.87.0.0/24"]["next_hop"] == "2001:db8::87", (routes,
+                                                                   instance.log()[-2000:])
+    assert routes["10.87.1.0/24"]["next_hop"] == "192.0.2.87"
+
+
+def test_gtsm_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+    """ExaBGP active, bgpmesh passive.  The other way round never connects:
+    ExaBGP sets only the minimum TTL on its listening socket, not
+    ``outgoing-ttl``, so its SYN-ACK evidently leaves with the default TTL
+    and bgpmesh's ``incoming-ttl 255`` drops it (every connect timed out).
+    bgpmesh's listener sends its SYN-ACK with 255."""
+    exa_end, my_end = addresses.pair()
+    exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, passive=False,
+                         extra=["incoming-ttl 255;", "outgoing-ttl 255;"])
+    mesh(neighbor(exa_end, my_end, extra=(
+        f"    listen {my_end.port};\n    passive;\n" + GTSM
+        + static("10.88.0.0/24 next-hop 192.0.2.1"))))
+    exabgp.wait_established(my_end.address)
+    exabgp.wait_routes(lambda r: "10.88.0.0/24" in r)
