@@ -2,8 +2,9 @@
 and ExaBGP (right key up, wrong key never), connection collision with GoBGP,
 ADD-PATH with two paths for one prefix reaching ExaBGP 5.0, GTSM with FRR,
 GoBGP and ExaBGP, extended next hop with BIRD, GoBGP and ExaBGP, IPv6
-transport with BIRD and GoBGP, and graceful restart with GoBGP or FRR restarting for real
-(bgpmesh the receiving speaker, as test_graceful_receiving.py with BIRD).
+transport with BIRD and GoBGP, and graceful restart with GoBGP or FRR
+restarting for real (bgpmesh the receiving speaker, as
+test_graceful_receiving.py does with BIRD).
 
 Theory of operation: every test starts one real daemon on its own loopback
 address and port (the ``addresses`` fixture) and one ``bgpmesh start``, then
