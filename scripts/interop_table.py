@@ -51,6 +51,7 @@ RX = I + "test_receive_mup_mvpn.py::"
 SEC = "tests/system/test_session_security.py::"
 MUP = I + "test_announce_mup_mvpn.py::"
 AP = I + "test_add_path_receive.py::"
+MM = I + "test_matrix_more.py::"
 
 
 def _matrix(test: str) -> dict[str, list[str]]:
@@ -105,7 +106,8 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "ADD-PATH, two paths for one prefix": {
         "BIRD": [MORE + "test_add_path_send_two_paths_for_one_prefix_reach_bird"],
         "FRR": [S + "test_add_path_two_paths_frr"],
-        "GoBGP": [S + "test_add_path_two_paths_gobgp"]},
+        "GoBGP": [S + "test_add_path_two_paths_gobgp"],
+        "ExaBGP": [MM + "test_add_path_two_paths_exabgp"]},
     "ADD-PATH received: each path its own route (withdrawn, stale)": {
         "BIRD": [AP + "test_two_paths_from_bird_reach_the_script_with_their_path_ids",
                  AP + "test_withdrawing_one_path_leaves_the_other_in_the_adj_rib_in",
@@ -119,7 +121,9 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "Graceful restart, the daemon restarting (stale, End-of-RIB)": {
         "BIRD": [GR + "test_bird_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib",
                  GR + "test_bird_stays_away_past_its_restart_time",
-                 GR + "test_silent_bird_hold_timer_then_back_without_forwarding_state"]},
+                 GR + "test_silent_bird_hold_timer_then_back_without_forwarding_state"],
+        "FRR": [MM + "test_frr_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib"],
+        "GoBGP": [MM + "test_gobgp_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib"]},
     "Long-lived graceful restart, bgpmesh restarting": {
         "BIRD": [SI + "test_long_lived_graceful_restart_keeps_routes_past_the_restart_time"],
         "FRR": [S + "test_long_lived_graceful_restart_frr"]},
@@ -131,18 +135,29 @@ TABLE: dict[str, dict[str, list[str]]] = {
     "TCP MD5, right key up and wrong key refused": {
         "BIRD": [S + "test_md5_right_key_bird", S + "test_md5_wrong_key_refused_bird"],
         "FRR": [MORE + "test_tcp_md5_with_frr",
-                MORE + "test_tcp_md5_wrong_key_never_establishes_with_frr"]},
+                MORE + "test_tcp_md5_wrong_key_never_establishes_with_frr"],
+        "GoBGP": [MM + "test_md5_right_key_gobgp", MM + "test_md5_wrong_key_refused_gobgp"],
+        "ExaBGP": [MM + "test_md5_right_key_exabgp", MM + "test_md5_wrong_key_refused_exabgp"]},
     "GTSM (TTL security)": {
-        "BIRD": [SEC + "test_passive_md5_and_gtsm_are_on_the_listening_socket"]},
+        "BIRD": [SEC + "test_passive_md5_and_gtsm_are_on_the_listening_socket"],
+        "FRR": [MM + "test_gtsm_frr"], "GoBGP": [MM + "test_gtsm_gobgp"],
+        "ExaBGP": [MM + "test_gtsm_exabgp"]},
     "Collision, both sides active: one session": {
         "BIRD": [SI + "test_both_sides_active_end_with_one_session"],
-        "FRR": [S + "test_collision_frr_both_active"]},
+        "FRR": [S + "test_collision_frr_both_active"],
+        "GoBGP": [MM + "test_collision_gobgp_both_active"]},
     "BGP role and OTC": {
         "BIRD": [FIN + "test_role_provider_to_bird_customer_marks_routes_with_otc",
                  FIN + "test_role_mismatch_with_bird_never_establishes"]},
     "Extended next hop (IPv4 over IPv6 next hop)": {
-        "FRR": [FIN + "test_ipv4_route_over_ipv6_next_hop_reaches_frr"]},
-    "IPv6 transport (::1)": {"FRR": [MORE + "test_session_over_ipv6_loopback_with_frr"]},
+        "BIRD": [MM + "test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird"],
+        "FRR": [FIN + "test_ipv4_route_over_ipv6_next_hop_reaches_frr"],
+        "GoBGP": [MM + "test_ipv4_route_over_ipv6_next_hop_reaches_gobgp"],
+        "ExaBGP": [MM + "test_ipv4_route_over_ipv6_next_hop_reaches_exabgp"]},
+    "IPv6 transport (::1)": {
+        "BIRD": [MM + "test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird"],
+        "FRR": [MORE + "test_session_over_ipv6_loopback_with_frr"],
+        "GoBGP": [MM + "test_session_over_ipv6_loopback_with_gobgp"]},
     "Maximum prefixes (teardown, warn)": {
         "BIRD": [MORE + "test_max_prefixes_teardown_sends_cease_6_1_to_bird",
                  MORE + "test_max_prefixes_warn_only_logs"]},

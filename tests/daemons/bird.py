@@ -91,6 +91,9 @@ class BirdPeer:
     extra: list[str] = field(default_factory=list)
     """Raw statements added to the protocol block, e.g. ``"enable route refresh off;"``,
     or whole channels: ``"flow4 { table flowtab4; import all; export none; };"``."""
+    channel_extra: dict[int, list[str]] = field(default_factory=dict)
+    """Raw statements for the ipv4 (key 4) or ipv6 (key 6) channel, e.g.
+    ``{4: ["extended next hop on;"]}``."""
     tables: list[str] = field(default_factory=list)
     """Global table declarations the channels in ``extra`` name, e.g.
     ``"flow4 table flowtab4;"`` or ``"vpn4 table vpntab4;"``."""
@@ -98,6 +101,8 @@ class BirdPeer:
     def __post_init__(self) -> None:
         if not _SYMBOL.fullmatch(self.name):
             raise ValueError(f"BIRD protocol name must be a symbol, got {self.name!r}")
+        if self.ipv6_next_hop is None and ":" in self.local_address:
+            self.ipv6_next_hop = "2001:db8::1"
         if self.ipv6_next_hop is None:
             mapped = int(ipaddress.IPv4Address(self.local_address))
             self.ipv6_next_hop = str(ipaddress.IPv6Address("2001:db8::") + mapped)
@@ -192,6 +197,7 @@ def render_config(router_id: str, peers: list[BirdPeer], log_path: Path) -> str:
             lines += ["      accept;", "    };"]
             if version == 6:
                 lines.append(f"    next hop address {peer.ipv6_next_hop};")
+            lines += [f"    {statement}" for statement in peer.channel_extra.get(version, [])]
             lines.append("  };")
         lines.append("}")
     return "\n".join(lines) + "\n"

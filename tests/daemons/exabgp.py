@@ -70,6 +70,10 @@ class ExabgpPeer:
     hold_time: int = 9
     capabilities: list[str] = field(default_factory=list)
     """Lines of a ``capability`` block, e.g. "route-refresh"."""
+    extra: list[str] = field(default_factory=list)
+    """Raw statements or blocks for the neighbor, e.g. "incoming-ttl 255;"."""
+    md5_password: str | None = None
+    """TCP MD5 key (``md5-password``); ExaBGP sets it on its listening socket too."""
 
 
 def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
@@ -83,6 +87,7 @@ def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
             f"    local-as {peer.local_as};\n"
             f"    peer-as {peer.peer_as};\n"
             f"    hold-time {peer.hold_time};\n"
+            + (f"    md5-password {peer.md5_password};\n" if peer.md5_password else "")
             + ("    passive;\n" if peer.passive else f"    connect {peer.port};\n")
             + "    family {\n        ipv4 unicast;\n        ipv6 unicast;\n    }\n"
             f"    api {{\n        processes [ {API_PROCESS} ];\n        neighbor-changes;\n"
@@ -90,6 +95,7 @@ def render_config(peers: list[ExabgpPeer], process_block: str) -> str:
             "            refresh;\n            operational;\n        }\n"
             "    }\n"
         )
+        text += "".join(f"    {line}\n" for line in peer.extra)
         if peer.capabilities:
             text += "    capability {\n"
             text += "".join(f"        {line};\n" for line in peer.capabilities)

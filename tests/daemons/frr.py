@@ -257,6 +257,15 @@ class Frr:
                 self._vty_tmp = None
                 self.vty_dir = self.directory
 
+    def crash(self, timeout: float = 5.0) -> None:
+        """SIGKILL the pid we started: its sessions close without a
+        NOTIFICATION, as in a crash, which a graceful restart helper rides
+        through.  ``start()`` brings it back with the same vty folder."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout)
+
     def __enter__(self) -> Frr:
         return self.start() if not self.running else self
 

@@ -70,6 +70,11 @@ class GobgpPeer:
     """Graceful restart (helper), with MP graceful restart on every family."""
     password: str | None = None
     """TCP MD5 key (``auth-password``)."""
+    admin_down: bool = False
+    """Start with the peer shut down (``admin-down``); ``gobgp neighbor X enable``
+    lets the session come up, e.g. once routes are added."""
+    ttl_min: int | None = None
+    """GTSM (RFC 5082, ``ttl-security``): the lowest TTL accepted; GoBGP sends with 255."""
 
 
 def render_config(
@@ -94,6 +99,7 @@ def render_config(
             f'    neighbor-address = "{peer.address}"',
             f"    peer-as = {peer.peer_as}",
             *([f'    auth-password = "{peer.password}"'] if peer.password else []),
+            *(["    admin-down = true"] if peer.admin_down else []),
             "  [neighbors.timers.config]",
             f"    hold-time = {peer.hold_time}",
             f"    keepalive-interval = {peer.keepalive_time}",
@@ -103,6 +109,9 @@ def render_config(
             f"    remote-port = {peer.port}",
             f"    passive-mode = {'true' if peer.passive else 'false'}",
         ]
+        if peer.ttl_min is not None:
+            lines += ["  [neighbors.ttl-security.config]", "    enabled = true",
+                      f"    ttl-min = {peer.ttl_min}"]
         if peer.graceful_restart:
             lines += ["  [neighbors.graceful-restart.config]", "    enabled = true",
                       "    restart-time = 60"]
@@ -186,17 +195,22 @@ class Gobgp:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self, timeout: float = 10.0) -> Gobgp:
+    def start(self, timeout: float = 10.0, *, restarting: bool = False) -> Gobgp:
+        """``restarting``: ``gobgpd -r``, the Restart State bit in its graceful
+        restart capability (after ``crash``)."""
         if self.running:
             raise GobgpError("gobgpd already running")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             render_config(self.router_id, self.asn, self.address, self.port, self.peers)
         )
+        host = f"[{self.address}]" if ":" in self.address else self.address
         command = [
             GOBGPD, "-f", str(self.config_path), "-t", "toml",
-            "--api-hosts", f"{self.address}:{self.api_port}", "--pprof-disable",
+            "--api-hosts", f"{host}:{self.api_port}", "--pprof-disable",
         ]  # fmt: skip
+        if restarting:
+            command.append("-r")
         with open(self.output_path, "ab") as output:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output, stderr=output
@@ -228,6 +242,15 @@ class Gobgp:
         """TERM the pid we started, KILL after ``timeout``."""
         process, self.process = self.process, None
         terminate(process, timeout)
+
+    def crash(self, timeout: float = 5.0) -> None:
+        """SIGKILL the pid we started: its sessions close without a
+        NOTIFICATION, as in a crash, which a graceful restart helper rides
+        through.  Start it again with ``start(restarting=True)``."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout)
 
     def __enter__(self) -> Gobgp:
         return self.start() if not self.running else self
