@@ -13,7 +13,7 @@ Worker ids only separate the workers of one pytest run; another run on the
 same machine (or anything else listening there) can still hold a port, so
 every allocation is checked with a real bind and skipped if it is taken.
 A non-xdist run ("master") uses worker 0 and xdist workers 1.., so the two
-modes never overlap either.  ``BGPMESH_TEST_BLOCK=N`` shifts every index by
+modes never overlap either.  ``MESH_TEST_BLOCK=N`` shifts every index by
 N, so that several runs can share one machine (separate work trees tested at
 once) without handing out the same addresses.
 """
@@ -85,7 +85,7 @@ class AddressAllocator:
     """
 
     def __init__(self, worker_id: str | None = None) -> None:
-        self.worker = worker_index(worker_id) + int(os.environ.get("BGPMESH_TEST_BLOCK", "0"))
+        self.worker = worker_index(worker_id) + int(os.environ.get("MESH_TEST_BLOCK", "0"))
         self._second_octet = 100 + self.worker % MAX_ADDRESS_BLOCKS
         self._port_base = FIRST_PORT + (self.worker % MAX_PORT_BLOCKS) * PORTS_PER_WORKER
         self._hosts: list[str] = []

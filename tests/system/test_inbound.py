@@ -13,7 +13,6 @@ import zlib
 import psutil
 import pytest
 
-from tests.daemons.addresses import worker_index
 from tests.daemons.bgpmesh import Bgpmesh
 from tests.daemons.bird import BirdPeer
 from tests.daemons.waiting import wait_until
@@ -105,7 +104,7 @@ def test_a_range_spreads_its_peers_over_the_workers(tmp_path, addresses, bird_fa
 
 def test_a_flood_of_silent_connects_is_capped(tmp_path, addresses, bird_factory):
     bird_end, my_end = addresses.pair()
-    block = 40 + worker_index() % 30  # 127.40-69.x.y: outside the allocator's 127.100+
+    block = 40 + addresses.worker % 30  # 127.40-69.x.y: outside the allocator's 127.100+
     bird = bird_factory(bird_end.address, [active_bird("mesh", bird_end.address,
                                                        bird_end.port, my_end)])
     config = exact_neighbor(bird_end, my_end) + \
