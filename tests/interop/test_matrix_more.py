@@ -44,7 +44,6 @@ from tests.interop.test_matrix_sessions import (
     established_connections,
     frr_peer,
     gobgp_peer,
-    mesh,  # noqa: F401  (fixture)
     neighbor,
     static,
 )
@@ -63,7 +62,7 @@ def connect_failed(instance) -> bool:
 # -- TCP MD5 with GoBGP ------------------------------------------------------
 
 
-def test_md5_right_key_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_md5_right_key_gobgp(addresses, gobgp_factory, mesh):
     gobgp_end, my_end = addresses.pair()
     gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, password=KEY)
     mesh(neighbor(gobgp_end, my_end, extra=(
@@ -72,7 +71,7 @@ def test_md5_right_key_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
     gobgp.wait_routes("ipv4", lambda r: "10.78.0.0/24" in r)
 
 
-def test_md5_wrong_key_refused_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_md5_wrong_key_refused_gobgp(addresses, gobgp_factory, mesh):
     gobgp_end, my_end = addresses.pair()
     gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, password=KEY)
     instance = mesh(neighbor(gobgp_end, my_end, extra="    md5-password wrong-key;\n"))
@@ -90,7 +89,7 @@ def exabgp_peer(exabgp_factory, exa_end, my_end, **options):
         local_as=PEER_AS, peer_as=MESH_AS, router_id="10.0.0.2", **options)])
 
 
-def test_md5_right_key_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+def test_md5_right_key_exabgp(addresses, exabgp_factory, mesh):
     exa_end, my_end = addresses.pair()
     exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, md5_password=KEY)
     mesh(neighbor(exa_end, my_end, extra=(
@@ -99,7 +98,7 @@ def test_md5_right_key_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
     exabgp.wait_routes(lambda r: "10.79.0.0/24" in r)
 
 
-def test_md5_wrong_key_refused_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+def test_md5_wrong_key_refused_exabgp(addresses, exabgp_factory, mesh):
     exa_end, my_end = addresses.pair()
     exabgp = exabgp_peer(exabgp_factory, exa_end, my_end, md5_password=KEY)
     instance = mesh(neighbor(exa_end, my_end, extra="    md5-password wrong-key;\n"))
@@ -111,7 +110,7 @@ def test_md5_wrong_key_refused_exabgp(addresses, exabgp_factory, mesh):  # noqa:
 # -- ADD-PATH: two paths for one prefix reach ExaBGP --------------------------
 
 
-def test_add_path_two_paths_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+def test_add_path_two_paths_exabgp(addresses, exabgp_factory, mesh):
     """ExaBGP 5.0.15 with ``add-path receive``: both paths of 10.80.0.0/24
     arrive, each with its path identifier in ExaBGP's JSON
     (``{"nlri": ..., "path-information": "0.0.0.1"}``)."""
@@ -163,7 +162,7 @@ def gobgp_knocks(address: str, port: int, source: str, timeout: float) -> None:
                 return
 
 
-def test_collision_gobgp_both_active(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_collision_gobgp_both_active(addresses, gobgp_factory, mesh):
     """GoBGP active (its connect loop seen running first), bgpmesh active and
     listening: both open a connection, and collision resolution (RFC 4271
     6.8) leaves one session, which then outlives two keepalive intervals."""
@@ -208,7 +207,7 @@ def test_collision_gobgp_both_active(addresses, gobgp_factory, mesh):  # noqa: F
 GTSM = "    incoming-ttl 255;\n    outgoing-ttl 255;\n"
 
 
-def test_gtsm_frr(addresses, frr_factory, mesh):  # noqa: F811
+def test_gtsm_frr(addresses, frr_factory, mesh):
     frr_end, my_end = addresses.pair()
     frr = frr_peer(frr_factory, frr_end, my_end,
                    router=[f" neighbor {my_end.address} ttl-security hops 1"])
@@ -219,7 +218,7 @@ def test_gtsm_frr(addresses, frr_factory, mesh):  # noqa: F811
     assert frr.neighbor(my_end.address)["externalBgpNbrMaxHopsAway"] == 1
 
 
-def test_gtsm_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_gtsm_gobgp(addresses, gobgp_factory, mesh):
     gobgp_end, my_end = addresses.pair()
     gobgp = gobgp_peer(gobgp_factory, gobgp_end, my_end, ttl_min=255)
     mesh(neighbor(gobgp_end, my_end, extra=GTSM + static("10.83.0.0/24 next-hop 192.0.2.1")))
@@ -234,7 +233,7 @@ def test_gtsm_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
 
 
 def test_gobgp_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib(
-        tmp_path, addresses, gobgp_factory, mesh):  # noqa: F811
+        tmp_path, addresses, gobgp_factory, mesh):
     """RFC 4724 4.2 with GoBGP restarting for real: gobgpd SIGKILLed (no
     NOTIFICATION), started again with ``-r`` (Restart State) and only one of
     its two routes.  The script sees down, a stale event, no withdrawal while
@@ -283,7 +282,7 @@ def test_gobgp_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_o
 
 
 def test_frr_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_rib(
-        tmp_path, addresses, frr_factory, mesh):  # noqa: F811
+        tmp_path, addresses, frr_factory, mesh):
     """As with GoBGP: bgpd SIGKILLed, started again with only one of its two
     networks; ``bgp graceful-restart preserve-fw-state`` sets the Forwarding
     State bit, so bgpmesh keeps the stale routes until FRR's End-of-RIB."""
@@ -324,7 +323,7 @@ def test_frr_restarts_gracefully_and_the_script_sees_no_withdrawal_until_end_of_
 
 
 def test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird(
-        addresses, bird_factory, mesh):  # noqa: F811
+        addresses, bird_factory, mesh):
     """A session over ::1 (IPv6 transport) carrying IPv4 unicast; with the
     extended next hop capability (RFC 8950) one IPv4 route has an IPv6 next
     hop, the other an IPv4 one, and BIRD holds both as sent."""
@@ -352,7 +351,7 @@ def test_ipv4_route_over_ipv6_next_hop_on_ipv6_transport_reaches_bird(
 # -- extended next hop with GoBGP ----------------------------------------------
 
 
-def test_ipv4_route_over_ipv6_next_hop_reaches_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_ipv4_route_over_ipv6_next_hop_reaches_gobgp(addresses, gobgp_factory, mesh):
     """GoBGP offers extended next hop (RFC 8950) for IPv4 unicast on any
     session, IPv4 transport included: an IPv4 route with an IPv6 next hop
     lands in its RIB as sent, beside one with an IPv4 next hop."""
@@ -372,7 +371,7 @@ def test_ipv4_route_over_ipv6_next_hop_reaches_gobgp(addresses, gobgp_factory, m
 # -- IPv6 transport with GoBGP ---------------------------------------------------
 
 
-def test_session_over_ipv6_loopback_with_gobgp(addresses, gobgp_factory, mesh):  # noqa: F811
+def test_session_over_ipv6_loopback_with_gobgp(addresses, gobgp_factory, mesh):
     gobgp_end = Endpoint("::1", addresses.port("::1"))
     my_end = Endpoint("::1", addresses.port("::1"))
     gobgp = gobgp_factory("10.0.0.2", PEER_AS, gobgp_end, [GobgpPeer(
@@ -389,7 +388,7 @@ def test_session_over_ipv6_loopback_with_gobgp(addresses, gobgp_factory, mesh): 
 # -- extended next hop and GTSM with ExaBGP ---------------------------------------
 
 
-def test_ipv4_route_over_ipv6_next_hop_reaches_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+def test_ipv4_route_over_ipv6_next_hop_reaches_exabgp(addresses, exabgp_factory, mesh):
     """ExaBGP 5.0.15 with ``capability { nexthop; }`` and ``nexthop { ipv4
     unicast ipv6; }``: its JSON shows the IPv4 route under its IPv6 next hop."""
     exa_end, my_end = addresses.pair()
@@ -406,7 +405,7 @@ def test_ipv4_route_over_ipv6_next_hop_reaches_exabgp(addresses, exabgp_factory,
     assert routes["10.87.1.0/24"]["next_hop"] == "192.0.2.87"
 
 
-def test_gtsm_exabgp(addresses, exabgp_factory, mesh):  # noqa: F811
+def test_gtsm_exabgp(addresses, exabgp_factory, mesh):
     """ExaBGP active, bgpmesh passive.  The other way round never connects:
     ExaBGP sets only the minimum TTL on its listening socket, not
     ``outgoing-ttl``, so its SYN-ACK evidently leaves with the default TTL
