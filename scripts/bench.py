@@ -61,12 +61,21 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.daemons.bird import Bird, BirdPeer  # noqa: E402
+from tests.daemons.gobgp import Gobgp, GobgpPeer  # noqa: E402
+from tests.daemons.mrt import (  # noqa: E402
+    MrtAttributes,
+    MrtPeer,
+    encode_attributes,
+    rib_record,
+    write_table,
+)
 
 EXABGP_VENV = Path.home() / ".cache" / "bgpmesh-bench" / "exabgp"
 EXABGP_VERSION = "5.0.15"
 LOCAL_AS = 65001
 PEER_AS = 65002
 POLL = 0.05
+GOBGP_PAD = 2000  # records of padding after the N routes of GoBGP's MRT file
 PROFILE_DIR = ""  # --profile: bgpmesh runs under py-spy
 
 # -- the scripts the speakers run ------------------------------------------
@@ -404,6 +413,8 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
         work = Path(tmp)
         if speaker == "bird":
             return _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout)
+        if speaker == "gobgp":
+            return _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout)
         script = work / "inject.py"
         script.write_text(INJECT_SCRIPT)
         trigger, result = work / "go", work / "acks"
@@ -467,6 +478,94 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
     finally:
         source.stop()
         sink.stop()
+
+
+def _gobgp_destinations(gobgp: Gobgp) -> int:
+    """Prefixes in gobgpd's global IPv4 table (``gobgp global rib summary``)."""
+    for line in gobgp.cli("global", "rib", "summary", "-a", "ipv4").splitlines():
+        if line.startswith("Destination:"):
+            return int(line.split()[1].rstrip(","))
+    return 0
+
+
+def _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
+    """GoBGP's fastest way in: the N routes as an MRT TABLE_DUMP_V2 file, fed
+    to gobgpd by ``gobgp mrt inject global FILE`` once the session to BIRD is
+    Established.  gobgpd sends them to BIRD with itself as next hop (eBGP).
+
+    GoBGP 3.10's CLI closes its gRPC stream and exits without waiting for
+    gobgpd to take what is still in flight, so the tail of the file is often
+    lost: from 68 to 600 routes in runs of 1k, 10k and 100k, whatever the pace
+    (a second ``inject`` of the rest loses all of a short rest).  So the file
+    ends with GOBGP_PAD more records that repeat the first route: what is lost
+    is padding, and a repeated route changes nothing at BIRD.  If BIRD still
+    lacks routes once gobgpd's table stops growing, the whole file is
+    injected again (``inject_rounds`` in the run; their time is in the wall).
+    Padding costs gobgpd GOBGP_PAD extra route updates per run."""
+    mrt = work / "routes.mrt"
+    extra = {"as_path": [65100, 65200], "med": 5, "communities": [(65001, 1)]} if attrs else {}
+    attributes = MrtAttributes("192.0.2.1", **extra)
+    with open(mrt, "wb") as out:
+        write_table(out, MrtPeer("192.0.2.9", "192.0.2.9", 65009), prefixes(count), attributes)
+        # the padding the CLI may lose: the first route again, GOBGP_PAD times
+        again = rib_record(count, prefixes(1)[0], encode_attributes(attributes))
+        out.write(again * GOBGP_PAD)
+    bird = Bird(work / "bird", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip, my_port)])
+    # gobgpd listens for BGP on my_ip:my_port and for gRPC on my_ip:bird_port
+    # (BIRD has bird_port on another address)
+    gobgp = Gobgp(work / "gobgp", my_ip, LOCAL_AS, my_ip, my_port, bird_port,
+                  [GobgpPeer(bird_ip, bird_port, PEER_AS, passive=False, ipv6=False,
+                             hold_time=90, keepalive_time=30)])
+    bird.start()
+    try:
+        gobgp.start()
+        wait_for(lambda: bird.protocol_state("sink") == "Established", 60,
+                 "gobgp: session to BIRD not Established")
+        sampler = Sampler(gobgp.process.pid)
+        before = sampler.start()
+        cli_cpu = 0.0
+        cli_rss = 0
+        rounds = 0
+        t0 = time.monotonic()
+        have = 0
+        while have < count:
+            rounds += 1
+            args = [str(mrt)]
+            cli = subprocess.Popen(["gobgp", "-u", my_ip, "-p", str(bird_port), "mrt", "inject",
+                                    "global", *args], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            _pid, status, usage = os.wait4(cli.pid, 0)
+            cli.returncode = os.waitstatus_to_exitcode(status)
+            cli_cpu += usage.ru_utime + usage.ru_stime
+            cli_rss = max(cli_rss, usage.ru_maxrss * 1024)
+            if cli.returncode != 0:
+                raise RuntimeError(f"gobgp mrt inject: {cli.stdout.read().decode()[-500:]}")
+            cli.stdout.close()
+            # let gobgpd take what is in flight: wait until BIRD has them all
+            # or gobgpd's table stops growing (equal counts 0.25 s apart)
+            last, now = -1, 0
+            deadline = time.monotonic() + timeout
+            while imported(bird, "sink") < count:
+                now = _gobgp_destinations(gobgp)
+                if now == last or time.monotonic() > deadline:
+                    break
+                last = now
+                time.sleep(0.25)
+            else:
+                break
+            if rounds >= 3:
+                raise RuntimeError(f"gobgp: injecting gets no further than {now} routes")
+            have = max(have, now)
+        wait_for(lambda: imported(bird, "sink") >= count, timeout,
+                 f"gobgp: BIRD did not import {count} routes")
+        wall = time.monotonic() - t0
+        peak, cpu = sampler.finish(before)
+        sampler.by_role["script"] = round(cli_cpu, 3)
+        return {"wall": wall, "rss": peak, "cpu": cpu + cli_cpu, "cpu_by": sampler.by_role,
+                "inject_rounds": rounds, "cli_rss": cli_rss}
+    finally:
+        gobgp.stop()
+        bird.stop()
 
 
 def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout: float) -> dict:
@@ -666,7 +765,7 @@ def median(values):
 
 def table(runs: list[dict]) -> str:
     keys = sorted({(r["scenario"], r["routes"]) for r in runs})
-    speakers = ["bgpmesh", "exabgp", "bird"]
+    speakers = ["bgpmesh", "exabgp", "bird", "gobgp"]
     # routes/s counts route-sends: routes x neighbors in S4.  The idle columns
     # (S3, S4) are the tree's CPU and RSS over the --idle window after the run.
     rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
@@ -751,7 +850,7 @@ def main() -> int:
         if scenario in ("S1", "S2"):
             for count in counts:
                 for speaker in speakers:
-                    if scenario == "S2" and speaker == "bird":
+                    if scenario == "S2" and speaker in ("bird", "gobgp"):
                         continue
                     if scenario == "S1":
                         label = "S1-attrs" if args.attrs else "S1"
@@ -771,7 +870,8 @@ def main() -> int:
                     if scenario == "S5":
                         cases = [("bgpmesh", 1), ("bgpmesh", 2)]
                     else:
-                        cases = [(s, args.workers) for s in speakers if s != "bird"]
+                        cases = [(s, args.workers) for s in speakers
+                                 if s not in ("bird", "gobgp")]
                     for speaker, workers in cases:
                         label = f"{kind} M={m}"
                         if scenario == "S5":
