@@ -263,6 +263,24 @@ def stop_tree(pid: int, timeout: float = 10.0) -> None:
     psutil.wait_procs(left, timeout=3)
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each pid (a receiving BIRD: one
+    process, no children); a pid that is gone is left out."""
+    out = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        out[pid] = times.user + times.system
+    return out
+
+
+def cpu_spent(before: dict[int, float], pids: list[int]) -> list[float]:
+    after = cpu_seconds(pids)
+    return [round(after[pid] - before.get(pid, 0.0), 3) for pid in pids if pid in after]
+
+
 def wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
@@ -430,12 +448,14 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
                      f"{speaker}: session to BIRD not Established")
             sampler = Sampler(spk.pid)
             before = sampler.start()
+            sink_before = cpu_seconds([bird.process.pid])
             t0 = time.monotonic()
             trigger.touch()
             wait_for(lambda: imported(bird, "sink") >= count, timeout,
                      f"{speaker}: BIRD did not import {count} routes")
             wall = time.monotonic() - t0
             peak, cpu = sampler.finish(before)
+            sink_cpu = cpu_spent(sink_before, [bird.process.pid])
             acked = None
             try:
                 acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
@@ -445,7 +465,7 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
             # what the speaker logged about lines it dropped for the script
             logged = (work / f"{speaker}.log").read_text(errors="replace").splitlines()
             return {"wall": wall, "rss": peak, "cpu": cpu,
-                    "cpu_by": sampler.by_role,
+                    "cpu_by": sampler.by_role, "bird_cpu": sum(sink_cpu),
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None,
                     "dropped": [line for line in logged if "dropped" in line][-3:]}
@@ -467,6 +487,7 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  "bird: session not Established")
         sampler = Sampler(source.process.pid)
         before = sampler.start()
+        sink_before = cpu_seconds([sink.process.pid])
         t0 = time.monotonic()
         source_peer.export_static = [(p, {}) for p in prefixes(count)]
         source.reconfigure()
@@ -474,7 +495,8 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  f"bird: sink did not import {count} routes")
         wall = time.monotonic() - t0
         peak, cpu = sampler.finish(before)
-        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role}
+        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role,
+                "bird_cpu": sum(cpu_spent(sink_before, [sink.process.pid]))}
     finally:
         source.stop()
         sink.stop()
@@ -523,6 +545,7 @@ def _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout) -
                  "gobgp: session to BIRD not Established")
         sampler = Sampler(gobgp.process.pid)
         before = sampler.start()
+        sink_before = cpu_seconds([bird.process.pid])
         cli_cpu = 0.0
         cli_rss = 0
         rounds = 0
@@ -562,6 +585,7 @@ def _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout) -
         peak, cpu = sampler.finish(before)
         sampler.by_role["script"] = round(cli_cpu, 3)
         return {"wall": wall, "rss": peak, "cpu": cpu + cli_cpu, "cpu_by": sampler.by_role,
+                "bird_cpu": sum(cpu_spent(sink_before, [bird.process.pid])),
                 "inject_rounds": rounds, "cli_rss": cli_rss}
     finally:
         gobgp.stop()
@@ -623,9 +647,12 @@ def protocol_rows(bird: Bird) -> dict[str, str]:
     return rows
 
 
+def established_count(bird: Bird) -> int:
+    return sum(state == "Established" for state in protocol_rows(bird).values())
+
+
 def all_established(bird: Bird, count: int) -> bool:
-    rows = protocol_rows(bird)
-    return sum(state == "Established" for state in rows.values()) >= count
+    return established_count(bird) >= count
 
 
 def imported_total(bird: Bird) -> int:
@@ -707,10 +734,15 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
 
 
 def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Addresses,
-           timeout: float, idle: float) -> dict:
+           timeout: float, idle: float, birds: int = 1) -> dict:
     """One script announces ``count`` routes, no selector, so to every one of
     ``neighbors`` passive BIRD protocols; from the trigger (all Established)
-    until BIRD imported count * neighbors routes."""
+    until BIRD imported count * neighbors routes.
+
+    ``birds``: the protocols are dealt round-robin over that many BIRD
+    processes (each binds its own addresses, ``strict bind``), so that the
+    receiving side is not one single-threaded process.  Each BIRD's CPU
+    seconds over the same interval are in ``bird_cpu_each``."""
     pairs = neighbor_pairs(addresses, neighbors)
     _my_ip, _bird_ip, my_port, bird_port = addresses.next()
     with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
@@ -721,22 +753,29 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
         run = f"{sys.executable} {script} {trigger} {result} {count} 0 self"
         peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port)
                  for i, (my_ip, bird_ip) in enumerate(pairs)]
-        bird = Bird(work / "bird", pairs[0][1], peers)
-        bird.start(timeout=60)
+        birds = max(1, min(birds, neighbors))
+        sinks = [Bird(work / f"bird{k}", peers[k].local_address, peers[k::birds])
+                 for k in range(birds)]
         spk = None
         try:
+            for sink in sinks:
+                sink.start(timeout=60)
             spk = Speaker(speaker, work, pairs[0][0], pairs[0][1], bird_port, run, False,
                           workers, pairs)
-            wait_for(lambda: all_established(bird, neighbors), 60 + neighbors,
+            wait_for(lambda: sum(established_count(b) for b in sinks) >= neighbors,
+                     60 + neighbors,
                      f"{speaker}: not all {neighbors} sessions Established")
             sampler = Sampler(spk.pid)
             before = sampler.start()
+            bird_pids = [b.process.pid for b in sinks]
+            sink_before = cpu_seconds(bird_pids)
             t0 = time.monotonic()
             trigger.touch()
-            wait_for(lambda: imported_total(bird) >= count * neighbors, timeout,
+            wait_for(lambda: sum(imported_total(b) for b in sinks) >= count * neighbors, timeout,
                      f"{speaker}: BIRD did not import {count} routes from each neighbor")
             wall = time.monotonic() - t0
             peak, cpu = sampler.finish(before)
+            sink_cpu = cpu_spent(sink_before, bird_pids)
             acked = None
             try:
                 acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
@@ -747,12 +786,15 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             return {"wall": wall, "rss": peak, "cpu": cpu,
                     "cpu_by": sampler.by_role, "neighbors": neighbors,
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
+                    "birds": birds, "bird_cpu": round(sum(sink_cpu), 3),
+                    "bird_cpu_each": sink_cpu,
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
         finally:
             if spk is not None:
                 spk.stop()
-            bird.stop()
+            for sink in sinks:
+                sink.stop()
 
 
 # -- report ------------------------------------------------------------------
@@ -769,7 +811,8 @@ def table(runs: list[dict]) -> str:
     # routes/s counts route-sends: routes x neighbors in S4.  The idle columns
     # (S3, S4) are the tree's CPU and RSS over the --idle window after the run.
     rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
-             "CPU s", "wall ratio bgpmesh/ref", "idle CPU %", "idle RSS MiB")]
+             "CPU s", "wall ratio bgpmesh/ref", "idle CPU %", "idle RSS MiB",
+             "BIRD CPU s")]
     for scenario, count in keys:
         wall_of = {}
         for speaker in speakers:
@@ -785,13 +828,15 @@ def table(runs: list[dict]) -> str:
             sends = median([r.get("sends", count) for r in good]) or count
             idle_cpu = median([r.get("idle_cpu_pct") for r in good])
             idle_rss = median([r.get("idle_rss") for r in good])
+            bird_cpu = median([r.get("bird_cpu") for r in good])
             rows.append([scenario, str(count), speaker, f"{len(good)}/{len(mine)}",
                          f"{wall:.2f}" if wall else "-",
                          f"{sends / wall:,.0f}" if wall else "-",
                          f"{rss / 2**20:.0f}" if rss else "-",
                          f"{cpu:.2f}" if cpu is not None else "-", "",
                          f"{idle_cpu:.1f}" if idle_cpu is not None else "-",
-                         f"{idle_rss / 2**20:.0f}" if idle_rss else "-"])
+                         f"{idle_rss / 2**20:.0f}" if idle_rss else "-",
+                         f"{bird_cpu:.2f}" if bird_cpu is not None else "-"])
         mesh = wall_of.get("bgpmesh")
         for row in rows[1:]:
             if row[0] == scenario and row[1] == str(count) and row[2] != "bgpmesh":
@@ -812,6 +857,9 @@ def main() -> int:
                         help="repeatable; default: S1 and S2")
     parser.add_argument("--neighbors", action="append", type=int,
                         help="S3/S4/S5: M, repeatable (at most 500); default: 20 and 50")
+    parser.add_argument("--birds", action="append", type=int,
+                        help="S4/S5: spread the M protocols over this many BIRD processes, "
+                             "repeatable (default 1)")
     parser.add_argument("--per-neighbor", type=int, default=10,
                         help="S3: routes each BIRD protocol originates (default 10)")
     parser.add_argument("--idle", type=float, default=5.0,
@@ -842,6 +890,9 @@ def main() -> int:
     addresses = Addresses()
     runs: list[dict] = []
     neighbor_counts = args.neighbors or [20, 50]
+    bird_counts = args.birds or [1]
+    if any(b < 1 for b in bird_counts):
+        parser.error("--birds must be at least 1")
     if any(not 1 <= m <= 500 for m in neighbor_counts):
         parser.error("--neighbors must be 1..500")
     # (label, N, speaker, workers, job(timeout) -> dict)
@@ -872,17 +923,18 @@ def main() -> int:
                     else:
                         cases = [(s, args.workers) for s in speakers
                                  if s not in ("bird", "gobgp")]
-                    for speaker, workers in cases:
-                        label = f"{kind} M={m}"
-                        if scenario == "S5":
-                            label = f"S5:{label} w{workers}"
-                        if kind == "S3":
-                            job = partial(run_s3, speaker, m, args.per_neighbor, workers,
-                                          addresses, idle=args.idle)
-                        else:
-                            job = partial(run_s4, speaker, m, count, workers, addresses,
-                                          idle=args.idle)
-                        jobs.append((label, count, speaker, workers, job))
+                    for birds in ([1] if kind == "S3" else bird_counts):
+                        for speaker, workers in cases:
+                            label = f"{kind} M={m}" + (f" B={birds}" if birds > 1 else "")
+                            if scenario == "S5":
+                                label = f"S5:{label} w{workers}"
+                            if kind == "S3":
+                                job = partial(run_s3, speaker, m, args.per_neighbor, workers,
+                                              addresses, idle=args.idle)
+                            else:
+                                job = partial(run_s4, speaker, m, count, workers, addresses,
+                                              idle=args.idle, birds=birds)
+                            jobs.append((label, count, speaker, workers, job))
     for label, count, speaker, workers, job in jobs:
         for attempt in range(args.repeat):
             timeout = args.timeout or 60 + count / 1000
@@ -899,6 +951,7 @@ def main() -> int:
             status = record["error"] or (f"{record['wall']:.2f}s "
                                          f"{sends / record['wall']:,.0f} routes/s, CPU s "
                                          f"{record['cpu']:.2f} {record.get('cpu_by', '')}"
+                                         f"{' BIRD CPU s ' + str(record['bird_cpu_each'] if 'bird_cpu_each' in record else record['bird_cpu']) if 'bird_cpu' in record else ''}"
                                          f"{' acks ' + str(record['acks']) if 'acks' in record else ''}"
                                          f"{' ' + str(record['dropped']) if record.get('dropped') else ''}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
