@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""bgpmesh benchmark suite: bgpmesh against ExaBGP 5.0.15 and BIRD, on loopback.
+"""bgpmesh benchmark suite: bgpmesh against ExaBGP 5.0.15, GoBGP and BIRD, on loopback.
 
     python scripts/bench.py [--scenario S1 --scenario S2] [--routes 10000 --routes 100000]
-                            [--million] [--attrs] [--repeat 3] [--only bgpmesh,exabgp,bird]
-                            [--workers 1] [--json runs.json]
+                            [--million] [--attrs] [--repeat 3]
+                            [--only bgpmesh,exabgp,bird,gobgp] [--workers 1]
+                            [--birds 1] [--json runs.json]
 
 Scenarios (each run takes its own 127.200.x.y addresses and ports and stops,
 by pid, every process it started):
@@ -18,12 +19,18 @@ S1 inject   A script prints N ``announce route 10.x.y.z/32 next-hop ...`` lines
             Speakers: bgpmesh; ExaBGP 5.0.15 (a venv made on first use in
             ~/.cache/bgpmesh-bench/exabgp) with the very same script; BIRD to
             BIRD (the sender gets its N static routes by ``birdc configure``
-            once Established).
+            once Established); GoBGP (``gobgpd`` from PATH, the N routes
+            written as an MRT TABLE_DUMP_V2 file and fed to it by ``gobgp
+            mrt inject global FILE`` once Established; its CPU includes the
+            ``gobgp`` CLI's).  The receiving BIRD's CPU is in ``bird_cpu``.
 S2 receive  A passive BIRD originates N static routes to the speaker; a script
             reads the speaker's JSON and counts announced prefixes; done when
             the count is N.  The clock starts at the Established time BIRD
             reports (``show protocols``, ms resolution).  Speakers: bgpmesh,
             ExaBGP.
+
+S3 to S5 (many neighbors, several workers): see docs/benchmarks.md; ``--birds
+K`` deals S4's receiving protocols over K BIRD processes.
 
 Measured per run: wall seconds from Established to done, routes/s, the peak
 RSS of the speaker's whole process tree (psutil, sampled every 50 ms) and its
@@ -871,8 +878,9 @@ def main() -> int:
     parser.add_argument("--attrs", action="store_true",
                         help="S1: routes carry as-path, med and community")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="bgpmesh,exabgp,bird",
-                        help="speakers to run, comma separated")
+    parser.add_argument("--only", default="bgpmesh,exabgp,bird,gobgp",
+                        help="speakers to run, comma separated: bgpmesh, exabgp, bird, "
+                             "gobgp (S1 only)")
     parser.add_argument("--workers", type=int, default=1, help="bgpmesh --workers")
     parser.add_argument("--timeout", type=float, default=0.0,
                         help="seconds per run (default 60 + N/1000)")
