@@ -283,6 +283,14 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return out
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy so far, over all cores
+    (everything but idle and iowait): with ``cpu_seconds`` of our own
+    processes it shows how much of the cores other work took during a run."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def cpu_spent(before: dict[int, float], pids: list[int]) -> list[float]:
     after = cpu_seconds(pids)
     return [round(after[pid] - before.get(pid, 0.0), 3) for pid in pids if pid in after]
@@ -776,11 +784,13 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             before = sampler.start()
             bird_pids = [b.process.pid for b in sinks]
             sink_before = cpu_seconds(bird_pids)
+            busy_before = machine_busy()
             t0 = time.monotonic()
             trigger.touch()
             wait_for(lambda: sum(imported_total(b) for b in sinks) >= count * neighbors, timeout,
                      f"{speaker}: BIRD did not import {count} routes from each neighbor")
             wall = time.monotonic() - t0
+            busy = machine_busy() - busy_before
             peak, cpu = sampler.finish(before)
             sink_cpu = cpu_spent(sink_before, bird_pids)
             acked = None
@@ -795,6 +805,10 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
                     "birds": birds, "bird_cpu": round(sum(sink_cpu), 3),
                     "bird_cpu_each": sink_cpu,
+                    # the machine's busy CPU s over the run, ours included, and
+                    # what the rest of the machine took: cores are a shared limit
+                    "machine_cpu": round(busy, 3),
+                    "others_cpu": round(busy - cpu - sum(sink_cpu), 3),
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
         finally:
@@ -960,6 +974,7 @@ def main() -> int:
                                          f"{sends / record['wall']:,.0f} routes/s, CPU s "
                                          f"{record['cpu']:.2f} {record.get('cpu_by', '')}"
                                          f"{' BIRD CPU s ' + str(record['bird_cpu_each'] if 'bird_cpu_each' in record else record['bird_cpu']) if 'bird_cpu' in record else ''}"
+                                         f"{' others CPU s ' + str(record['others_cpu']) if 'others_cpu' in record else ''}"
                                          f"{' acks ' + str(record['acks']) if 'acks' in record else ''}"
                                          f"{' ' + str(record['dropped']) if record.get('dropped') else ''}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
