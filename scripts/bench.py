@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""bgpmesh benchmark suite: bgpmesh against ExaBGP 5.0.15 and BIRD, on loopback.
+"""bgpmesh benchmark suite: bgpmesh against ExaBGP 5.0.15, GoBGP and BIRD, on loopback.
 
     python scripts/bench.py [--scenario S1 --scenario S2] [--routes 10000 --routes 100000]
-                            [--million] [--attrs] [--repeat 3] [--only bgpmesh,exabgp,bird]
-                            [--workers 1] [--json runs.json]
+                            [--million] [--attrs] [--repeat 3]
+                            [--only bgpmesh,exabgp,bird,gobgp] [--workers 1]
+                            [--birds 1] [--json runs.json]
 
 Scenarios (each run takes its own 127.200.x.y addresses and ports and stops,
 by pid, every process it started):
@@ -18,12 +19,18 @@ S1 inject   A script prints N ``announce route 10.x.y.z/32 next-hop ...`` lines
             Speakers: bgpmesh; ExaBGP 5.0.15 (a venv made on first use in
             ~/.cache/bgpmesh-bench/exabgp) with the very same script; BIRD to
             BIRD (the sender gets its N static routes by ``birdc configure``
-            once Established).
+            once Established); GoBGP (``gobgpd`` from PATH, the N routes
+            written as an MRT TABLE_DUMP_V2 file and fed to it by ``gobgp
+            mrt inject global FILE`` once Established; its CPU includes the
+            ``gobgp`` CLI's).  The receiving BIRD's CPU is in ``bird_cpu``.
 S2 receive  A passive BIRD originates N static routes to the speaker; a script
             reads the speaker's JSON and counts announced prefixes; done when
             the count is N.  The clock starts at the Established time BIRD
             reports (``show protocols``, ms resolution).  Speakers: bgpmesh,
             ExaBGP.
+
+S3 to S5 (many neighbors, several workers): see docs/benchmarks.md; ``--birds
+K`` deals S4's receiving protocols over K BIRD processes.
 
 Measured per run: wall seconds from Established to done, routes/s, the peak
 RSS of the speaker's whole process tree (psutil, sampled every 50 ms) and its
@@ -61,12 +68,21 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.daemons.bird import Bird, BirdPeer  # noqa: E402
+from tests.daemons.gobgp import Gobgp, GobgpPeer  # noqa: E402
+from tests.daemons.mrt import (  # noqa: E402
+    MrtAttributes,
+    MrtPeer,
+    encode_attributes,
+    rib_record,
+    write_table,
+)
 
 EXABGP_VENV = Path.home() / ".cache" / "bgpmesh-bench" / "exabgp"
 EXABGP_VERSION = "5.0.15"
 LOCAL_AS = 65001
 PEER_AS = 65002
 POLL = 0.05
+GOBGP_PAD = 2000  # records of padding after the N routes of GoBGP's MRT file
 PROFILE_DIR = ""  # --profile: bgpmesh runs under py-spy
 
 # -- the scripts the speakers run ------------------------------------------
@@ -254,6 +270,32 @@ def stop_tree(pid: int, timeout: float = 10.0) -> None:
     psutil.wait_procs(left, timeout=3)
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each pid (a receiving BIRD: one
+    process, no children); a pid that is gone is left out."""
+    out = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        out[pid] = times.user + times.system
+    return out
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy so far, over all cores
+    (everything but idle and iowait): with ``cpu_seconds`` of our own
+    processes it shows how much of the cores other work took during a run."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def cpu_spent(before: dict[int, float], pids: list[int]) -> list[float]:
+    after = cpu_seconds(pids)
+    return [round(after[pid] - before.get(pid, 0.0), 3) for pid in pids if pid in after]
+
+
 def wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
@@ -404,6 +446,8 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
         work = Path(tmp)
         if speaker == "bird":
             return _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout)
+        if speaker == "gobgp":
+            return _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout)
         script = work / "inject.py"
         script.write_text(INJECT_SCRIPT)
         trigger, result = work / "go", work / "acks"
@@ -419,12 +463,14 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
                      f"{speaker}: session to BIRD not Established")
             sampler = Sampler(spk.pid)
             before = sampler.start()
+            sink_before = cpu_seconds([bird.process.pid])
             t0 = time.monotonic()
             trigger.touch()
             wait_for(lambda: imported(bird, "sink") >= count, timeout,
                      f"{speaker}: BIRD did not import {count} routes")
             wall = time.monotonic() - t0
             peak, cpu = sampler.finish(before)
+            sink_cpu = cpu_spent(sink_before, [bird.process.pid])
             acked = None
             try:
                 acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
@@ -434,7 +480,7 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
             # what the speaker logged about lines it dropped for the script
             logged = (work / f"{speaker}.log").read_text(errors="replace").splitlines()
             return {"wall": wall, "rss": peak, "cpu": cpu,
-                    "cpu_by": sampler.by_role,
+                    "cpu_by": sampler.by_role, "bird_cpu": sum(sink_cpu),
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None,
                     "dropped": [line for line in logged if "dropped" in line][-3:]}
@@ -456,6 +502,7 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  "bird: session not Established")
         sampler = Sampler(source.process.pid)
         before = sampler.start()
+        sink_before = cpu_seconds([sink.process.pid])
         t0 = time.monotonic()
         source_peer.export_static = [(p, {}) for p in prefixes(count)]
         source.reconfigure()
@@ -463,10 +510,101 @@ def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
                  f"bird: sink did not import {count} routes")
         wall = time.monotonic() - t0
         peak, cpu = sampler.finish(before)
-        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role}
+        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role,
+                "bird_cpu": sum(cpu_spent(sink_before, [sink.process.pid]))}
     finally:
         source.stop()
         sink.stop()
+
+
+def _gobgp_destinations(gobgp: Gobgp) -> int:
+    """Prefixes in gobgpd's global IPv4 table (``gobgp global rib summary``)."""
+    for line in gobgp.cli("global", "rib", "summary", "-a", "ipv4").splitlines():
+        if line.startswith("Destination:"):
+            return int(line.split()[1].rstrip(","))
+    return 0
+
+
+def _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
+    """GoBGP's fastest way in: the N routes as an MRT TABLE_DUMP_V2 file, fed
+    to gobgpd by ``gobgp mrt inject global FILE`` once the session to BIRD is
+    Established.  gobgpd sends them to BIRD with itself as next hop (eBGP).
+
+    GoBGP 3.10's CLI closes its gRPC stream and exits without waiting for
+    gobgpd to take what is still in flight, so the tail of the file is often
+    lost: from 68 to 600 routes in runs of 1k, 10k and 100k, whatever the pace
+    (a second ``inject`` of the rest loses all of a short rest).  So the file
+    ends with GOBGP_PAD more records that repeat the first route: what is lost
+    is padding, and a repeated route changes nothing at BIRD.  If BIRD still
+    lacks routes once gobgpd's table stops growing, the whole file is
+    injected again (``inject_rounds`` in the run; their time is in the wall).
+    Padding costs gobgpd GOBGP_PAD extra route updates per run."""
+    mrt = work / "routes.mrt"
+    extra = {"as_path": [65100, 65200], "med": 5, "communities": [(65001, 1)]} if attrs else {}
+    attributes = MrtAttributes("192.0.2.1", **extra)
+    with open(mrt, "wb") as out:
+        write_table(out, MrtPeer("192.0.2.9", "192.0.2.9", 65009), prefixes(count), attributes)
+        # the padding the CLI may lose: the first route again, GOBGP_PAD times
+        again = rib_record(count, prefixes(1)[0], encode_attributes(attributes))
+        out.write(again * GOBGP_PAD)
+    bird = Bird(work / "bird", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip, my_port)])
+    # gobgpd listens for BGP on my_ip:my_port and for gRPC on my_ip:bird_port
+    # (BIRD has bird_port on another address)
+    gobgp = Gobgp(work / "gobgp", my_ip, LOCAL_AS, my_ip, my_port, bird_port,
+                  [GobgpPeer(bird_ip, bird_port, PEER_AS, passive=False, ipv6=False,
+                             hold_time=90, keepalive_time=30)])
+    bird.start()
+    try:
+        gobgp.start()
+        wait_for(lambda: bird.protocol_state("sink") == "Established", 60,
+                 "gobgp: session to BIRD not Established")
+        sampler = Sampler(gobgp.process.pid)
+        before = sampler.start()
+        sink_before = cpu_seconds([bird.process.pid])
+        cli_cpu = 0.0
+        cli_rss = 0
+        rounds = 0
+        t0 = time.monotonic()
+        have = 0
+        while have < count:
+            rounds += 1
+            args = [str(mrt)]
+            cli = subprocess.Popen(["gobgp", "-u", my_ip, "-p", str(bird_port), "mrt", "inject",
+                                    "global", *args], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            _pid, status, usage = os.wait4(cli.pid, 0)
+            cli.returncode = os.waitstatus_to_exitcode(status)
+            cli_cpu += usage.ru_utime + usage.ru_stime
+            cli_rss = max(cli_rss, usage.ru_maxrss * 1024)
+            if cli.returncode != 0:
+                raise RuntimeError(f"gobgp mrt inject: {cli.stdout.read().decode()[-500:]}")
+            cli.stdout.close()
+            # let gobgpd take what is in flight: wait until BIRD has them all
+            # or gobgpd's table stops growing (equal counts 0.25 s apart)
+            last, now = -1, 0
+            deadline = time.monotonic() + timeout
+            while imported(bird, "sink") < count:
+                now = _gobgp_destinations(gobgp)
+                if now == last or time.monotonic() > deadline:
+                    break
+                last = now
+                time.sleep(0.25)
+            else:
+                break
+            if rounds >= 3:
+                raise RuntimeError(f"gobgp: injecting gets no further than {now} routes")
+            have = max(have, now)
+        wait_for(lambda: imported(bird, "sink") >= count, timeout,
+                 f"gobgp: BIRD did not import {count} routes")
+        wall = time.monotonic() - t0
+        peak, cpu = sampler.finish(before)
+        sampler.by_role["script"] = round(cli_cpu, 3)
+        return {"wall": wall, "rss": peak, "cpu": cpu + cli_cpu, "cpu_by": sampler.by_role,
+                "bird_cpu": sum(cpu_spent(sink_before, [bird.process.pid])),
+                "inject_rounds": rounds, "cli_rss": cli_rss}
+    finally:
+        gobgp.stop()
+        bird.stop()
 
 
 def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout: float) -> dict:
@@ -524,9 +662,12 @@ def protocol_rows(bird: Bird) -> dict[str, str]:
     return rows
 
 
+def established_count(bird: Bird) -> int:
+    return sum(state == "Established" for state in protocol_rows(bird).values())
+
+
 def all_established(bird: Bird, count: int) -> bool:
-    rows = protocol_rows(bird)
-    return sum(state == "Established" for state in rows.values()) >= count
+    return established_count(bird) >= count
 
 
 def imported_total(bird: Bird) -> int:
@@ -608,10 +749,15 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
 
 
 def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Addresses,
-           timeout: float, idle: float) -> dict:
+           timeout: float, idle: float, birds: int = 1) -> dict:
     """One script announces ``count`` routes, no selector, so to every one of
     ``neighbors`` passive BIRD protocols; from the trigger (all Established)
-    until BIRD imported count * neighbors routes."""
+    until BIRD imported count * neighbors routes.
+
+    ``birds``: the protocols are dealt round-robin over that many BIRD
+    processes (each binds its own addresses, ``strict bind``), so that the
+    receiving side is not one single-threaded process.  Each BIRD's CPU
+    seconds over the same interval are in ``bird_cpu_each``."""
     pairs = neighbor_pairs(addresses, neighbors)
     _my_ip, _bird_ip, my_port, bird_port = addresses.next()
     with tempfile.TemporaryDirectory(prefix="bgpmesh-bench-") as tmp:
@@ -622,22 +768,31 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
         run = f"{sys.executable} {script} {trigger} {result} {count} 0 self"
         peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port)
                  for i, (my_ip, bird_ip) in enumerate(pairs)]
-        bird = Bird(work / "bird", pairs[0][1], peers)
-        bird.start(timeout=60)
+        birds = max(1, min(birds, neighbors))
+        sinks = [Bird(work / f"bird{k}", peers[k].local_address, peers[k::birds])
+                 for k in range(birds)]
         spk = None
         try:
+            for sink in sinks:
+                sink.start(timeout=60)
             spk = Speaker(speaker, work, pairs[0][0], pairs[0][1], bird_port, run, False,
                           workers, pairs)
-            wait_for(lambda: all_established(bird, neighbors), 60 + neighbors,
+            wait_for(lambda: sum(established_count(b) for b in sinks) >= neighbors,
+                     60 + neighbors,
                      f"{speaker}: not all {neighbors} sessions Established")
             sampler = Sampler(spk.pid)
             before = sampler.start()
+            bird_pids = [b.process.pid for b in sinks]
+            sink_before = cpu_seconds(bird_pids)
+            busy_before = machine_busy()
             t0 = time.monotonic()
             trigger.touch()
-            wait_for(lambda: imported_total(bird) >= count * neighbors, timeout,
+            wait_for(lambda: sum(imported_total(b) for b in sinks) >= count * neighbors, timeout,
                      f"{speaker}: BIRD did not import {count} routes from each neighbor")
             wall = time.monotonic() - t0
+            busy = machine_busy() - busy_before
             peak, cpu = sampler.finish(before)
+            sink_cpu = cpu_spent(sink_before, bird_pids)
             acked = None
             try:
                 acked = wait_for(lambda: result.exists() and result.read_text().split(), 30,
@@ -648,12 +803,19 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             return {"wall": wall, "rss": peak, "cpu": cpu,
                     "cpu_by": sampler.by_role, "neighbors": neighbors,
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
+                    "birds": birds, "bird_cpu": round(sum(sink_cpu), 3),
+                    "bird_cpu_each": sink_cpu,
+                    # the machine's busy CPU s over the run, ours included, and
+                    # what the rest of the machine took: cores are a shared limit
+                    "machine_cpu": round(busy, 3),
+                    "others_cpu": round(busy - cpu - sum(sink_cpu), 3),
                     "acks": int(acked[1]) if acked else None,
                     "ack_errors": int(acked[2]) if acked else None}
         finally:
             if spk is not None:
                 spk.stop()
-            bird.stop()
+            for sink in sinks:
+                sink.stop()
 
 
 # -- report ------------------------------------------------------------------
@@ -666,11 +828,12 @@ def median(values):
 
 def table(runs: list[dict]) -> str:
     keys = sorted({(r["scenario"], r["routes"]) for r in runs})
-    speakers = ["bgpmesh", "exabgp", "bird"]
+    speakers = ["bgpmesh", "exabgp", "bird", "gobgp"]
     # routes/s counts route-sends: routes x neighbors in S4.  The idle columns
     # (S3, S4) are the tree's CPU and RSS over the --idle window after the run.
     rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
-             "CPU s", "wall ratio bgpmesh/ref", "idle CPU %", "idle RSS MiB")]
+             "CPU s", "wall ratio bgpmesh/ref", "idle CPU %", "idle RSS MiB",
+             "BIRD CPU s")]
     for scenario, count in keys:
         wall_of = {}
         for speaker in speakers:
@@ -686,13 +849,15 @@ def table(runs: list[dict]) -> str:
             sends = median([r.get("sends", count) for r in good]) or count
             idle_cpu = median([r.get("idle_cpu_pct") for r in good])
             idle_rss = median([r.get("idle_rss") for r in good])
+            bird_cpu = median([r.get("bird_cpu") for r in good])
             rows.append([scenario, str(count), speaker, f"{len(good)}/{len(mine)}",
                          f"{wall:.2f}" if wall else "-",
                          f"{sends / wall:,.0f}" if wall else "-",
                          f"{rss / 2**20:.0f}" if rss else "-",
                          f"{cpu:.2f}" if cpu is not None else "-", "",
                          f"{idle_cpu:.1f}" if idle_cpu is not None else "-",
-                         f"{idle_rss / 2**20:.0f}" if idle_rss else "-"])
+                         f"{idle_rss / 2**20:.0f}" if idle_rss else "-",
+                         f"{bird_cpu:.2f}" if bird_cpu is not None else "-"])
         mesh = wall_of.get("bgpmesh")
         for row in rows[1:]:
             if row[0] == scenario and row[1] == str(count) and row[2] != "bgpmesh":
@@ -713,6 +878,9 @@ def main() -> int:
                         help="repeatable; default: S1 and S2")
     parser.add_argument("--neighbors", action="append", type=int,
                         help="S3/S4/S5: M, repeatable (at most 500); default: 20 and 50")
+    parser.add_argument("--birds", action="append", type=int,
+                        help="S4/S5: spread the M protocols over this many BIRD processes, "
+                             "repeatable (default 1)")
     parser.add_argument("--per-neighbor", type=int, default=10,
                         help="S3: routes each BIRD protocol originates (default 10)")
     parser.add_argument("--idle", type=float, default=5.0,
@@ -724,8 +892,9 @@ def main() -> int:
     parser.add_argument("--attrs", action="store_true",
                         help="S1: routes carry as-path, med and community")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="bgpmesh,exabgp,bird",
-                        help="speakers to run, comma separated")
+    parser.add_argument("--only", default="bgpmesh,exabgp,bird,gobgp",
+                        help="speakers to run, comma separated: bgpmesh, exabgp, bird, "
+                             "gobgp (S1 only)")
     parser.add_argument("--workers", type=int, default=1, help="bgpmesh --workers")
     parser.add_argument("--timeout", type=float, default=0.0,
                         help="seconds per run (default 60 + N/1000)")
@@ -743,6 +912,9 @@ def main() -> int:
     addresses = Addresses()
     runs: list[dict] = []
     neighbor_counts = args.neighbors or [20, 50]
+    bird_counts = args.birds or [1]
+    if any(b < 1 for b in bird_counts):
+        parser.error("--birds must be at least 1")
     if any(not 1 <= m <= 500 for m in neighbor_counts):
         parser.error("--neighbors must be 1..500")
     # (label, N, speaker, workers, job(timeout) -> dict)
@@ -751,7 +923,7 @@ def main() -> int:
         if scenario in ("S1", "S2"):
             for count in counts:
                 for speaker in speakers:
-                    if scenario == "S2" and speaker == "bird":
+                    if scenario == "S2" and speaker in ("bird", "gobgp"):
                         continue
                     if scenario == "S1":
                         label = "S1-attrs" if args.attrs else "S1"
@@ -771,18 +943,20 @@ def main() -> int:
                     if scenario == "S5":
                         cases = [("bgpmesh", 1), ("bgpmesh", 2)]
                     else:
-                        cases = [(s, args.workers) for s in speakers if s != "bird"]
-                    for speaker, workers in cases:
-                        label = f"{kind} M={m}"
-                        if scenario == "S5":
-                            label = f"S5:{label} w{workers}"
-                        if kind == "S3":
-                            job = partial(run_s3, speaker, m, args.per_neighbor, workers,
-                                          addresses, idle=args.idle)
-                        else:
-                            job = partial(run_s4, speaker, m, count, workers, addresses,
-                                          idle=args.idle)
-                        jobs.append((label, count, speaker, workers, job))
+                        cases = [(s, args.workers) for s in speakers
+                                 if s not in ("bird", "gobgp")]
+                    for birds in ([1] if kind == "S3" else bird_counts):
+                        for speaker, workers in cases:
+                            label = f"{kind} M={m}" + (f" B={birds}" if birds > 1 else "")
+                            if scenario == "S5":
+                                label = f"S5:{label} w{workers}"
+                            if kind == "S3":
+                                job = partial(run_s3, speaker, m, args.per_neighbor, workers,
+                                              addresses, idle=args.idle)
+                            else:
+                                job = partial(run_s4, speaker, m, count, workers, addresses,
+                                              idle=args.idle, birds=birds)
+                            jobs.append((label, count, speaker, workers, job))
     for label, count, speaker, workers, job in jobs:
         for attempt in range(args.repeat):
             timeout = args.timeout or 60 + count / 1000
@@ -799,6 +973,8 @@ def main() -> int:
             status = record["error"] or (f"{record['wall']:.2f}s "
                                          f"{sends / record['wall']:,.0f} routes/s, CPU s "
                                          f"{record['cpu']:.2f} {record.get('cpu_by', '')}"
+                                         f"{' BIRD CPU s ' + str(record['bird_cpu_each'] if 'bird_cpu_each' in record else record['bird_cpu']) if 'bird_cpu' in record else ''}"
+                                         f"{' others CPU s ' + str(record['others_cpu']) if 'others_cpu' in record else ''}"
                                          f"{' acks ' + str(record['acks']) if 'acks' in record else ''}"
                                          f"{' ' + str(record['dropped']) if record.get('dropped') else ''}")
             print(f"{label} N={count} {speaker} #{attempt + 1}: {status}",
