@@ -362,6 +362,17 @@ class Peer:
                 self.fsm.state in (F.State.OpenSent, F.State.OpenConfirm):
             self._accept_inbound(sock)
             return
+        if not self.stopping and self.fsm is not None and \
+                self.fsm.state is F.State.Established and self._peer_restarts():
+            # RFC 4724 4.2: a peer that negotiated graceful restart and
+            # connects again while we still hold its session has restarted
+            # (its old TCP connection died without a word): end the old
+            # session as a lost connection, so its routes are kept stale,
+            # and take the new one (BIRD does the same)
+            log.info("%s: %s connects while its session is up: it restarted (graceful "
+                     "restart), the old session ends", self.name, self.neighbor.peer_address)
+            self._drop_transport()
+            self.run(self.fsm.handle(F.TcpConnectionFails(), self.loop.time()))
         if self.stopping or self.protocol is not None or self.fsm is None or \
                 self.fsm.state not in (F.State.Active, F.State.Connect, F.State.Idle):
             log.info("%s: refusing a second connection from %s", self.name,
@@ -545,6 +556,12 @@ class Peer:
     # until an OPEN on either lets ``collision.resolve_collision`` pick the
     # survivor; the loser sends Cease 6/7 and closes.  If the inbound one wins
     # it becomes the session (``_promote``).
+
+    def _peer_restarts(self) -> bool:
+        """Both OPENs of the session carried the Graceful Restart capability."""
+        remote = self.fsm.remote_open if self.fsm is not None else None
+        return remote is not None and remote.capability(GracefulRestart) is not None and \
+            self.local_open().capability(GracefulRestart) is not None
 
     def _accept_inbound(self, sock: socket.socket) -> None:
         now = self.loop.time()

@@ -222,6 +222,62 @@ def test_table_then_end_of_rib_and_restart_state_bit():
     run(scenario, neighbor, restarting=True)
 
 
+async def accept_another(peer: Peer) -> Remote:
+    """A second connection from the peer, handed over as the supervisor does
+    (no start: the peer runs already)."""
+    loop = asyncio.get_running_loop()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    client = socket.socket()
+    client.setblocking(False)
+    try:
+        await loop.sock_connect(client, listener.getsockname())
+        accepted, _ = await loop.sock_accept(listener)
+    finally:
+        listener.close()
+    peer.accept(accepted)
+    return Remote(client)
+
+
+def test_a_restarted_peer_connecting_again_ends_the_old_session_and_its_routes_go_stale():
+    # RFC 4724 4.2: the peer restarted and its old connection died without a
+    # word; its new connection replaces the session, routes kept stale
+    neighbor = dataclasses.replace(NEIGHBOR, capability=Capability(graceful_restart=60))
+    restarting = dataclasses.replace(PEER_OPEN, capabilities=(
+        *PEER_OPEN.capabilities,
+        GracefulRestart(0, 120, ((IPV4_UNICAST, GracefulRestart.FORWARDING_STATE),))))
+
+    async def scenario(peer: Peer, worker):
+        old = await connected(peer)
+        await old.establish(restarting)
+        old.send(announce("10.9.0.0/24", "10.9.1.0/24"))
+        await old.receive(is_eor)
+        for _ in range(50):
+            if len(peer.adj_rib_in) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(peer.adj_rib_in) == 2
+        new = await accept_another(peer)
+        await new.establish(restarting)
+        states = [body for kind, body in worker.events if kind == "state"]
+        assert any(body.get("state") == "stale" for body in states), worker.events
+        withdrawn = [body for kind, body in worker.events if kind == "update"
+                     and "withdraw" in body.get("message", {}).get("update", {})]
+        assert withdrawn == []  # kept, not withdrawn
+        # the peer sends one route again, then End-of-RIB: the other goes
+        new.send(announce("10.9.0.0/24"))
+        new.send(announce())  # the empty UPDATE: IPv4 unicast End-of-RIB
+        for _ in range(50):
+            if len(peer.adj_rib_in) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert [nlri for _family, nlri in peer.adj_rib_in] == ["10.9.0.0/24"]
+
+    run(scenario, neighbor)
+
+
 def test_manual_eor_waits_for_the_producers():
     neighbor = dataclasses.replace(NEIGHBOR, manual_eor=True)
 
