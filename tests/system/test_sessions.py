@@ -120,8 +120,9 @@ class Remote:
         return theirs
 
 
-async def connected(peer: Peer) -> Remote:
-    """Start the passive peer and give it a connection, as the supervisor does."""
+async def connected(peer: Peer, start: bool = True) -> Remote:
+    """Start the passive peer (unless ``start`` is False: it runs already) and
+    give it a connection, as the supervisor does."""
     loop = asyncio.get_running_loop()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -134,7 +135,8 @@ async def connected(peer: Peer) -> Remote:
         accepted, _ = await loop.sock_accept(listener)
     finally:
         listener.close()
-    peer.start()
+    if start:
+        peer.start()
     peer.accept(accepted)
     return Remote(client)
 
@@ -222,25 +224,6 @@ def test_table_then_end_of_rib_and_restart_state_bit():
     run(scenario, neighbor, restarting=True)
 
 
-async def accept_another(peer: Peer) -> Remote:
-    """A second connection from the peer, handed over as the supervisor does
-    (no start: the peer runs already)."""
-    loop = asyncio.get_running_loop()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.setblocking(False)
-    client = socket.socket()
-    client.setblocking(False)
-    try:
-        await loop.sock_connect(client, listener.getsockname())
-        accepted, _ = await loop.sock_accept(listener)
-    finally:
-        listener.close()
-    peer.accept(accepted)
-    return Remote(client)
-
-
 def test_a_restarted_peer_connecting_again_ends_the_old_session_and_its_routes_go_stale():
     # RFC 4724 4.2: the peer restarted and its old connection died without a
     # word; its new connection replaces the session, routes kept stale
@@ -259,7 +242,7 @@ def test_a_restarted_peer_connecting_again_ends_the_old_session_and_its_routes_g
                 break
             await asyncio.sleep(0.05)
         assert len(peer.adj_rib_in) == 2
-        new = await accept_another(peer)
+        new = await connected(peer, start=False)
         await new.establish(restarting)
         states = [body for kind, body in worker.events if kind == "state"]
         assert any(body.get("state") == "stale" for body in states), worker.events
@@ -427,22 +410,9 @@ def test_range_peers_that_connect_before_the_start_come_up_at_the_start():
     async def scenario(template: Peer, worker):
         template.add_route(route("10.4.2.0/24"), route_key(route("10.4.2.0/24")))
         child = template.spawn("127.0.0.1")  # as the worker does, before its start
-        loop = asyncio.get_running_loop()
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.setblocking(False)
-        client = socket.socket()
-        client.setblocking(False)
-        try:
-            await loop.sock_connect(client, listener.getsockname())
-            accepted, _ = await loop.sock_accept(listener)
-        finally:
-            listener.close()
-        child.accept(accepted)
+        remote = await connected(child, start=False)
         assert child.fsm is None and child.early is not None  # held, no OPEN yet
         template.start()
-        remote = Remote(client)
         await remote.establish()
         await remote.receive(lambda m: isinstance(m, Update) and m.nlri == ("10.4.2.0/24",))
 
