@@ -110,33 +110,33 @@ def test_a_flood_of_silent_connects_is_capped(tmp_path, addresses, bird_factory)
     config = exact_neighbor(bird_end, my_end) + \
         range_neighbor(f"127.{block}.0.0/16", my_end, "10.73.0.0/24")
     mesh = Bgpmesh(tmp_path / "mesh", config, workers=2).start(timeout=30)
-    flood: list[socket.socket] = []
     try:
-        bird.wait_established("mesh", timeout=45)
-        before = protocol_rows(bird)["mesh"]
-        for i in range(500):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            flood.append(sock)
-            sock.bind((f"127.{block}.{1 + i // 200}.{1 + i % 200}", 0))
-            sock.settimeout(5)
-            sock.connect((my_end.address, my_end.port))
+        flood: list[socket.socket] = []
+        try:
+            bird.wait_established("mesh", timeout=45)
+            before = protocol_rows(bird)["mesh"]
+            for i in range(500):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                flood.append(sock)
+                sock.bind((f"127.{block}.{1 + i // 200}.{1 + i % 200}", 0))
+                sock.settimeout(5)
+                sock.connect((my_end.address, my_end.port))
 
-        def flooded() -> set[str] | None:
-            held = set().union(*worker_peers(mesh, my_end).values())
-            held.discard(bird_end.address)
-            return held if "closed at once" in mesh.log() else None
+            def flooded() -> set[str] | None:
+                held = set().union(*worker_peers(mesh, my_end).values())
+                held.discard(bird_end.address)
+                return held if "closed at once" in mesh.log() else None
 
-        held = wait_until(flooded, 20, message=lambda: mesh.log()[-3000:])
-        # the workers hold at most the cap; the others were closed at once
-        assert 0 < len(held) <= HALF_OPEN_LIMIT, len(held)
-        wait_until(lambda: len(set().union(*worker_peers(mesh, my_end).values()))
-                   <= HALF_OPEN_LIMIT + 1, 5)
-        after = protocol_rows(bird)["mesh"]
-        assert after == before and after[1] == "Established", (before, after)
-    finally:
-        for sock in flood:
-            sock.close()
-    try:
+            held = wait_until(flooded, 20, message=lambda: mesh.log()[-3000:])
+            # the workers hold at most the cap; the others were closed at once
+            assert 0 < len(held) <= HALF_OPEN_LIMIT, len(held)
+            wait_until(lambda: len(set().union(*worker_peers(mesh, my_end).values()))
+                       <= HALF_OPEN_LIMIT + 1, 5)
+            after = protocol_rows(bird)["mesh"]
+            assert after == before and after[1] == "Established", (before, after)
+        finally:
+            for sock in flood:
+                sock.close()
         # the flood gone, a real peer inside the range comes up
         late = f"127.{block}.9.9"
         other = bird_factory(late, [active_bird("late", late, bird_end.port, my_end)],
@@ -145,4 +145,5 @@ def test_a_flood_of_silent_connects_is_capped(tmp_path, addresses, bird_factory)
         other.wait_routes("late", lambda r: "10.73.0.0/24" in r, timeout=15)
         assert protocol_rows(bird)["mesh"] == before
     finally:
+        # always: a failure above must not leave bgpmesh running
         assert mesh.stop(timeout=30) == 0
