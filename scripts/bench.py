@@ -409,12 +409,33 @@ class Speaker:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
+# "No stall anywhere" (issue 7): against bgpmesh, BIRD runs with a short hold
+# time, so a speaker that stops sending keepalives for 9 s during a scenario
+# loses its session, and ``check_no_stall`` fails the run.  The references
+# keep 90 s: their figures are for comparison, not under test.
+STALL_HOLD = 9
+
+
 def bird_peer(name, bird_ip, bird_port, my_ip, my_port, passive=True, export=(),
-              local_as=PEER_AS, peer_as=LOCAL_AS):
+              local_as=PEER_AS, peer_as=LOCAL_AS, hold=90):
     return BirdPeer(name=name, local_address=bird_ip, local_port=bird_port, peer_address=my_ip,
                     peer_port=my_port, local_as=local_as, peer_as=peer_as, passive=passive,
-                    ipv6=False, export_static=[(p, {}) for p in export], hold_time=90,
-                    keepalive_time=30)
+                    ipv6=False, export_static=[(p, {}) for p in export], hold_time=hold,
+                    keepalive_time=max(1, hold // 3))
+
+
+def hold_for(speaker: str) -> int:
+    return STALL_HOLD if speaker == "bgpmesh" else 90
+
+
+def check_no_stall(speaker: str, birds: list[Bird]) -> None:
+    """Raise if any BIRD saw its hold timer expire, or a session is no longer
+    Established: the speaker stalled during the run."""
+    expired = sum(b.log_text().count("Hold timer expired") for b in birds)
+    down = sum(state != "Established" for b in birds for state in protocol_rows(b).values())
+    if expired or down:
+        raise RuntimeError(f"{speaker} stalled: {expired} hold timer expiries, {down} "
+                           f"session(s) not Established at the end")
 
 
 def established_at(bird: Bird, name: str) -> float:
@@ -454,7 +475,7 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
         run = (f"{sys.executable} {script} {trigger} {result} {count} {int(attrs)} "
                f"{'self' if speaker == 'bgpmesh' else my_ip}")
         bird = Bird(work / "bird", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip,
-                                                       my_port)])
+                                                       my_port, hold=hold_for(speaker))])
         bird.start()
         spk = None
         try:
@@ -477,6 +498,7 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
                                  "acks")
             except TimeoutError:
                 pass
+            check_no_stall(speaker, [bird])
             # what the speaker logged about lines it dropped for the script
             logged = (work / f"{speaker}.log").read_text(errors="replace").splitlines()
             return {"wall": wall, "rss": peak, "cpu": cpu,
@@ -616,7 +638,8 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
         result = work / "result"
         run = f"{sys.executable} {script} {result} {count}"
         bird = Bird(work / "bird", bird_ip, [bird_peer("feed", bird_ip, bird_port, my_ip,
-                                                       my_port, export=prefixes(count))])
+                                                       my_port, export=prefixes(count),
+                                                       hold=hold_for(speaker))])
         bird.start(timeout=60)
         spk = None
         try:
@@ -626,6 +649,7 @@ def run_s2(speaker: str, count: int, workers: int, addresses: Addresses, timeout
             got = wait_for(lambda: result.exists() and result.read_text().split(),
                            timeout + 60, f"{speaker}: script did not count {count} prefixes")
             peak, cpu = sampler.finish(before)
+            check_no_stall(speaker, [bird])
             done = float(got[1])
             # the clock starts when BIRD saw the session Established (its
             # "since" stamp, in ms); the script's own "up" time comes too late
@@ -715,7 +739,7 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
         run = f"{sys.executable} {script} {result} {total}"
         peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port,
                            export=[f"10.{100 + i // 250}.{i % 250}.{j}/32"
-                                   for j in range(per_neighbor)])
+                                   for j in range(per_neighbor)], hold=hold_for(speaker))
                  for i, (my_ip, bird_ip) in enumerate(pairs)]
         bird = Bird(work / "bird", pairs[0][1], peers)
         bird.start(timeout=60)
@@ -738,6 +762,7 @@ def run_s3(speaker: str, neighbors: int, per_neighbor: int, workers: int,
                                    if seen.exists() else str(exc)) from None
             peak, cpu = sampler.finish(before)
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
+            check_no_stall(speaker, [bird])
             return {"wall": float(got[1]) - t0, "established": up, "rss": peak, "cpu": cpu,
                     "cpu_by": sampler.by_role,
                     "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss, "neighbors": neighbors,
@@ -766,7 +791,8 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
         script.write_text(INJECT_SCRIPT)
         trigger, result = work / "go", work / "acks"
         run = f"{sys.executable} {script} {trigger} {result} {count} 0 self"
-        peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port)
+        peers = [bird_peer(f"p{i}", bird_ip, bird_port, my_ip, my_port,
+                           hold=hold_for(speaker))
                  for i, (my_ip, bird_ip) in enumerate(pairs)]
         birds = max(1, min(birds, neighbors))
         sinks = [Bird(work / f"bird{k}", peers[k].local_address, peers[k::birds])
@@ -800,6 +826,7 @@ def run_s4(speaker: str, neighbors: int, count: int, workers: int, addresses: Ad
             except TimeoutError:
                 pass
             idle_cpu, idle_rss = idle_usage(spk.pid, idle)
+            check_no_stall(speaker, sinks)
             return {"wall": wall, "rss": peak, "cpu": cpu,
                     "cpu_by": sampler.by_role, "neighbors": neighbors,
                     "sends": count * neighbors, "idle_cpu_pct": idle_cpu, "idle_rss": idle_rss,
