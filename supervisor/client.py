@@ -21,6 +21,8 @@ from bgpmesh import bus, topology
 from bgpmesh.api.commands import parse_command
 from bgpmesh.api.dispatch import plan
 from bgpmesh.api.exabgp import json_event
+from bgpmesh.family import Family
+from bgpmesh.route import Attributes
 
 
 class ClientError(Exception):
@@ -218,6 +220,69 @@ def send(target: Target | str, line: str, timeout: float = 10.0,
         if on_wire:
             return False, "not on the wire yet for worker(s) " + ", ".join(sorted(on_wire))
         return ok, "; ".join(errors)
+    finally:
+        conn.close()
+
+
+BULK_CHUNK = 5000  # routes per batch frame from send_routes
+
+
+def send_routes(target: Target | str, family: Family, prefixes: list[str], next_hop: str,
+                attributes: Attributes, *, withdraw: bool = False,
+                neighbors: list[str] | None = None, timeout: float = 60.0,
+                chunk: int = BULK_CHUNK) -> tuple[int, list[str]]:
+    """Announce (or withdraw) many routes of one family straight onto the bus.
+
+    The routes go out as ``batch`` frames of ``chunk`` routes each, as the
+    pipe bridge sends a script's route lines, to every neighbor configured
+    for ``family`` (or to the ``neighbors`` named); each frame is one command
+    for the acks.  Returns (routes acknowledged, summed over the worker
+    groups reached; the errors workers reported, each naming its route).  ClientError if no neighbor takes the family or an
+    answer does not come within ``timeout``."""
+    conn = _Connection(_target(target), timeout)
+    try:
+        text = str(family)
+        groups: dict[str, list[str]] = {}
+        for ref in conn.refs:
+            if neighbors is not None and ref.name not in neighbors:
+                continue
+            if ref.families and text not in ref.families:
+                continue
+            groups.setdefault(ref.group, []).append(ref.name)
+        if not groups:
+            raise ClientError(f"no neighbor is configured for {text}")
+        op = "withdraw" if withdraw else "announce"
+        table = [bus.attributes_to_wire(attributes)]
+        waiting: dict[tuple[str, int], int] = {}
+        seq = 1
+        for start in range(0, len(prefixes), chunk):
+            part = list(prefixes[start : start + chunk])
+            seq += 1
+            for group, names in groups.items():
+                conn.pub.send_multipart(bus.batch(
+                    bus.worker_topic(group), conn.publisher, [seq], op, names,
+                    (family.afi, family.safi), part,
+                    [] if withdraw else [next_hop] * len(part),
+                    [] if withdraw else [0] * len(part), [] if withdraw else table,
+                    counts=[len(part)]))
+                waiting[(group, seq)] = len(part)
+        done, errors = 0, []
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            if not conn.sub.poll(100):
+                continue
+            _, msg = bus.unpack(conn.sub.recv_multipart())
+            if msg["kind"] != "acks" or msg.get("publisher") != conn.publisher:
+                continue
+            for acked in msg["seqs"]:
+                count = waiting.pop((msg["group"], acked), None)
+                if count is not None:
+                    done += count
+            errors.extend(str(e) for e in (msg.get("errors") or {}).values())
+        if waiting:
+            raise ClientError(f"no answer for {sum(waiting.values())} route(s) from worker(s) "
+                              + ", ".join(sorted({g for g, _ in waiting})))
+        return done, errors
     finally:
         conn.close()
 
