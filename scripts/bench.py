@@ -3,7 +3,7 @@
 
     python scripts/bench.py [--scenario S1 --scenario S2] [--routes 10000 --routes 100000]
                             [--million] [--attrs] [--repeat 3]
-                            [--only bgpmesh,exabgp,bird,gobgp] [--workers 1]
+                            [--only bgpmesh,bgpmesh-bus,exabgp,bird,gobgp] [--workers 1]
                             [--birds 1] [--json runs.json]
 
 Scenarios (each run takes its own 127.200.x.y addresses and ports and stops,
@@ -16,6 +16,9 @@ S1 inject   A script prints N ``announce route 10.x.y.z/32 next-hop ...`` lines
             bench creates once BIRD shows the session Established, so the
             clock starts at Established and not at process start.  Done when
             ``birdc show protocols all NAME`` says ``Routes: N imported``.
+            ``bgpmesh-bus``: the same N routes published by a ZeroMQ
+            client (``client.send_routes``, batch frames straight onto the
+            bus), from the first frame to BIRD's import of the last route.
             Speakers: bgpmesh; ExaBGP 5.0.15 (a venv made on first use in
             ~/.cache/bgpmesh-bench/exabgp) with the very same script; BIRD to
             BIRD (the sender gets its N static routes by ``birdc configure``
@@ -469,6 +472,9 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
             return _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout)
         if speaker == "gobgp":
             return _s1_gobgp(work, count, attrs, my_ip, bird_ip, my_port, bird_port, timeout)
+        if speaker == "bgpmesh-bus":
+            return _s1_bus(work, count, attrs, workers, my_ip, bird_ip, my_port, bird_port,
+                           timeout)
         script = work / "inject.py"
         script.write_text(INJECT_SCRIPT)
         trigger, result = work / "go", work / "acks"
@@ -510,6 +516,46 @@ def run_s1(speaker: str, count: int, attrs: bool, workers: int, addresses: Addre
             if spk is not None:
                 spk.stop()
             bird.stop()
+
+
+def _s1_bus(work, count, attrs, workers, my_ip, bird_ip, my_port, bird_port,
+            timeout) -> dict:
+    """S1's other variant: the N routes published by a ZeroMQ client in batch
+    frames straight onto the bus (``client.send_routes``), no script, no text;
+    the clock runs from the first frame to BIRD's import of the last route."""
+    from bgpmesh.family import IPV4_UNICAST
+    from bgpmesh.route import Attributes
+    from bgpmesh.supervisor.client import send_routes
+
+    bird = Bird(work / "bird", bird_ip, [bird_peer("sink", bird_ip, bird_port, my_ip,
+                                                   my_port, hold=STALL_HOLD)])
+    bird.start()
+    spk = None
+    # the process block needs a program: one that reads its input and waits
+    idle = f"{sys.executable} -c 'import sys; sys.stdin.read()'"
+    try:
+        spk = Speaker("bgpmesh", work, my_ip, bird_ip, bird_port, idle, False, workers)
+        wait_for(lambda: bird.protocol_state("sink") == "Established", 60,
+                 "bgpmesh-bus: session to BIRD not Established")
+        attributes = Attributes(as_path=(LOCAL_AS, 64512), med=10,
+                                communities=((65000, 1),)) if attrs else Attributes()
+        routes = prefixes(count)
+        sampler = Sampler(spk.pid)
+        before = sampler.start()
+        t0 = time.monotonic()
+        done, errors = send_routes(str(spk.run_dir), IPV4_UNICAST, routes, my_ip, attributes,
+                                   timeout=timeout)
+        wait_for(lambda: imported(bird, "sink") >= count, timeout,
+                 f"bgpmesh-bus: BIRD did not import {count} routes")
+        wall = time.monotonic() - t0
+        peak, cpu = sampler.finish(before)
+        check_no_stall("bgpmesh-bus", [bird])
+        return {"wall": wall, "rss": peak, "cpu": cpu, "cpu_by": sampler.by_role,
+                "acks": done, "ack_errors": len(errors)}
+    finally:
+        if spk is not None:
+            spk.stop()
+        bird.stop()
 
 
 def _s1_bird(work, count, my_ip, bird_ip, my_port, bird_port, timeout) -> dict:
@@ -855,7 +901,7 @@ def median(values):
 
 def table(runs: list[dict]) -> str:
     keys = sorted({(r["scenario"], r["routes"]) for r in runs})
-    speakers = ["bgpmesh", "exabgp", "bird", "gobgp"]
+    speakers = ["bgpmesh", "bgpmesh-bus", "exabgp", "bird", "gobgp"]
     # routes/s counts route-sends: routes x neighbors in S4.  The idle columns
     # (S3, S4) are the tree's CPU and RSS over the --idle window after the run.
     rows = [("scenario", "routes", "speaker", "ok", "wall s", "routes/s", "peak RSS MiB",
@@ -921,7 +967,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="bgpmesh,exabgp,bird,gobgp",
                         help="speakers to run, comma separated: bgpmesh, exabgp, bird, "
-                             "gobgp (S1 only)")
+                             "gobgp (S1 only), bgpmesh-bus (S1 only: the routes published "
+                             "by a ZeroMQ client, client.send_routes)")
     parser.add_argument("--workers", type=int, default=1, help="bgpmesh --workers")
     parser.add_argument("--timeout", type=float, default=0.0,
                         help="seconds per run (default 60 + N/1000)")
@@ -950,7 +997,7 @@ def main() -> int:
         if scenario in ("S1", "S2"):
             for count in counts:
                 for speaker in speakers:
-                    if scenario == "S2" and speaker in ("bird", "gobgp"):
+                    if scenario == "S2" and speaker in ("bird", "gobgp", "bgpmesh-bus"):
                         continue
                     if scenario == "S1":
                         label = "S1-attrs" if args.attrs else "S1"
@@ -971,7 +1018,7 @@ def main() -> int:
                         cases = [("bgpmesh", 1), ("bgpmesh", 2)]
                     else:
                         cases = [(s, args.workers) for s in speakers
-                                 if s not in ("bird", "gobgp")]
+                                 if s not in ("bird", "gobgp", "bgpmesh-bus")]
                     for birds in ([1] if kind == "S3" else bird_counts):
                         for speaker, workers in cases:
                             label = f"{kind} M={m}" + (f" B={birds}" if birds > 1 else "")
