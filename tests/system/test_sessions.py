@@ -141,6 +141,18 @@ async def connected(peer: Peer, start: bool = True) -> Remote:
     return Remote(client)
 
 
+async def until(predicate, timeout: float = 2.5):
+    """The first truthy value of ``predicate``, polled while the loop runs;
+    AssertionError after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := predicate()):
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+    return value
+
+
 def run(coroutine_function, neighbor: Neighbor = NEIGHBOR, **options):
     async def main():
         worker = StandInWorker(asyncio.get_running_loop())
@@ -237,11 +249,7 @@ def test_a_restarted_peer_connecting_again_ends_the_old_session_and_its_routes_g
         await old.establish(restarting)
         old.send(announce("10.9.0.0/24", "10.9.1.0/24"))
         await old.receive(is_eor)
-        for _ in range(50):
-            if len(peer.adj_rib_in) == 2:
-                break
-            await asyncio.sleep(0.05)
-        assert len(peer.adj_rib_in) == 2
+        await until(lambda: len(peer.adj_rib_in) == 2)
         new = await connected(peer, start=False)
         await new.establish(restarting)
         states = [body for kind, body in worker.events if kind == "state"]
@@ -252,10 +260,7 @@ def test_a_restarted_peer_connecting_again_ends_the_old_session_and_its_routes_g
         # the peer sends one route again, then End-of-RIB: the other goes
         new.send(announce("10.9.0.0/24"))
         new.send(announce())  # the empty UPDATE: IPv4 unicast End-of-RIB
-        for _ in range(50):
-            if len(peer.adj_rib_in) == 1:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: len(peer.adj_rib_in) == 1)
         assert [nlri for _family, nlri in peer.adj_rib_in] == ["10.9.0.0/24"]
 
     run(scenario, neighbor)
@@ -339,10 +344,7 @@ def test_max_prefixes_warn_only_keeps_the_session(caplog):
         await remote.establish()
         remote.send(announce("10.2.0.0/24", "10.2.1.0/24", "10.2.2.0/24"))
         remote.send(Keepalive().encode())
-        for _ in range(50):
-            if any(kind == "update" for kind, _ in worker.events):
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: any(kind == "update" for kind, _ in worker.events), 1.0)
         assert peer.established and peer.over_limit
         assert not any(isinstance(m, Notification) for m in remote.inbox)
 
@@ -520,11 +522,8 @@ def test_extended_next_hop_offered_and_an_ipv6_next_hop_received():
         await remote.establish(theirs)
         assert peer.negotiated.extended_next_hop == frozenset({(IPV4_UNICAST, 2)})
         remote.send(message)
-        for _ in range(100):
-            updates = [body for kind, body in worker.events if kind == "update"]
-            if updates:
-                break
-            await asyncio.sleep(0.02)
+        updates = await until(
+            lambda: [body for kind, body in worker.events if kind == "update"])
         assert "2001:db8::7" in repr(updates) and "10.6.0.0/24" in repr(updates)
 
     run(scenario, neighbor)
