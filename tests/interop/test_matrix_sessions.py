@@ -339,7 +339,15 @@ def test_collision_frr_both_active(addresses, frr_factory, mesh):
         f"    listen {my_end.port};\n" + static("10.77.0.0/24 next-hop 192.0.2.1"))))
     frr.wait_established(my_end.address)
     frr.wait_routes("ipv4", lambda r: "10.77.0.0/24" in r)
-    time.sleep(3)  # both connect timers (1 s) have fired: any second session is up by now
+    # the session that won keeps going through two more keepalives (3 s
+    # apart): both connect timers (1 s) have long fired, so a second
+    # session would be up by then
+    def keepalives() -> int:
+        return frr.neighbor(my_end.address)["messageStats"]["keepalivesRecv"]
+
+    before = keepalives()
+    wait_until(lambda: keepalives() >= before + 2, 20, message=lambda: frr.neighbor(
+        my_end.address))
     state = frr.neighbor(my_end.address)
     assert state["bgpState"] == "Established"
     assert state["connectionsEstablished"] == 1, state
