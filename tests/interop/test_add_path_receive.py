@@ -25,23 +25,35 @@ CHANNEL = ('ipv4 { igp table igp4; import none; export filter { '
            'if proto = "pb" then { bgp_med = 2; accept; } reject; }; add paths tx; };')
 
 
-def test_two_paths_from_bird_reach_the_script_with_their_path_ids(tmp_path, addresses,
-                                                                   bird_factory):
-    bird_end, my_end = addresses.pair()
-    bird = bird_factory("10.0.0.2", [BirdPeer(
+def two_path_bird(bird_factory, bird_end, my_end, tables=(), extra=()):
+    """BIRD with the two static routes of 10.53.0.0/24, sending both (add paths tx)."""
+    return bird_factory("10.0.0.2", [BirdPeer(
         name="mesh", local_address=bird_end.address, local_port=bird_end.port,
         peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
-        passive=True, ipv4=False, ipv6=False, tables=STATICS, extra=[CHANNEL])])
-    relay = Relay(tmp_path, "script")
-    config = relay.process_block() + (
+        passive=True, ipv4=False, ipv6=False, tables=[*STATICS, *tables],
+        extra=[CHANNEL, *extra])])
+
+
+def receiving_config(relay: Relay, bird_end, my_end, capability: str = "",
+                     api: str = "") -> str:
+    """bgpmesh with ADD-PATH receive towards BIRD, its updates to ``relay``."""
+    return relay.process_block() + (
         f"neighbor {bird_end.address} {{\n"
         f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
         f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
         f"    connect {bird_end.port};\n"
         f"    family {{\n        ipv4 unicast;\n    }}\n"
-        f"    capability {{\n        add-path receive;\n    }}\n"
-        f"    api {{\n        processes [ script ];\n"
+        f"    capability {{\n        add-path receive;\n{capability}    }}\n"
+        f"    api {{\n        processes [ script ];\n{api}"
         f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+
+
+def test_two_paths_from_bird_reach_the_script_with_their_path_ids(tmp_path, addresses,
+                                                                   bird_factory):
+    bird_end, my_end = addresses.pair()
+    bird = two_path_bird(bird_factory, bird_end, my_end)
+    relay = Relay(tmp_path, "script")
+    config = receiving_config(relay, bird_end, my_end)
     mesh = Bgpmesh(tmp_path / "mesh", config).start()
 
     def paths() -> dict[int, int]:
@@ -74,20 +86,9 @@ def test_withdrawing_one_path_leaves_the_other_in_the_adj_rib_in(tmp_path, addre
     sees that path withdrawn (with its path id), and ``show adj-rib in``
     keeps the other path of the same prefix."""
     bird_end, my_end = addresses.pair()
-    bird = bird_factory("10.0.0.2", [BirdPeer(
-        name="mesh", local_address=bird_end.address, local_port=bird_end.port,
-        peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
-        passive=True, ipv4=False, ipv6=False, tables=STATICS, extra=[CHANNEL])])
+    bird = two_path_bird(bird_factory, bird_end, my_end)
     relay = Relay(tmp_path, "script")
-    config = relay.process_block() + (
-        f"neighbor {bird_end.address} {{\n"
-        f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
-        f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
-        f"    connect {bird_end.port};\n"
-        f"    family {{\n        ipv4 unicast;\n    }}\n"
-        f"    capability {{\n        add-path receive;\n    }}\n"
-        f"    api {{\n        processes [ script ];\n"
-        f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+    config = receiving_config(relay, bird_end, my_end)
     mesh = Bgpmesh(tmp_path / "mesh", config).start()
 
     def announced() -> dict[int, str]:
@@ -141,22 +142,12 @@ def test_graceful_restart_keeps_and_withdraws_paths_not_prefixes(tmp_path, addre
     from tests.interop.test_graceful_receiving import events, since_down
 
     bird_end, my_end = addresses.pair()
-    bird = bird_factory("10.0.0.2", [BirdPeer(
-        name="mesh", local_address=bird_end.address, local_port=bird_end.port,
-        peer_address=my_end.address, peer_port=my_end.port, local_as=65002, peer_as=65001,
-        passive=True, ipv4=False, ipv6=False,
-        tables=[*STATICS, "graceful restart wait 10;"],
-        extra=[CHANNEL, "graceful restart on;", "graceful restart time 60;"])])
+    bird = two_path_bird(bird_factory, bird_end, my_end, tables=["graceful restart wait 10;"],
+                         extra=["graceful restart on;", "graceful restart time 60;"])
     relay = Relay(tmp_path, "script")
-    config = relay.process_block() + (
-        f"neighbor {bird_end.address} {{\n"
-        f"    router-id {my_end.address};\n    local-address {my_end.address};\n"
-        f"    local-as 65001;\n    peer-as 65002;\n    hold-time 9;\n"
-        f"    connect {bird_end.port};\n"
-        f"    family {{\n        ipv4 unicast;\n    }}\n"
-        f"    capability {{\n        add-path receive;\n        graceful-restart 30;\n    }}\n"
-        f"    api {{\n        processes [ script ];\n        neighbor-changes;\n"
-        f"        receive {{\n            parsed;\n            update;\n        }}\n    }}\n}}\n")
+    config = receiving_config(relay, bird_end, my_end,
+                              capability="        graceful-restart 30;\n",
+                              api="        neighbor-changes;\n")
     mesh = Bgpmesh(tmp_path / "mesh", config).start()
 
     def paths(messages, key: str) -> list[dict]:
