@@ -9,7 +9,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq bird2 gobgpd frr tshark exabgp python3-venv >/dev/null
+$SUDO apt-get install -y -qq bird2 gobgpd frr tshark exabgp python3-venv iproute2 >/dev/null
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
